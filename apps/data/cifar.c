@@ -1,0 +1,1 @@
+/* apps/data/cifar.c — placeholder until its author lands it. */

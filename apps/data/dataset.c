@@ -1,0 +1,1 @@
+/* apps/data/dataset.c — placeholder until its author lands it. */

@@ -1,0 +1,1 @@
+/* apps/data/idx.c — placeholder until its author lands it. */

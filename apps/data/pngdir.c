@@ -1,0 +1,1 @@
+/* apps/data/pngdir.c — placeholder until its author lands it. */

@@ -1,0 +1,1 @@
+/* net/theory.c — placeholder until its author lands it. */

@@ -1,0 +1,171 @@
+/* runtime/gemm.c — the one GEMM interface, dispatching per device to CLBlast or gammacl's kernels.
+ *
+ * net/ calls rt_gemm and never knows which implementation ran: the device table picks it (CLBlast
+ * on GPUs, where it is tuned; gammacl's register-tiled kernels on CPUs, where CLBlast runs ~10x
+ * slower). The own path turns every case into the kernels' NN/TN form:
+ *   - a transposed B is transposed into scratch first (B is then K x N);
+ *   - with a long K (the weight gradient, K = batch * pixels) and a transposed B it computes
+ *     C^T = B * A^T instead, split along K, and gemm_reduce sums the slices in a fixed order while
+ *     transposing back. Scratch memory is owned here and reused across calls (in-order queue).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+#include <clblast_c.h>
+
+const char *rt_gemm_path_name(rt_gemm_path p)
+{
+    switch (p) {
+    case RT_GEMM_OWN_CPU: return "gammacl-cpu";
+    case RT_GEMM_CLBLAST: return "clblast";
+    }
+    return "?";
+}
+
+static rt_status scratch(rt_ctx *ctx, size_t floats, rt_buf **out)
+{
+    size_t bytes = floats * sizeof(float);
+    if (!ctx->gemm_scratch || rt_buf_size(ctx->gemm_scratch) < bytes) {
+        if (ctx->gemm_scratch) rt_free(ctx, ctx->gemm_scratch);
+        ctx->gemm_scratch = NULL;
+        rt_status s = rt_alloc(ctx, bytes, &ctx->gemm_scratch);
+        if (s != RT_OK) return rt_wrap(ctx, s, "GEMM scratch");
+    }
+    *out = ctx->gemm_scratch;
+    return RT_OK;
+}
+
+static rt_status run_clblast(rt_ctx *ctx, const rt_gemm_args *g)
+{
+    cl_event *ev = rt_prof_event_slot(ctx);
+    CLBlastStatusCode rc = CLBlastSgemm(
+        CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m, (size_t)g->n,
+        (size_t)g->k, g->alpha, g->a->mem, g->a_off, (size_t)g->lda, g->b->mem, g->b_off,
+        (size_t)g->ldb, g->beta, g->c->mem, g->c_off, (size_t)g->ldc, &ctx->queue, ev);
+    if (rc != CLBlastSuccess) {
+        char what[96];
+        snprintf(what, sizeof what, "(%c%c, M=%d N=%d K=%d)", g->trans_a ? 'T' : 'N',
+                 g->trans_b ? 'T' : 'N', g->m, g->n, g->k);
+        return rt_cl_fail(ctx, rc, "CLBlastSgemm", what);
+    }
+    return RT_OK;
+}
+
+static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, float alpha,
+                             const rt_buf *a, size_t aoff, int lda, const rt_buf *b, size_t boff,
+                             int ldb, float beta, rt_buf *c, size_t coff, int ldc, int nsplit,
+                             int kchunk, size_t cstride)
+{
+    const char *name = trans_a ? (m >= 64 ? "gemm_tn16" : "gemm_tn8")
+                               : (m >= 128 ? "gemm_nn16" : "gemm_nn8");
+    rt_kernel *kr;
+    rt_status s = rt_kernel_get(ctx, "gemm", name, &kr);
+    if (s != RT_OK) return s;
+    size_t panels = (size_t)(n + 15) / 16;
+    /* a few panels per group keeps groups substantial without starving either core */
+    size_t lws[2] = {panels >= 64 ? 4 : 1, 1};
+    size_t gws[2] = {panels, (size_t)nsplit};
+    return RT_LAUNCH(ctx, kr, 2, gws, lws, RT_I32(m), RT_I32(n), RT_I32(k), RT_F32(alpha),
+                     RT_BUF(a), RT_I32(aoff), RT_I32(lda), RT_BUF(b), RT_I32(boff), RT_I32(ldb),
+                     RT_F32(beta), RT_BUF(c), RT_I32(coff), RT_I32(ldc), RT_I32(kchunk),
+                     RT_I32(cstride));
+}
+
+static rt_status transpose(rt_ctx *ctx, int rows, int cols, const rt_buf *in, size_t ioff, int ld_in,
+                           rt_buf *out, size_t ooff)
+{
+    rt_kernel *k;
+    rt_status s = rt_kernel_get(ctx, "gemm", "transpose", &k);
+    if (s != RT_OK) return s;
+    size_t gws[2] = {(size_t)(cols + 15) / 16, (size_t)(rows + 15) / 16};
+    size_t lws[2] = {1, 1};
+    return RT_LAUNCH(ctx, k, 2, gws, lws, RT_I32(rows), RT_I32(cols), RT_BUF(in), RT_I32(ioff),
+                     RT_I32(ld_in), RT_BUF(out), RT_I32(ooff), RT_I32(rows));
+}
+
+/* The split along K: slices of about 1-2k, at least a few per core for load balance. */
+static int split_count(const rt_gemm_args *g, int panels)
+{
+    if (g->k < 4096) return 1;
+    int s = g->k / 1536;
+    if (panels >= 64) s = s < 4 ? s : 4; /* enough panels already: split only to bound slices */
+    return s < 1 ? 1 : s;
+}
+
+static rt_status run_own(rt_ctx *ctx, const rt_gemm_args *g)
+{
+    const size_t mn = (size_t)g->m * (size_t)g->n;
+    if (g->trans_b && g->k >= 4096) {
+        /* C^T[N,M] = B[N,K] * A^T[K,M], split along K, reduced and transposed back. */
+        const int panels = (g->m + 15) / 16;
+        const int S = split_count(g, panels);
+        const int kchunk = (g->k + S - 1) / S;
+        size_t at_floats = g->trans_a ? 0 : (size_t)g->k * (size_t)g->m;
+        rt_buf *sc = NULL;
+        rt_status s = scratch(ctx, at_floats + (size_t)S * mn, &sc);
+        if (s != RT_OK) return s;
+        const rt_buf *bt = g->a; /* A^T as K x M */
+        size_t bt_off = g->a_off;
+        int ldbt = g->lda;
+        if (!g->trans_a) {
+            s = transpose(ctx, g->m, g->k, g->a, g->a_off, g->lda, sc, 0);
+            if (s != RT_OK) return s;
+            bt = sc, bt_off = 0, ldbt = g->m;
+        }
+        s = launch_tile(ctx, 0, g->n, g->m, g->k, 1.0f, g->b, g->b_off, g->ldb, bt, bt_off, ldbt,
+                        0.0f, sc, at_floats, g->m, S, kchunk, mn);
+        if (s != RT_OK) return s;
+        rt_kernel *kr;
+        if ((s = rt_kernel_get(ctx, "gemm", "gemm_reduce", &kr)) != RT_OK) return s;
+        size_t gws = (size_t)g->m, lws = 1;
+        return RT_LAUNCH(ctx, kr, 1, &gws, &lws, RT_I32(g->m), RT_I32(g->n), RT_I32(S), RT_I32(1),
+                         RT_F32(g->alpha), RT_BUF(sc), RT_I32(at_floats), RT_I32(mn),
+                         RT_F32(g->beta), RT_BUF(g->c), RT_I32(g->c_off), RT_I32(g->ldc));
+    }
+    const rt_buf *b = g->b;
+    size_t boff = g->b_off;
+    int ldb = g->ldb;
+    if (g->trans_b) {
+        rt_buf *sc = NULL;
+        rt_status s = scratch(ctx, (size_t)g->k * (size_t)g->n, &sc);
+        if (s != RT_OK) return s;
+        s = transpose(ctx, g->n, g->k, g->b, g->b_off, g->ldb, sc, 0);
+        if (s != RT_OK) return s;
+        b = sc, boff = 0, ldb = g->n;
+    }
+    return launch_tile(ctx, g->trans_a, g->m, g->n, g->k, g->alpha, g->a, g->a_off, g->lda, b, boff,
+                       ldb, g->beta, g->c, g->c_off, g->ldc, 1, g->k, 0);
+}
+
+static rt_status check_args(rt_ctx *ctx, const rt_gemm_args *g)
+{
+    if (g->m <= 0 || g->n <= 0 || g->k <= 0)
+        return rt_fail(ctx, RT_E_ARG, "GEMM with empty dimensions M=%d N=%d K=%d", g->m, g->n, g->k);
+    const size_t ar = g->trans_a ? g->k : g->m, ac = g->trans_a ? g->m : g->k;
+    const size_t br = g->trans_b ? g->n : g->k, bc = g->trans_b ? g->k : g->n;
+    if ((size_t)g->lda < ac || (size_t)g->ldb < bc || g->ldc < g->n)
+        return rt_fail(ctx, RT_E_ARG, "GEMM leading dimensions too small (lda %d, ldb %d, ldc %d)",
+                       g->lda, g->ldb, g->ldc);
+    if ((g->a_off + (ar - 1) * g->lda + ac) * 4 > rt_buf_size(g->a) ||
+        (g->b_off + (br - 1) * g->ldb + bc) * 4 > rt_buf_size(g->b) ||
+        (g->c_off + (size_t)(g->m - 1) * g->ldc + g->n) * 4 > rt_buf_size(g->c))
+        return rt_fail(ctx, RT_E_ARG, "GEMM operand larger than its buffer (M=%d N=%d K=%d)", g->m,
+                       g->n, g->k);
+    return RT_OK;
+}
+
+rt_status rt_gemm_with(rt_ctx *ctx, rt_gemm_path path, const rt_gemm_args *g)
+{
+    rt_status s = check_args(ctx, g);
+    if (s != RT_OK) return s;
+    if (ctx->lost) return rt_fail(ctx, CL_DEVICE_NOT_AVAILABLE, "device '%s' was lost", ctx->dev.name);
+    return path == RT_GEMM_CLBLAST ? run_clblast(ctx, g) : run_own(ctx, g);
+}
+
+rt_status rt_gemm(rt_ctx *ctx, const rt_gemm_args *g)
+{
+    return rt_gemm_with(ctx, ctx->params.gemm, g);
+}

@@ -1,0 +1,199 @@
+/* runtime/rt.h — the only interface to OpenCL that the rest of gammacl sees.
+ *
+ * The runtime knows devices, programs, buffers, launches and GEMM; it knows nothing about neural
+ * networks. Everything is reached through an rt_ctx (one device, one in-order profiling queue);
+ * there is no global mutable state. Every call returns an rt_status: RT_OK (0) or a negative code
+ * (OpenCL's own codes, CLBlast's, or RT_E_* below), and leaves a readable message — naming the call,
+ * the device and what the user can do — in rt_error(ctx).
+ */
+#ifndef GAMMACL_RT_H
+#define GAMMACL_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int rt_status;
+
+enum {
+    RT_OK = 0,
+    RT_E_NO_DEVICE = -3001,    /* no OpenCL device at all, or a --device SPEC that matches none */
+    RT_E_BUILD = -3002,        /* a kernel program failed to build */
+    RT_E_ALLOC = -3003,        /* a device allocation failed or exceeds the device's limits */
+    RT_E_ARG = -3004,          /* a caller passed an invalid argument */
+    RT_E_IO = -3005,           /* file system trouble (binary cache) */
+    RT_E_NOT_FOUND = -3006,    /* unknown program or kernel name */
+    RT_E_INJECTED = -3007,     /* a fault injected on purpose (GAMMACL_FAULT) */
+    RT_E_NUMERIC = -3008,      /* NaN or Inf found where finite numbers were required */
+    RT_E_UNSUPPORTED = -3009,  /* the device lacks something gammacl needs */
+};
+
+#define RT_ERRLEN 1024
+
+/* ---- devices ------------------------------------------------------------------------------ */
+
+typedef struct rt_device_info {
+    int index;                 /* global index over all platforms, as `gammacl devices` shows */
+    int platform_index, device_index;
+    char platform[128];        /* platform name */
+    char platform_version[128];
+    char name[128];
+    char vendor[128];
+    char type[8];              /* "cpu", "gpu", "accel", "other" */
+    char driver[128];
+    char version[128];         /* CL_DEVICE_VERSION */
+    char clc_version[64];      /* OpenCL C version */
+    unsigned compute_units;
+    uint64_t global_mem, max_alloc, local_mem;
+    size_t max_wg;
+    int fp64;
+    int is_cpu;
+} rt_device_info;
+
+/* Enumerates every platform and device. Sets RUSTICL_ENABLE=llvmpipe first when the user has not,
+ * so Mesa's CPU device shows. *out is malloc'd; free() it. err gets a message on failure. */
+rt_status rt_list_devices(rt_device_info **out, int *count, char *err, size_t errlen);
+
+/* Picks a device by SPEC: NULL/"" (the first; GPUs before CPUs), an index, "P:D", or a
+ * case-insensitive substring of platform or device name. On no match, err lists the devices. */
+rt_status rt_pick_device(const rt_device_info *list, int count, const char *spec, int *picked,
+                         char *err, size_t errlen);
+
+/* One line per device, the format of `gammacl devices`. */
+void rt_format_device(const rt_device_info *d, char *line, size_t len);
+
+/* ---- context ------------------------------------------------------------------------------ */
+
+typedef struct rt_ctx rt_ctx;
+typedef struct rt_buf rt_buf;
+typedef struct rt_kernel rt_kernel;
+
+typedef struct rt_options {
+    const char *device_spec;   /* NULL: GAMMACL_DEVICE, else the first device */
+    int fast_math;             /* opt-in -cl-fast-relaxed-math; results must record it */
+    int no_cache;              /* 1: do not use the on-disk binary cache (also GAMMACL_NO_CACHE=1) */
+    const char *param_row;     /* force a device-table row by name (tests; also GAMMACL_PARAMS) */
+} rt_options;
+
+/* Opens a context and queue on the chosen device. On failure *ctx is NULL and err explains. */
+rt_status rt_open(rt_ctx **ctx, const rt_options *opt, char *err, size_t errlen);
+void rt_close(rt_ctx *ctx);
+
+const char *rt_error(const rt_ctx *ctx);
+const rt_device_info *rt_device(const rt_ctx *ctx);
+/* Records a message (printf-style) and returns code, so callers can write
+ * `return rt_fail(ctx, RT_E_ARG, "...")`. Other layers use it for their own errors too. */
+rt_status rt_fail(rt_ctx *ctx, rt_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes the current message with context ("while X: ..."). Returns code. */
+rt_status rt_wrap(rt_ctx *ctx, rt_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A short name for a status code: "CL_OUT_OF_RESOURCES", "RT_E_BUILD", ... */
+const char *rt_status_name(rt_status s);
+
+/* ---- per-device parameters (runtime/device_table.c) --------------------------------------- */
+
+typedef enum { RT_GEMM_OWN_CPU = 0, RT_GEMM_CLBLAST = 1 } rt_gemm_path;
+
+typedef struct rt_params {
+    const char *row;           /* the table row's name */
+    rt_gemm_path gemm;         /* which GEMM implementation this device uses */
+    int cpu_style;             /* 1: chunked loops per work-item, no barriers; 0: GPU style */
+    int chunk;                 /* elements per work-item in element-wise kernels */
+    int wg;                    /* default local size for 1-D launches */
+    int red_wg;                /* work-group size of per-channel reductions (1 = chunked loop) */
+    int cache_binaries;        /* 1: keep compiled programs in gammacl's disk cache */
+    unsigned quirks;           /* RT_QUIRK_* bits */
+    const char *why;           /* one line: why this row looks the way it does */
+} rt_params;
+
+/* quirk bits: device/driver bugs worked around in one documented place */
+enum {
+    RT_QUIRK_NO_FILL_BUFFER = 1u << 0,   /* clEnqueueFillBuffer unreliable: fill with a kernel */
+};
+
+const rt_params *rt_device_params(const rt_ctx *ctx);
+
+/* ---- programs and kernels ------------------------------------------------------------------ */
+
+/* Returns the kernel `name` of program `program` (the stem of kernels/<program>.cl), building
+ * the program for this device on first use (through the binary cache). */
+rt_status rt_kernel_get(rt_ctx *ctx, const char *program, const char *name, rt_kernel **out);
+
+/* Builds every embedded program now (tests, bench; reports the first failure). */
+rt_status rt_build_all(rt_ctx *ctx);
+
+/* Build statistics: programs compiled from source vs loaded from the cache, seconds spent. */
+typedef struct rt_build_stats { int compiled, cached; double seconds; } rt_build_stats;
+rt_build_stats rt_get_build_stats(const rt_ctx *ctx);
+const char *rt_build_options(const rt_ctx *ctx);
+
+/* ---- buffers --------------------------------------------------------------------------------- */
+
+/* Device buffers come from a size-keyed pool: rt_free returns a buffer to it, rt_alloc reuses. */
+rt_status rt_alloc(rt_ctx *ctx, size_t bytes, rt_buf **out);
+void rt_free(rt_ctx *ctx, rt_buf *buf);
+size_t rt_buf_size(const rt_buf *buf);
+rt_status rt_write(rt_ctx *ctx, rt_buf *buf, size_t offset, const void *src, size_t bytes);
+rt_status rt_read(rt_ctx *ctx, const rt_buf *buf, size_t offset, void *dst, size_t bytes);
+rt_status rt_fill_zero(rt_ctx *ctx, rt_buf *buf, size_t offset, size_t bytes);
+rt_status rt_copy(rt_ctx *ctx, const rt_buf *src, size_t src_off, rt_buf *dst, size_t dst_off,
+                  size_t bytes);
+uint64_t rt_bytes_in_use(const rt_ctx *ctx);
+
+/* ---- launches -------------------------------------------------------------------------------- */
+
+typedef struct rt_arg {
+    int kind;                  /* 0 buffer, 1 by value, 2 local memory of `size` bytes */
+    size_t size;
+    const void *ptr;
+    const rt_buf *buf;
+} rt_arg;
+
+#define RT_BUF(b)   ((rt_arg){0, 0, NULL, (b)})
+#define RT_I32(v)   ((rt_arg){1, sizeof(int32_t), &(int32_t){(int32_t)(v)}, NULL})
+#define RT_F32(v)   ((rt_arg){1, sizeof(float), &(float){(float)(v)}, NULL})
+#define RT_LOCAL(n) ((rt_arg){2, (n), NULL, NULL})
+
+/* Enqueues kernel k over gws (rounded up to a multiple of lws; lws must not be NULL: an explicit
+ * local size is always passed, see the device table). Nothing waits. */
+rt_status rt_launch(rt_ctx *ctx, rt_kernel *k, unsigned dims, const size_t *gws, const size_t *lws,
+                    unsigned nargs, const rt_arg *args);
+#define RT_LAUNCH(ctx, k, dims, gws, lws, ...)                                                   \
+    rt_launch((ctx), (k), (dims), (gws), (lws), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), \
+              (rt_arg[]){__VA_ARGS__})
+
+/* Convenience: a 1-D launch of n work-items with the device's default local size. */
+rt_status rt_launch1(rt_ctx *ctx, rt_kernel *k, size_t n, unsigned nargs, const rt_arg *args);
+#define RT_LAUNCH1(ctx, k, n, ...)                                                               \
+    rt_launch1((ctx), (k), (n), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg),               \
+               (rt_arg[]){__VA_ARGS__})
+
+rt_status rt_finish(rt_ctx *ctx);
+
+/* ---- profiling (bench) ---------------------------------------------------------------------- */
+
+/* While a label is set, every launch (kernels and GEMMs) is timed with events and its device time
+ * is added to that label. rt_profile_collect waits for the queue and returns the totals. */
+void rt_profile_enable(rt_ctx *ctx, int on);
+void rt_profile_label(rt_ctx *ctx, const char *label);
+typedef struct rt_profile_row { char label[48]; double ms; int launches; } rt_profile_row;
+rt_status rt_profile_collect(rt_ctx *ctx, rt_profile_row *rows, int max_rows, int *nrows);
+void rt_profile_reset(rt_ctx *ctx);
+
+/* ---- GEMM (runtime/gemm.c) -------------------------------------------------------------------- */
+
+/* Row-major C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, offsets in floats. Dispatches to
+ * gammacl's own kernels or to CLBlast, per the device table (or `path` when >= 0, for tests). */
+typedef struct rt_gemm_args {
+    int trans_a, trans_b;
+    int m, n, k;
+    float alpha, beta;
+    const rt_buf *a; size_t a_off; int lda;
+    const rt_buf *b; size_t b_off; int ldb;
+    rt_buf *c; size_t c_off; int ldc;
+} rt_gemm_args;
+rt_status rt_gemm(rt_ctx *ctx, const rt_gemm_args *g);
+rt_status rt_gemm_with(rt_ctx *ctx, rt_gemm_path path, const rt_gemm_args *g);
+const char *rt_gemm_path_name(rt_gemm_path p);
+
+#endif

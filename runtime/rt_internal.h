@@ -1,0 +1,108 @@
+/* runtime/rt_internal.h — private structures shared by the runtime's source files.
+ *
+ * Nothing outside runtime/ includes this header (or CL/cl.h). It defines the context, buffers,
+ * kernels and programs, and the helpers that turn OpenCL status codes into messages.
+ */
+#ifndef GAMMACL_RT_INTERNAL_H
+#define GAMMACL_RT_INTERNAL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#include "rt.h"
+
+/* Embedded kernel sources (generated at build time from the kernels folder). */
+typedef struct rt_embedded_source { const char *name; const char *text; } rt_embedded_source;
+extern const rt_embedded_source rt_embedded_kernels[];
+extern const int rt_embedded_kernel_count;
+
+struct rt_buf {
+    cl_mem mem;
+    size_t size;               /* bytes the caller asked for */
+    size_t capacity;           /* bytes actually allocated (pool bucket) */
+    struct rt_buf *next_free;  /* pool free list */
+    int in_use;
+};
+
+struct rt_kernel {
+    cl_kernel kernel;
+    int program;               /* index into rt_embedded_kernels */
+    char name[64];
+    size_t max_wg;             /* CL_KERNEL_WORK_GROUP_SIZE on this device */
+};
+
+typedef struct rt_program {
+    cl_program program;
+    int built;                 /* 0 not yet, 1 ok, -1 failed (error kept) */
+} rt_program;
+
+typedef struct rt_prof_event { cl_event ev; int label; } rt_prof_event;
+
+typedef struct rt_fault {
+    long alloc_at, launch_at, lost_at;  /* fail the Nth call (1-based); 0 = never */
+    int build;                          /* 1: every program build fails */
+    long allocs, launches;              /* calls so far */
+} rt_fault;
+
+#define RT_MAX_KERNELS 256
+#define RT_MAX_LABELS 64
+#define RT_MAX_BUFS 4096
+
+struct rt_ctx {
+    rt_device_info dev;
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    rt_params params;
+    char build_opts[512];
+    int use_cache;
+    char cache_dir[1024];
+    rt_program *programs;      /* one per embedded source */
+    rt_kernel kernels[RT_MAX_KERNELS];
+    int nkernels;
+    rt_build_stats build_stats;
+    /* buffer pool: every buffer ever allocated, and the free ones by capacity */
+    rt_buf *bufs[RT_MAX_BUFS];
+    int nbufs;
+    uint64_t bytes_allocated, bytes_in_use;
+    /* profiling */
+    int prof_on, prof_label;
+    char labels[RT_MAX_LABELS][48];
+    int nlabels;
+    rt_prof_event *events;
+    int nevents, cap_events;
+    /* GEMM scratch (transposes, split-K partials), grown on demand */
+    rt_buf *gemm_scratch;
+    rt_fault fault;
+    int lost;                  /* an injected or real device loss: every later call fails */
+    char err[RT_ERRLEN];
+};
+
+/* Records a failed OpenCL call: "<call> failed on <device>: <CODE> — <hint>". Returns the code. */
+rt_status rt_cl_fail(rt_ctx *ctx, cl_int code, const char *call, const char *what);
+/* The advice for an OpenCL or CLBlast code ("" if none). */
+const char *rt_status_hint(rt_status s);
+
+/* device_table.c */
+void rt_params_for(const rt_device_info *dev, const char *force_row, rt_params *out);
+rt_status rt_params_row_exists(const char *name);
+
+/* program.c / cache.c */
+rt_status rt_program_build(rt_ctx *ctx, int index);
+int rt_cache_load(rt_ctx *ctx, const char *key, unsigned char **bin, size_t *len);
+void rt_cache_store(rt_ctx *ctx, const char *key, const unsigned char *bin, size_t len);
+uint64_t rt_hash64(uint64_t h, const void *data, size_t len);
+
+/* launch.c */
+cl_event *rt_prof_event_slot(rt_ctx *ctx);  /* NULL when profiling is off */
+void rt_release_all_events(rt_ctx *ctx);
+
+/* fault.c */
+void rt_fault_parse(rt_ctx *ctx, const char *spec);
+rt_status rt_fault_check_alloc(rt_ctx *ctx, size_t bytes);
+rt_status rt_fault_check_launch(rt_ctx *ctx, const char *kernel);
+
+#endif
