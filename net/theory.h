@@ -24,4 +24,19 @@ double nn_theory_critical_gamma(int K);
 double nn_theory_ce_grad_bound(double gamma, int K, double delta);
 double nn_theory_bce_grad_bound(double gamma, int K, double b, double c_pos, double c_neg);
 
+/* Leading-order asymptotic forms of the minima (science.md §2), for checks and reports.
+ * Small gamma:  L*_CE ~ log K - gamma,  b* -> log(K-1),
+ *               L*_BCE ~ log K + (K-1) log(K/(K-1)) - gamma.
+ * Large gamma:  L*_CE ~ (K-1) e^{-gamma K/(K-1)},  b* ~ gamma (K-2)/(2(K-1)) + log(K-1)/2,
+ *               L*_BCE ~ 2 sqrt(K-1) e^{-gamma K/(2(K-1))}. */
+double nn_theory_ce_min_small(double gamma, int K);
+double nn_theory_ce_min_large(double gamma, int K);
+double nn_theory_bce_bias_small(double gamma, int K);
+double nn_theory_bce_bias_large(double gamma, int K);
+double nn_theory_bce_min_small(double gamma, int K);
+double nn_theory_bce_min_large(double gamma, int K);
+
+/* Every function returns NaN for K < 2 or a gamma that is negative, infinite or NaN (gamma = 0
+ * gives the limits above). The critical gamma is 0 for K = 2, where b* = 0 for every gamma. */
+
 #endif

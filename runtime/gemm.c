@@ -15,6 +15,8 @@
 
 #include <clblast_c.h>
 
+const char *rt_clblast_version(void) { return RT_CLBLAST_VERSION; }
+
 const char *rt_gemm_path_name(rt_gemm_path p)
 {
     switch (p) {

@@ -195,5 +195,7 @@ typedef struct rt_gemm_args {
 rt_status rt_gemm(rt_ctx *ctx, const rt_gemm_args *g);
 rt_status rt_gemm_with(rt_ctx *ctx, rt_gemm_path path, const rt_gemm_args *g);
 const char *rt_gemm_path_name(rt_gemm_path p);
+/* The CLBlast version gammacl was built against. */
+const char *rt_clblast_version(void);
 
 #endif

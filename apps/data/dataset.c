@@ -1,1 +1,383 @@
-/* apps/data/dataset.c — placeholder until its author lands it. */
+/* apps/data/dataset.c — data set lifetime, the helpers shared by the readers (messages, overflow-
+ * checked sizes, whole-file reads) and app_dataset_open, which turns a --data value into a reader
+ * call: a known data set name looked up in GAMMACL_DATA or the Debian dataset folders, or a path.
+ */
+#include "dataset.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEBIAN_DATASETS "/usr/share/datasets"
+#define READ_CHUNK ((size_t)1 << 16)
+#define MAX_TRIED 8
+
+/* ---- Shared helpers ---- */
+
+void app_data_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int app_size_mul(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return 1;
+    *out = a * b;
+    return 0;
+}
+
+char *app_path_join(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = strlen(name);
+    int slash = dl > 0 && dir[dl - 1] != '/';
+    char *path = malloc(dl + (size_t)slash + nl + 1);
+    if (!path)
+        return NULL;
+    memcpy(path, dir, dl);
+    if (slash)
+        path[dl] = '/';
+    memcpy(path + dl + (size_t)slash, name, nl + 1);
+    return path;
+}
+
+/* First buffer size for a file: its size when it is a regular file within the limit, plus one byte
+ * so that the end of file is seen without growing. */
+static size_t initial_read_size(FILE *f, size_t max_len)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+        (unsigned long long)st.st_size <= max_len)
+        return (size_t)st.st_size + 1;
+    return READ_CHUNK;
+}
+
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Reads f to its end into *buf (capacity *size), growing up to max_len + 1 bytes. */
+static int read_stream(FILE *f, size_t max_len, uint8_t **buf, size_t *size, size_t *used)
+{
+    for (;;) {
+        if (*used == *size) {
+            if (*size > max_len)
+                return 2;
+            size_t grown = *size > (max_len + 1) / 2 ? max_len + 1 : *size * 2;
+            uint8_t *bigger = realloc(*buf, grown);
+            if (!bigger)
+                return 3;
+            *buf = bigger;
+            *size = grown;
+        }
+        size_t n = fread(*buf + *used, 1, *size - *used, f);
+        *used += n;
+        if (n == 0)
+            return ferror(f) ? 1 : 0;
+    }
+}
+
+int app_read_file(const char *path, size_t max_len, uint8_t **bytes, size_t *len, char *err,
+                  size_t errlen)
+{
+    *bytes = NULL;
+    *len = 0;
+    if (max_len > SIZE_MAX / 4)
+        max_len = SIZE_MAX / 4;
+    if (is_directory(path)) {
+        app_data_error(err, errlen, "%s is a folder, expected a file", path);
+        return 1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        app_data_error(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return 1;
+    }
+    size_t size = initial_read_size(f, max_len), used = 0;
+    uint8_t *buf = malloc(size);
+    int rc = buf ? read_stream(f, max_len, &buf, &size, &used) : 3;
+    fclose(f);
+    if (rc == 1)
+        app_data_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    else if (rc == 2)
+        app_data_error(err, errlen, "%s is larger than the %zu MiB limit for one file", path,
+                       max_len >> 20);
+    else if (rc == 3)
+        app_data_error(err, errlen, "out of memory reading %s", path);
+    if (rc != 0) {
+        free(buf);
+        return 1;
+    }
+    *bytes = buf;
+    *len = used;
+    return 0;
+}
+
+/* ---- Data set lifetime ---- */
+
+void app_dataset_free(app_dataset *d)
+{
+    if (!d)
+        return;
+    free(d->pixels);
+    free(d->labels);
+    memset(d, 0, sizeof *d);
+}
+
+void app_dataset_limit(app_dataset *d, int n)
+{
+    if (!d || n <= 0 || n >= d->count)
+        return;
+    d->count = n;
+}
+
+/* ---- Resolving a --data value ---- */
+
+typedef enum source_kind { SOURCE_IDX, SOURCE_CIFAR10, SOURCE_CIFAR100 } source_kind;
+
+typedef struct known_set {
+    const char *name;
+    source_kind kind;
+    const char *folders[3]; /* names tried under the data root, in order */
+    const char *how_to_get;
+} known_set;
+
+static const known_set KNOWN_SETS[] = {
+    {"fashion-mnist", SOURCE_IDX, {"fashion-mnist", NULL, NULL},
+     "install the Debian package dataset-fashion-mnist or set GAMMACL_DATA to a folder holding "
+     "fashion-mnist/"},
+    {"mnist", SOURCE_IDX, {"mnist", NULL, NULL},
+     "set GAMMACL_DATA to a folder holding mnist/ with the four IDX files"},
+    {"cifar10", SOURCE_CIFAR10, {"cifar10", "cifar-10-batches-bin", "cifar10/cifar-10-batches-bin"},
+     "download the CIFAR-10 binary version and set GAMMACL_DATA to the folder holding "
+     "cifar-10-batches-bin/"},
+    {"cifar100", SOURCE_CIFAR100, {"cifar100", "cifar-100-binary", "cifar100/cifar-100-binary"},
+     "download the CIFAR-100 binary version and set GAMMACL_DATA to the folder holding "
+     "cifar-100-binary/"},
+};
+
+/* Paths looked at while resolving, for the message when nothing is found. */
+typedef struct tried_paths {
+    char list[APP_ERRLEN];
+} tried_paths;
+
+static void note_tried(tried_paths *t, const char *path)
+{
+    size_t used = strlen(t->list);
+    if (used + 3 >= sizeof t->list)
+        return;
+    snprintf(t->list + used, sizeof t->list - used, "%s%s", used ? ", " : "", path);
+}
+
+/* Writes dir/name into out; returns 1 (with a message) when it does not fit. */
+static int join_into(char *out, size_t outlen, const char *dir, const char *name, char *err,
+                     size_t errlen)
+{
+    int n = snprintf(out, outlen, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= outlen) {
+        app_data_error(err, errlen, "path too long: %s/%s", dir, name);
+        return 1;
+    }
+    return 0;
+}
+
+/* Finds the first existing file among dir/<pattern with prefix>; returns 1 when found. */
+static int find_first_file(const char *dir, const char *const *patterns, const char *prefix,
+                           char *out, size_t outlen, tried_paths *tried)
+{
+    for (int i = 0; patterns[i]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, patterns[i], prefix);
+        int n = snprintf(out, outlen, "%s/%s", dir, name);
+        if (n < 0 || (size_t)n >= outlen)
+            continue;
+        if (is_file(out))
+            return 1;
+        if (tried && i == 0)
+            note_tried(tried, out);
+    }
+    return 0;
+}
+
+static const char *const IDX_IMAGE_NAMES[] = {"%s-images-idx3-ubyte.gz", "%s-images-idx3-ubyte",
+                                              "%s-images.idx3-ubyte", NULL};
+static const char *const IDX_LABEL_NAMES[] = {"%s-labels-idx1-ubyte.gz", "%s-labels-idx1-ubyte",
+                                              "%s-labels.idx1-ubyte", NULL};
+
+/* Looks for the IDX pair of one split in dir. Returns 0 with both paths when found, -1 when
+ * neither file is there, 1 (with a message) when only one of the two is there. */
+static int find_idx_pair(const char *dir, int train, char *images, char *labels, size_t pathlen,
+                         tried_paths *tried, char *err, size_t errlen)
+{
+    const char *prefix = train ? "train" : "t10k";
+    int have_images = find_first_file(dir, IDX_IMAGE_NAMES, prefix, images, pathlen, tried);
+    int have_labels = find_first_file(dir, IDX_LABEL_NAMES, prefix, labels, pathlen, tried);
+    if (have_images && have_labels)
+        return 0;
+    if (!have_images && !have_labels)
+        return -1;
+    app_data_error(err, errlen, "%s has %s but no %s-%s-idx%d-ubyte[.gz] next to it; both the "
+                   "image and the label file of a split are needed", dir,
+                   have_images ? images : labels, prefix, have_images ? "labels" : "images",
+                   have_images ? 1 : 3);
+    return 1;
+}
+
+/* Which CIFAR flavour a folder holds, judged by its batch file names: 10, 100, or 0 for none. */
+static int cifar_flavour(const char *dir)
+{
+    static const char *const ten[] = {"data_batch_1.bin", "test_batch.bin"};
+    static const char *const hundred[] = {"train.bin", "test.bin"};
+    char path[PATH_MAX];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, ten[i]);
+        if (is_file(path))
+            return 10;
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, hundred[i]);
+        if (is_file(path))
+            return 100;
+    }
+    return 0;
+}
+
+static int load_idx_split(const char *dir, int train, app_dataset *out, tried_paths *tried,
+                          char *err, size_t errlen)
+{
+    char images[PATH_MAX], labels[PATH_MAX];
+    int found = find_idx_pair(dir, train, images, labels, sizeof images, tried, err, errlen);
+    if (found != 0)
+        return found < 0 ? -1 : 1;
+    return app_idx_load(images, labels, out, err, errlen) ? 1 : 0;
+}
+
+/* Loads a known data set from one candidate folder: 0 loaded, -1 not there, 1 failed. */
+static int load_known_from(const known_set *set, const char *dir, int train, app_dataset *out,
+                           tried_paths *tried, char *err, size_t errlen)
+{
+    if (set->kind == SOURCE_IDX)
+        return load_idx_split(dir, train, out, tried, err, errlen);
+    int flavour = cifar_flavour(dir);
+    int want = set->kind == SOURCE_CIFAR100 ? 100 : 10;
+    if (flavour != want) {
+        note_tried(tried, dir);
+        return -1;
+    }
+    return app_cifar_load(dir, want == 100, train, out, err, errlen) ? 1 : 0;
+}
+
+static int open_known(const known_set *set, int train, app_dataset *out, char *err, size_t errlen)
+{
+    const char *root = getenv("GAMMACL_DATA");
+    if (!root || !*root)
+        root = DEBIAN_DATASETS;
+    tried_paths tried = {{0}};
+    for (int i = 0; i < 3 && set->folders[i]; i++) {
+        char dir[PATH_MAX];
+        if (join_into(dir, sizeof dir, root, set->folders[i], err, errlen))
+            return 1;
+        if (!is_directory(dir)) {
+            note_tried(&tried, dir);
+            continue;
+        }
+        int rc = load_known_from(set, dir, train, out, &tried, err, errlen);
+        if (rc >= 0)
+            return rc;
+    }
+    app_data_error(err, errlen, "%s %s split not found (tried %s): %s", set->name,
+                   train ? "train" : "test", tried.list, set->how_to_get);
+    return 1;
+}
+
+/* The last component of a path, without trailing slashes, into out ("." and ".." resolved). */
+static void base_name(const char *path, char *out, size_t outlen)
+{
+    char resolved[PATH_MAX];
+    if (realpath(path, resolved))
+        path = resolved;
+    size_t end = strlen(path);
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    size_t n = end - start;
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, path + start, n);
+    out[n] = '\0';
+}
+
+/* A PNG tree: <dir>/train and <dir>/test when they exist, else dir itself for training. */
+static int open_png_tree(const char *dir, int train, app_dataset *out, char *err, size_t errlen)
+{
+    char split[PATH_MAX];
+    if (join_into(split, sizeof split, dir, train ? "train" : "test", err, errlen))
+        return 1;
+    if (is_directory(split))
+        return app_pngdir_load(split, out, err, errlen);
+    if (train)
+        return app_pngdir_load(dir, out, err, errlen);
+    app_data_error(err, errlen, "%s has no test split: %s is missing (a PNG tree with a test "
+                   "split holds train/ and test/, each with one folder per class)", dir, split);
+    return 1;
+}
+
+static int open_path(const char *dir, int train, app_dataset *out, char *err, size_t errlen)
+{
+    if (!is_directory(dir)) {
+        app_data_error(err, errlen, "unknown data set '%s': not a folder, and not one of "
+                       "fashion-mnist, mnist, cifar10, cifar100", dir);
+        return 1;
+    }
+    int rc = load_idx_split(dir, train, out, NULL, err, errlen);
+    if (rc >= 0)
+        return rc;
+    int flavour = cifar_flavour(dir);
+    if (flavour)
+        return app_cifar_load(dir, flavour == 100, train, out, err, errlen);
+    return open_png_tree(dir, train, out, err, errlen);
+}
+
+int app_dataset_open(const char *spec, int train, app_dataset *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!spec || !*spec) {
+        app_data_error(err, errlen, "no data set given: name one of fashion-mnist, mnist, "
+                       "cifar10, cifar100, or a folder");
+        return 1;
+    }
+    const char *split = train ? "train" : "test";
+    for (size_t i = 0; i < sizeof KNOWN_SETS / sizeof KNOWN_SETS[0]; i++) {
+        if (strcmp(spec, KNOWN_SETS[i].name) != 0)
+            continue;
+        if (open_known(&KNOWN_SETS[i], train, out, err, errlen))
+            return 1;
+        snprintf(out->name, sizeof out->name, "%s/%s", KNOWN_SETS[i].name, split);
+        return 0;
+    }
+    if (open_path(spec, train, out, err, errlen))
+        return 1;
+    char base[48];
+    base_name(spec, base, sizeof base);
+    snprintf(out->name, sizeof out->name, "%s/%s", base, split);
+    return 0;
+}

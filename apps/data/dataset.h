@@ -39,7 +39,8 @@ int app_cifar_parse(const uint8_t *bytes, size_t len, int cifar100, app_dataset 
 /* A folder with one sub-folder of PNG images per class (sorted names give class indices); every
  * image must have the same size and channel count (gray, gray+alpha, RGB or RGBA; alpha dropped). */
 int app_pngdir_load(const char *dir, app_dataset *out, char *err, size_t errlen);
-/* One PNG from memory into 8-bit channels; used by app_pngdir_load and the fuzz target. */
+/* One PNG from memory into 8-bit channels, planar (channels x height x width, the data set
+ * layout), in a new malloc'd *pixels; used by app_pngdir_load and the fuzz target. */
 int app_png_decode(const uint8_t *bytes, size_t len, int *channels, int *height, int *width,
                    uint8_t **pixels, char *err, size_t errlen);
 
@@ -50,5 +51,36 @@ int app_dataset_open(const char *spec, int train, app_dataset *out, char *err, s
 
 /* Keeps the first n samples (n <= 0 or n >= count: unchanged). */
 void app_dataset_limit(app_dataset *d, int n);
+
+/* ---- Helpers shared by the readers (also used by the tests and fuzz targets). ---- */
+
+/* Largest file, or decompressed file, a reader accepts; larger claims are refused up front. */
+#define APP_DATA_MAX_BYTES ((size_t)1 << 30)
+/* Largest PNG width or height accepted; forged headers beyond it are refused before allocating. */
+#define APP_PNG_MAX_SIDE 4096
+
+/* Writes a printf-style message into err (always terminated; err may be NULL or errlen 0). */
+#if defined(__GNUC__)
+#define APP_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define APP_PRINTF_LIKE(f, a)
+#endif
+void app_data_error(char *err, size_t errlen, const char *fmt, ...) APP_PRINTF_LIKE(3, 4);
+
+/* Sets *out = a * b and returns 0, or returns 1 when the product does not fit in a size_t. */
+int app_size_mul(size_t a, size_t b, size_t *out);
+
+/* Returns a new malloc'd "dir/name" (NULL when out of memory). */
+char *app_path_join(const char *dir, const char *name);
+
+/* Reads a whole file (at most max_len bytes, else an error) into a new malloc'd buffer. */
+int app_read_file(const char *path, size_t max_len, uint8_t **bytes, size_t *len, char *err,
+                  size_t errlen);
+
+/* Decompresses gzip data (one or more members) into a new malloc'd buffer. Returns 0 on success,
+ * 1 on damaged or truncated data, APP_GUNZIP_TOO_BIG when the output would exceed cap bytes. */
+#define APP_GUNZIP_TOO_BIG 2
+int app_gunzip(const uint8_t *in, size_t len, size_t cap, uint8_t **out, size_t *out_len,
+               char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,89 @@
+/* apps/report/csv.c — see csv.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "csv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads the header and the first keep data lines of path into a new buffer. */
+static char *read_prefix(const char *path, int keep, const char *header, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap), line[8192];
+    int lines = 0;
+    while (buf && lines <= keep && fgets(line, sizeof line, f)) {
+        if (lines == 0 && strncmp(line, header, strlen(header)) != 0) {
+            snprintf(err, errlen, "%s has a different header than this run writes; move it away", path);
+            free(buf);
+            fclose(f);
+            return NULL;
+        }
+        size_t n = strlen(line);
+        if (n == 0 || line[n - 1] != '\n') break; /* a torn last line is dropped */
+        if (len + n + 1 > cap) {
+            char *nb = realloc(buf, cap = 2 * (len + n + 1));
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb;
+        }
+        memcpy(buf + len, line, n);
+        len += n;
+        lines++;
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory reading %s", path);
+        return NULL;
+    }
+    buf[len] = 0;
+    if (lines < keep + 1) {
+        snprintf(err, errlen, "%s has %d epoch rows but the checkpoint is at epoch %d", path,
+                 lines > 0 ? lines - 1 : 0, keep);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows, char *err,
+                 size_t errlen)
+{
+    c->f = NULL;
+    char *prefix = NULL;
+    if (keep_rows >= 0 && !(prefix = read_prefix(path, keep_rows, header, err, errlen))) return -1;
+    c->f = fopen(path, "w");
+    if (!c->f) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        free(prefix);
+        return -1;
+    }
+    int ok = prefix ? fputs(prefix, c->f) >= 0 : fprintf(c->f, "%s\n", header) > 0;
+    free(prefix);
+    if (!ok || fflush(c->f) != 0 || fsync(fileno(c->f)) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        app_csv_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+int app_csv_row(app_csv *c, const char *line, char *err, size_t errlen)
+{
+    if (fprintf(c->f, "%s\n", line) < 0 || fflush(c->f) != 0 || fsync(fileno(c->f)) != 0) {
+        snprintf(err, errlen, "cannot append to metrics.csv: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void app_csv_close(app_csv *c)
+{
+    if (c->f) fclose(c->f);
+    c->f = NULL;
+}

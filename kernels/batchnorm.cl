@@ -1,0 +1,161 @@
+/* kernels/batchnorm.cl — batch normalization over each channel's N*H*W values (layout C x N x H x W,
+ * so a channel is one contiguous block of M values).
+ *
+ * Per-channel sums come in two device styles chosen by RT_RED_WG:
+ *   1  (CPUs): one work-item per channel, explicit float8 lanes summed in blocks of 1024 values,
+ *      no barriers — the fast and precise form on PoCL;
+ *   >1 (GPUs): one work-group per channel, strided partial sums, then a fixed local-memory tree.
+ * Both sum in a fixed order, so results reproduce run to run. Statistics are two-pass (mean, then
+ * squared deviations). Running variance uses the unbiased estimate, as PyTorch does.
+ */
+#if RT_RED_WG == 1
+
+/* sum of f(x[i]) over a channel; f given as a macro of v (a float8) and s (a float) */
+#define CHANNEL_SUM(result, M, VEXPR, SEXPR)                                    \
+    {                                                                           \
+        float8 acc = 0.0f;                                                      \
+        int i = 0;                                                              \
+        for (; i + 1024 <= (M); i += 1024) {                                    \
+            float8 blk = 0.0f;                                                  \
+            for (int j = i; j < i + 1024; j += 8) blk += VEXPR(j);              \
+            acc += blk;                                                         \
+        }                                                                       \
+        float8 blk = 0.0f;                                                      \
+        for (; i + 8 <= (M); i += 8) blk += VEXPR(i);                           \
+        acc += blk;                                                             \
+        float tail = 0.0f;                                                      \
+        for (; i < (M); i++) tail += SEXPR(i);                                  \
+        result = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) +                     \
+                 ((acc.s4 + acc.s5) + (acc.s6 + acc.s7)) + tail;                \
+    }
+#define CHANNEL_ID() ((int)get_global_id(0))
+#define LOCAL_SCRATCH
+
+#else
+
+inline float group_sum(float v, __local float *scratch)
+{
+    const int li = (int)get_local_id(0);
+    scratch[li] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = RT_RED_WG / 2; s > 0; s >>= 1) {
+        if (li < s) scratch[li] += scratch[li + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+#define CHANNEL_SUM(result, M, VEXPR, SEXPR)                                    \
+    {                                                                           \
+        float part = 0.0f;                                                      \
+        for (int i = (int)get_local_id(0); i < (M); i += RT_RED_WG) part += SEXPR(i); \
+        result = group_sum(part, scratch);                                      \
+    }
+#define CHANNEL_ID() ((int)get_group_id(0))
+#define LOCAL_SCRATCH __local float scratch[RT_RED_WG];
+
+#endif
+
+#define IS_LEADER() (RT_RED_WG == 1 || get_local_id(0) == 0)
+
+/* training statistics: mean and 1/sqrt(var + eps) of each channel; updates the running stats */
+__kernel void bn_stats(__global const float *x, int M, int C, __global float *mean,
+                       __global float *invstd, __global float *run_mean, __global float *run_var,
+                       float momentum, float eps)
+{
+    LOCAL_SCRATCH
+    const int c = CHANNEL_ID();
+    if (c >= C) return;
+    __global const float *xc = x + (size_t)c * M;
+#define V_X(j) vload8(0, xc + (j))
+#define S_X(j) xc[j]
+    float s;
+    CHANNEL_SUM(s, M, V_X, S_X)
+    const float mu = s / (float)M;
+#define V_D2(j) ((vload8(0, xc + (j)) - mu) * (vload8(0, xc + (j)) - mu))
+#define S_D2(j) ((xc[j] - mu) * (xc[j] - mu))
+    float ss;
+    CHANNEL_SUM(ss, M, V_D2, S_D2)
+    const float var = ss / (float)M;
+    if (IS_LEADER()) {
+        mean[c] = mu;
+        invstd[c] = 1.0f / sqrt(var + eps);
+        const float unbiased = M > 1 ? var * (float)M / (float)(M - 1) : var;
+        run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mu;
+        run_var[c] = (1.0f - momentum) * run_var[c] + momentum * unbiased;
+    }
+}
+
+/* evaluation statistics from the running estimates */
+__kernel void bn_eval_stats(__global const float *run_mean, __global const float *run_var, int C,
+                            float eps, __global float *mean, __global float *invstd)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    mean[c] = run_mean[c];
+    invstd[c] = 1.0f / sqrt(run_var[c] + eps);
+}
+
+/* y = gamma * (x - mean) * invstd + beta; 2-D launch: dim 1 = channel, dim 0 = chunk */
+__kernel void bn_apply(__global const float *x, __global float *y, int M,
+                       __global const float *mean, __global const float *invstd,
+                       __global const float *gamma, __global const float *beta)
+{
+    const int c = (int)get_global_id(1);
+    const int i0 = (int)get_global_id(0) * RT_CHUNK;
+    if (i0 >= M) return;
+    const int i1 = min(i0 + RT_CHUNK, M);
+    const float a = gamma[c] * invstd[c], b = beta[c] - mean[c] * a;
+    __global const float *xc = x + (size_t)c * M;
+    __global float *yc = y + (size_t)c * M;
+    for (int i = i0; i < i1; i++) yc[i] = fma(xc[i], a, b);
+}
+
+/* dbeta = sum dy, dgamma = sum dy * xhat, per channel */
+__kernel void bn_bwd_reduce(__global const float *x, __global const float *dy, int M, int C,
+                            __global const float *mean, __global const float *invstd,
+                            __global float *dgamma, __global float *dbeta)
+{
+    LOCAL_SCRATCH
+    const int c = CHANNEL_ID();
+    if (c >= C) return;
+    __global const float *xc = x + (size_t)c * M;
+    __global const float *gc = dy + (size_t)c * M;
+    const float mu = mean[c];
+#define V_G(j) vload8(0, gc + (j))
+#define S_G(j) gc[j]
+    float sg;
+    CHANNEL_SUM(sg, M, V_G, S_G)
+#define V_GX(j) (vload8(0, gc + (j)) * (vload8(0, xc + (j)) - mu))
+#define S_GX(j) (gc[j] * (xc[j] - mu))
+    float sgx;
+    CHANNEL_SUM(sgx, M, V_GX, S_GX)
+    if (IS_LEADER()) {
+        dbeta[c] = sg;
+        dgamma[c] = sgx * invstd[c];
+    }
+}
+
+/* dx = gamma * invstd * (dy - dbeta/M - xhat * dgamma/M); acc = 1 adds into dx */
+__kernel void bn_bwd_dx(__global const float *x, __global const float *dy, __global float *dx,
+                        int M, __global const float *mean, __global const float *invstd,
+                        __global const float *gamma, __global const float *dgamma,
+                        __global const float *dbeta, int acc)
+{
+    const int c = (int)get_global_id(1);
+    const int i0 = (int)get_global_id(0) * RT_CHUNK;
+    if (i0 >= M) return;
+    const int i1 = min(i0 + RT_CHUNK, M);
+    const float is = invstd[c], mu = mean[c];
+    const float k = gamma[c] * is;
+    const float mg = dbeta[c] / (float)M, mgx = dgamma[c] / (float)M;
+    __global const float *xc = x + (size_t)c * M;
+    __global const float *gc = dy + (size_t)c * M;
+    __global float *dc = dx + (size_t)c * M;
+    for (int i = i0; i < i1; i++) {
+        const float v = k * (gc[i] - mg - (xc[i] - mu) * is * mgx);
+        dc[i] = acc ? dc[i] + v : v;
+    }
+}

@@ -1,0 +1,120 @@
+/* net/layers/bn.c — batch normalization per channel (train: batch statistics and running
+ * estimates with momentum 0.1; eval: running estimates), eps 1e-5, learnable scale and shift.
+ *
+ * Forward keeps each channel's mean and 1/std for the backward pass:
+ *   dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma/std * (dy - dbeta/M - xhat * dgamma/M).
+ * Scale and shift are not weight-decayed; running statistics are saved but never stepped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../nn_internal.h"
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+enum { GAMMA, BETA, RMEAN, RVAR };
+
+static int parse(nn_node *n, int argc, char **argv, char *err, size_t errlen)
+{
+    return nn_spec_args(argc, argv, 0, NULL, 0, n->arg, 0, 0, err, errlen);
+}
+
+static int shape(nn_node *n, const nn_shape *in, const nn_shape *in2, char *err, size_t errlen)
+{
+    (void)in2, (void)err, (void)errlen;
+    n->out = *in;
+    return 0;
+}
+
+static rt_status fill(nn_model *m, int param, float v)
+{
+    nn_param *p = &m->params[param];
+    float *h = malloc(p->count * sizeof *h);
+    if (!h) return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");
+    for (size_t i = 0; i < p->count; i++) h[i] = v;
+    rt_status s = rt_write(m->rt, p->value, 0, h, p->count * sizeof *h);
+    free(h);
+    return s;
+}
+
+static rt_status setup(nn_model *m, nn_node *n)
+{
+    static const char *const suffix[] = {"gamma", "beta", "running_mean", "running_var"};
+    const size_t c = (size_t)n->out.c;
+    for (int i = 0; i < 4; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "%s.%s", n->label, suffix[i]);
+        rt_status s = nn_param_add(m, name, c, i < 2, 0, &n->param[i]);
+        if (s != RT_OK) return s;
+    }
+    rt_status s;
+    if ((s = fill(m, n->param[GAMMA], 1.0f)) != RT_OK || (s = fill(m, n->param[BETA], 0.0f)) != RT_OK ||
+        (s = fill(m, n->param[RMEAN], 0.0f)) != RT_OK || (s = fill(m, n->param[RVAR], 1.0f)) != RT_OK)
+        return s;
+    for (int i = 0; i < 2; i++)
+        if ((s = rt_alloc(m->rt, c * sizeof(float), &n->aux[i])) != RT_OK) return s;
+    return RT_OK;
+}
+
+/* one work-group (GPU style) or one work-item (CPU style) per channel */
+static rt_status per_channel(nn_model *m, rt_kernel *k, int C, unsigned nargs, const rt_arg *args)
+{
+    const size_t wg = (size_t)rt_device_params(m->rt)->red_wg;
+    size_t gws = (size_t)C * wg, lws = wg;
+    return rt_launch(m->rt, k, 1, &gws, &lws, nargs, args);
+}
+#define PER_CHANNEL(m, k, C, ...)                                                              \
+    per_channel((m), (k), (C), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), (rt_arg[]){__VA_ARGS__})
+
+static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
+{
+    const rt_buf *x = nn_input_y(m, n, 0);
+    const int C = n->out.c, M = batch * n->out.h * n->out.w;
+    const nn_param *p = m->params;
+    rt_kernel *k;
+    rt_status s;
+    if (train) {
+        if ((s = nn_kernel(m, "batchnorm", "bn_stats", &k)) != RT_OK) return s;
+        s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]),
+                        RT_BUF(n->aux[1]), RT_BUF(p[n->param[RMEAN]].value),
+                        RT_BUF(p[n->param[RVAR]].value), RT_F32(BN_MOMENTUM), RT_F32(BN_EPS));
+    } else {
+        if ((s = nn_kernel(m, "batchnorm", "bn_eval_stats", &k)) != RT_OK) return s;
+        s = NN_ITEMS(m, k, (size_t)C, RT_BUF(p[n->param[RMEAN]].value),
+                     RT_BUF(p[n->param[RVAR]].value), RT_I32(C), RT_F32(BN_EPS),
+                     RT_BUF(n->aux[0]), RT_BUF(n->aux[1]));
+    }
+    if (s != RT_OK) return s;
+    if ((s = nn_kernel(m, "batchnorm", "bn_apply", &k)) != RT_OK) return s;
+    return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->y), RT_I32(M), RT_BUF(n->aux[0]),
+                       RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
+                       RT_BUF(p[n->param[BETA]].value));
+}
+
+static rt_status backward(nn_model *m, nn_node *n, int batch)
+{
+    const rt_buf *x = nn_input_y(m, n, 0);
+    const int C = n->out.c, M = batch * n->out.h * n->out.w;
+    const nn_param *p = m->params;
+    rt_kernel *k;
+    rt_status s;
+    if ((s = nn_kernel(m, "batchnorm", "bn_bwd_reduce", &k)) != RT_OK) return s;
+    s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]),
+                    RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].grad),
+                    RT_BUF(p[n->param[BETA]].grad));
+    if (s != RT_OK) return s;
+    int acc = 0;
+    rt_buf *dx = nn_dx_target(m, n, 0, &acc);
+    if (!dx) return RT_OK;
+    if ((s = nn_kernel(m, "batchnorm", "bn_bwd_dx", &k)) != RT_OK) return s;
+    return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->dy), RT_BUF(dx), RT_I32(M),
+                       RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
+                       RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad),
+                       RT_I32(acc));
+}
+
+const nn_layer_ops nn_layer_bn = {
+    .name = "bn", .usage = "bn",
+    .parse = parse, .shape = shape, .setup = setup, .forward = forward, .backward = backward,
+};

@@ -1,0 +1,94 @@
+/* net/testing.c — see testing.h: direct access to layers, the head and named tensors. */
+#include "testing.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nn_internal.h"
+
+/* Finds a named tensor: its buffer and its float count for `batch`. */
+static rt_buf *lookup(nn_model *m, const char *name, int batch, size_t *count)
+{
+    const size_t K = (size_t)m->cfg.classes;
+    if (strcmp(name, "x") == 0 || strcmp(name, "x.grad") == 0) {
+        *count = (size_t)batch * m->in.c * m->in.h * m->in.w;
+        return name[1] ? m->dx : m->x;
+    }
+    if (strcmp(name, "cos") == 0 || strcmp(name, "dcos") == 0) {
+        *count = (size_t)batch * K;
+        return name[0] == 'c' ? m->cosv : m->dcos;
+    }
+    for (int i = 0; i < m->nparams; i++) {
+        nn_param *p = &m->params[i];
+        const size_t n = strlen(p->name);
+        if (strncmp(name, p->name, n) != 0) continue;
+        *count = p->count;
+        if (name[n] == 0) return p->value;
+        if (strcmp(name + n, ".grad") == 0) return p->grad;
+        if (strcmp(name + n, ".momentum") == 0) return p->mom;
+    }
+    for (int i = 0; i < m->nnodes; i++) {
+        nn_node *nd = &m->nodes[i];
+        const size_t n = strlen(nd->label);
+        if (strncmp(name, nd->label, n) != 0) continue;
+        *count = (size_t)batch * nd->out.c * nd->out.h * nd->out.w;
+        if (strcmp(name + n, ".y") == 0) return nd->y;
+        if (strcmp(name + n, ".dy") == 0) return nd->dy;
+    }
+    *count = 0;
+    return NULL;
+}
+
+size_t nn_test_size(nn_model *m, const char *name, int batch)
+{
+    size_t n = 0;
+    return lookup(m, name, batch, &n) ? n : 0;
+}
+
+rt_status nn_test_read(nn_model *m, const char *name, int batch, float *out)
+{
+    size_t n = 0;
+    rt_buf *b = lookup(m, name, batch, &n);
+    if (!b) return rt_fail(m->rt, RT_E_ARG, "no tensor named '%s'", name);
+    return rt_read(m->rt, b, 0, out, n * sizeof(float));
+}
+
+rt_status nn_test_write(nn_model *m, const char *name, int batch, const float *in)
+{
+    size_t n = 0;
+    rt_buf *b = lookup(m, name, batch, &n);
+    if (!b) return rt_fail(m->rt, RT_E_ARG, "no tensor named '%s'", name);
+    return rt_write(m->rt, b, 0, in, n * sizeof(float));
+}
+
+const char *nn_test_last_label(const nn_model *m) { return m->nodes[m->nnodes - 1].label; }
+
+rt_status nn_test_forward(nn_model *m, const float *x, int batch, int train)
+{
+    if (batch < 1 || batch > m->max_batch) return rt_fail(m->rt, RT_E_ARG, "bad batch %d", batch);
+    rt_status s = nn_test_write(m, "x", batch, x);
+    return s == RT_OK ? nn_forward_nodes(m, batch, train) : s;
+}
+
+rt_status nn_test_backward(nn_model *m, const float *dy_last, int batch)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.dy", nn_test_last_label(m));
+    rt_status s = nn_test_write(m, name, batch, dy_last);
+    return s == RT_OK ? nn_backward_nodes(m, batch) : s;
+}
+
+rt_status nn_test_head(nn_model *m, const float *feature, const int32_t *labels, int batch,
+                       int want_grad)
+{
+    if (batch < 1 || batch > m->max_batch) return rt_fail(m->rt, RT_E_ARG, "bad batch %d", batch);
+    char name[64];
+    snprintf(name, sizeof name, "%s.y", nn_test_last_label(m));
+    rt_status s = nn_test_write(m, name, batch, feature);
+    if (s == RT_OK) s = rt_write(m->rt, m->labels, 0, labels, (size_t)batch * sizeof *labels);
+    if (s == RT_OK) s = nn_head_forward(m, batch, want_grad, 0);
+    if (s == RT_OK && want_grad) s = nn_head_backward(m, batch);
+    return s;
+}
+
+rt_status nn_test_sgd(nn_model *m, float lr) { return nn_sgd_step(m, lr); }
