@@ -98,10 +98,11 @@ __kernel void bn_eval_stats(__global const float *run_mean, __global const float
     invstd[c] = 1.0f / sqrt(run_var[c] + eps);
 }
 
-/* y = gamma * (x - mean) * invstd + beta; 2-D launch: dim 1 = channel, dim 0 = chunk */
+/* y = gamma * (x - mean) * invstd + beta, then max(y, 0) when relu = 1 (a following ReLU fused
+ * in); 2-D launch: dim 1 = channel, dim 0 = chunk */
 __kernel void bn_apply(__global const float *x, __global float *y, int M,
                        __global const float *mean, __global const float *invstd,
-                       __global const float *gamma, __global const float *beta)
+                       __global const float *gamma, __global const float *beta, int relu)
 {
     const int c = (int)get_global_id(1);
     const int i0 = (int)get_global_id(0) * RT_CHUNK;
@@ -110,11 +111,19 @@ __kernel void bn_apply(__global const float *x, __global float *y, int M,
     const float a = gamma[c] * invstd[c], b = beta[c] - mean[c] * a;
     __global const float *xc = x + (size_t)c * M;
     __global float *yc = y + (size_t)c * M;
-    for (int i = i0; i < i1; i++) yc[i] = fma(xc[i], a, b);
+    if (relu)
+        for (int i = i0; i < i1; i++) yc[i] = fmax(fma(xc[i], a, b), 0.0f);
+    else
+        for (int i = i0; i < i1; i++) yc[i] = fma(xc[i], a, b);
 }
 
-/* dbeta = sum dy, dgamma = sum dy * xhat, per channel */
-__kernel void bn_bwd_reduce(__global const float *x, __global const float *dy, int M, int C,
+/* With a fused ReLU the gradient that reaches the batch norm is dy where its output y > 0. */
+#define V_RELU(v, j) (relu ? select((float8)0.0f, (v), isgreater(vload8(0, yc + (j)), (float8)0.0f)) : (v))
+#define S_RELU(v, j) (relu ? (yc[j] > 0.0f ? (v) : 0.0f) : (v))
+
+/* dbeta = sum g, dgamma = sum g * xhat, per channel (g = dy, masked by y > 0 with relu) */
+__kernel void bn_bwd_reduce(__global const float *x, __global const float *dy,
+                            __global const float *y, int relu, int M, int C,
                             __global const float *mean, __global const float *invstd,
                             __global float *dgamma, __global float *dbeta)
 {
@@ -123,13 +132,14 @@ __kernel void bn_bwd_reduce(__global const float *x, __global const float *dy, i
     if (c >= C) return;
     __global const float *xc = x + (size_t)c * M;
     __global const float *gc = dy + (size_t)c * M;
+    __global const float *yc = y + (size_t)c * M;
     const float mu = mean[c];
-#define V_G(j) vload8(0, gc + (j))
-#define S_G(j) gc[j]
+#define V_G(j) V_RELU(vload8(0, gc + (j)), j)
+#define S_G(j) S_RELU(gc[j], j)
     float sg;
     CHANNEL_SUM(sg, M, V_G, S_G)
-#define V_GX(j) (vload8(0, gc + (j)) * (vload8(0, xc + (j)) - mu))
-#define S_GX(j) (gc[j] * (xc[j] - mu))
+#define V_GX(j) (V_RELU(vload8(0, gc + (j)), j) * (vload8(0, xc + (j)) - mu))
+#define S_GX(j) (S_RELU(gc[j], j) * (xc[j] - mu))
     float sgx;
     CHANNEL_SUM(sgx, M, V_GX, S_GX)
     if (IS_LEADER()) {
@@ -138,11 +148,14 @@ __kernel void bn_bwd_reduce(__global const float *x, __global const float *dy, i
     }
 }
 
-/* dx = gamma * invstd * (dy - dbeta/M - xhat * dgamma/M); acc = 1 adds into dx */
-__kernel void bn_bwd_dx(__global const float *x, __global const float *dy, __global float *dx,
+/* dx = gamma * invstd * (g - dbeta/M - xhat * dgamma/M) after a training forward (batch
+ * statistics depend on every input); dx = gamma * invstd * g after an evaluation forward (fixed
+ * running statistics, batch_stats = 0). acc = 1 adds into dx. */
+__kernel void bn_bwd_dx(__global const float *x, __global const float *dy,
+                        __global const float *y, int relu, __global float *dx,
                         int M, __global const float *mean, __global const float *invstd,
                         __global const float *gamma, __global const float *dgamma,
-                        __global const float *dbeta, int acc)
+                        __global const float *dbeta, int acc, int batch_stats)
 {
     const int c = (int)get_global_id(1);
     const int i0 = (int)get_global_id(0) * RT_CHUNK;
@@ -150,12 +163,15 @@ __kernel void bn_bwd_dx(__global const float *x, __global const float *dy, __glo
     const int i1 = min(i0 + RT_CHUNK, M);
     const float is = invstd[c], mu = mean[c];
     const float k = gamma[c] * is;
-    const float mg = dbeta[c] / (float)M, mgx = dgamma[c] / (float)M;
+    const float mg = batch_stats ? dbeta[c] / (float)M : 0.0f;
+    const float mgx = batch_stats ? dgamma[c] / (float)M : 0.0f;
     __global const float *xc = x + (size_t)c * M;
     __global const float *gc = dy + (size_t)c * M;
+    __global const float *yc = y + (size_t)c * M;
     __global float *dc = dx + (size_t)c * M;
     for (int i = i0; i < i1; i++) {
-        const float v = k * (gc[i] - mg - (xc[i] - mu) * is * mgx);
+        const float g = S_RELU(gc[i], i);
+        const float v = k * (g - mg - (xc[i] - mu) * is * mgx);
         dc[i] = acc ? dc[i] + v : v;
     }
 }

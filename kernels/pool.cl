@@ -32,21 +32,69 @@ __kernel void maxpool_bwd(__global const float *x, __global const float *y,
     __global const float *yp = y + (size_t)pl * OH * OW;
     __global const float *dyp = dy + (size_t)pl * OH * OW;
     __global float *dxp = dx + (size_t)pl * H * W;
-    if (!acc)
-        for (int i = 0; i < H * W; i++) dxp[i] = 0.0f;
+    /* every window writes all of its inputs: the gradient at the first maximum, zero elsewhere */
     for (int oh = 0; oh < OH; oh++)
         for (int ow = 0; ow < OW; ow++) {
-            const float m = yp[oh * OW + ow];
-            int done = 0;
-            for (int a = 0; a < K && !done; a++)
-                for (int b = 0; b < K && !done; b++) {
+            const float m = yp[oh * OW + ow], g = dyp[oh * OW + ow];
+            int found = 0;
+            for (int a = 0; a < K; a++)
+                for (int b = 0; b < K; b++) {
                     const int i = (oh * K + a) * W + ow * K + b;
-                    if (xp[i] == m) {
-                        dxp[i] += dyp[oh * OW + ow];
-                        done = 1;
-                    }
+                    const int hit = !found && xp[i] == m;
+                    found |= hit;
+                    const float v = hit ? g : 0.0f;
+                    dxp[i] = acc ? dxp[i] + v : v;
                 }
         }
+    /* rows and columns outside every window (odd sizes) get no gradient */
+    if (!acc) {
+        for (int r = OH * K; r < H; r++)
+            for (int c = 0; c < W; c++) dxp[r * W + c] = 0.0f;
+        for (int r = 0; r < OH * K; r++)
+            for (int c = OW * K; c < W; c++) dxp[r * W + c] = 0.0f;
+    }
+}
+
+/* 2x2 windows, one work-item per output row (dim 0 = row, dim 1 = plane): straight loops over
+ * even and odd columns that the compiler vectorizes; same results as maxpool_fwd/bwd with K = 2. */
+__kernel void maxpool2_fwd(__global const float *x, __global float *y, int H, int W)
+{
+    const int oh = (int)get_global_id(0), pl = (int)get_global_id(1), OH = H / 2, OW = W / 2;
+    if (oh >= OH) return;
+    __global const float *r0 = x + ((size_t)pl * H + 2 * oh) * W, *r1 = r0 + W;
+    __global float *yr = y + ((size_t)pl * OH + oh) * OW;
+    for (int ow = 0; ow < OW; ow++)
+        yr[ow] = fmax(fmax(r0[2 * ow], r0[2 * ow + 1]), fmax(r1[2 * ow], r1[2 * ow + 1]));
+}
+
+__kernel void maxpool2_bwd(__global const float *x, __global const float *y,
+                           __global const float *dy, __global float *dx, int H, int W, int acc)
+{
+    const int r = (int)get_global_id(0), pl = (int)get_global_id(1), OH = H / 2, OW = W / 2;
+    if (r >= (H + 1) / 2) return;
+    __global float *d0 = dx + ((size_t)pl * H + 2 * r) * W;
+    if (r == OH) { /* the last row of an odd height: outside every window */
+        if (!acc)
+            for (int c = 0; c < W; c++) d0[c] = 0.0f;
+        return;
+    }
+    __global float *d1 = d0 + W;
+    __global const float *r0 = x + ((size_t)pl * H + 2 * r) * W, *r1 = r0 + W;
+    __global const float *yr = y + ((size_t)pl * OH + r) * OW, *gr = dy + ((size_t)pl * OH + r) * OW;
+    for (int ow = 0; ow < OW; ow++) {
+        const float m = yr[ow], g = gr[ow];
+        const int h0 = r0[2 * ow] == m;
+        const int h1 = !h0 && r0[2 * ow + 1] == m;
+        const int h2 = !h0 && !h1 && r1[2 * ow] == m;
+        const int h3 = !h0 && !h1 && !h2;
+        const float v0 = h0 ? g : 0.0f, v1 = h1 ? g : 0.0f, v2 = h2 ? g : 0.0f, v3 = h3 ? g : 0.0f;
+        if (acc) {
+            d0[2 * ow] += v0, d0[2 * ow + 1] += v1, d1[2 * ow] += v2, d1[2 * ow + 1] += v3;
+        } else {
+            d0[2 * ow] = v0, d0[2 * ow + 1] = v1, d1[2 * ow] = v2, d1[2 * ow + 1] = v3;
+        }
+    }
+    if (W % 2 && !acc) d0[W - 1] = 0.0f, d1[W - 1] = 0.0f;
 }
 
 /* y[plane] = mean of the plane's HW values */

@@ -220,27 +220,29 @@ static int nn_ckpt_check_tensor(const char *path, const nn_ckpt_tensor *t, int i
         return nn_ckpt_fail(err, errlen,
                             "cannot write checkpoint %s: tensor '%s' has %llu elements but no data",
                             path, t->name, (unsigned long long)t->count);
-    if (t->count > NN_CKPT_MAX_BYTES / 4 - *bytes / 4)
+    uint64_t fixed = 2 + (uint64_t)(nul - t->name) + 8; /* *bytes never exceeds the limit */
+    if (fixed > NN_CKPT_MAX_BYTES - *bytes || t->count > (NN_CKPT_MAX_BYTES - *bytes - fixed) / 4)
         return nn_ckpt_fail(err, errlen,
-                            "cannot write checkpoint %s: tensor '%s' (%llu elements) takes the file "
-                            "above the 4 GiB limit", path, t->name, (unsigned long long)t->count);
-    *bytes += 2 + (uint64_t)(nul - t->name) + 8 + 4 * t->count;
+                            "cannot write checkpoint %s: tensor '%s' (%llu elements) takes the "
+                            "file above the 4 GiB limit", path, t->name,
+                            (unsigned long long)t->count);
+    *bytes += fixed + 4 * t->count;
     return 0;
 }
 
 /* Refuses what the reader would refuse, so every file written can be read back. */
 static int nn_ckpt_check_input(const char *path, const nn_ckpt *c, char *err, size_t errlen)
 {
-    if (!c) return nn_ckpt_fail(err, errlen, "cannot write checkpoint %s: no checkpoint given", path);
+    if (!c)
+        return nn_ckpt_fail(err, errlen, "cannot write checkpoint %s: no checkpoint given", path);
     size_t spec_len = c->spec ? strlen(c->spec) : 0, meta_len = c->meta ? strlen(c->meta) : 0;
-    if (spec_len > UINT32_MAX || meta_len > UINT32_MAX)
-        return nn_ckpt_fail(err, errlen,
-                            "cannot write checkpoint %s: the %s text is over 4 GiB", path,
-                            spec_len > UINT32_MAX ? "model spec" : "metadata");
     if (c->ntensors < 0 || (c->ntensors > 0 && !c->tensors))
         return nn_ckpt_fail(err, errlen, "cannot write checkpoint %s: invalid tensor list (%d)",
                             path, c->ntensors);
     uint64_t bytes = NN_CKPT_HEADER_BYTES + 12 + (uint64_t)spec_len + meta_len + 4;
+    if (bytes > NN_CKPT_MAX_BYTES) /* also keeps both lengths within their u32 fields */
+        return nn_ckpt_fail(err, errlen, "cannot write checkpoint %s: the spec and metadata take "
+                            "it above the 4 GiB limit", path);
     for (int i = 0; i < c->ntensors; i++)
         if (nn_ckpt_check_tensor(path, &c->tensors[i], i, &bytes, err, errlen)) return -1;
     const char *dup = NULL;
@@ -307,7 +309,8 @@ static int nn_ckpt_sync_folder(const char *path)
 
 int nn_ckpt_write(const char *path, const nn_ckpt *c, char *err, size_t errlen)
 {
-    if (!path || !*path) return nn_ckpt_fail(err, errlen, "cannot write a checkpoint: no path given");
+    if (!path || !*path)
+        return nn_ckpt_fail(err, errlen, "cannot write a checkpoint: no path given");
     if (nn_ckpt_check_input(path, c, err, errlen)) return -1;
     size_t tmplen = strlen(path) + 48;
     char *tmp = malloc(tmplen);
@@ -638,7 +641,8 @@ static int nn_ckpt_slurp(const char *path, FILE *f, uint8_t **out, size_t *outle
 int nn_ckpt_read(const char *path, nn_ckpt *c, char *err, size_t errlen)
 {
     if (c) memset(c, 0, sizeof *c);
-    if (!path || !*path) return nn_ckpt_fail(err, errlen, "cannot read a checkpoint: no path given");
+    if (!path || !*path)
+        return nn_ckpt_fail(err, errlen, "cannot read a checkpoint: no path given");
     if (!c) return nn_ckpt_fail(err, errlen, "cannot read checkpoint %s: nothing to fill", path);
     FILE *f = fopen(path, "rb");
     if (!f)

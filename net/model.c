@@ -123,13 +123,31 @@ static void auto_labels(nn_model *m)
     }
 }
 
+/* A ReLU right after a batch norm read by nothing else runs inside the batch norm's kernels and
+ * shares its buffers (the batch norm's gradient is then the ReLU's output gradient). */
+static void fuse_bn_relu(nn_model *m)
+{
+    for (int i = 0; i + 1 < m->nnodes; i++) {
+        nn_node *bn = &m->nodes[i], *relu = &m->nodes[i + 1];
+        if (bn->ops == &nn_layer_bn && relu->ops == &nn_layer_relu && relu->in == i &&
+            bn->consumers == 1)
+            bn->fused = relu->fused = 1;
+    }
+}
+
 static rt_status allocate_nodes(nn_model *m)
 {
+    fuse_bn_relu(m);
     for (int i = 0; i < m->nnodes; i++) {
         nn_node *n = &m->nodes[i];
         for (int j = 0; j < 4; j++) n->param[j] = -1;
         rt_status s = n->ops->setup(m, n);
         if (s != RT_OK) return rt_wrap(m->rt, s, "layer %s (spec line %d)", n->label, n->line);
+        if (n->fused && n->ops == &nn_layer_relu) { /* shares the batch norm's buffers */
+            n->y = m->nodes[n->in].y;
+            n->dy = m->nodes[n->in].dy;
+            continue;
+        }
         const size_t bytes = (size_t)m->max_batch * n->out.c * n->out.h * n->out.w * sizeof(float);
         if ((s = rt_alloc(m->rt, bytes, &n->y)) != RT_OK ||
             (s = rt_alloc(m->rt, bytes, &n->dy)) != RT_OK)
@@ -166,7 +184,6 @@ rt_status nn_model_create(rt_ctx *rt, const nn_config *cfg, nn_model **out)
     if (s == RT_OK) s = rt_alloc(rt, (size_t)m->max_batch * sizeof(int32_t), &m->labels);
     if (s == RT_OK && cfg->input_grad) s = rt_alloc(rt, in_bytes, &m->dx);
     if (s == RT_OK) s = allocate_nodes(m);
-    if (s == RT_OK && m->col_floats) s = rt_alloc(rt, m->col_floats * sizeof(float), &m->col);
     if (s == RT_OK) s = nn_head_setup(m);
     if (s == RT_OK) s = nn_stats_reserve(m, 1);
     if (s == RT_OK) s = rt_finish(rt);
@@ -187,11 +204,14 @@ void nn_model_free(nn_model *m)
         rt_free(m->rt, m->params[i].mom);
     }
     for (int i = 0; i < m->nnodes; i++) {
-        rt_free(m->rt, m->nodes[i].y);
-        rt_free(m->rt, m->nodes[i].dy);
+        if (!(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu)) {
+            rt_free(m->rt, m->nodes[i].y);
+            rt_free(m->rt, m->nodes[i].dy);
+        }
         for (int j = 0; j < 4; j++) rt_free(m->rt, m->nodes[i].aux[j]);
+        if (m->nodes[i].ops->release) m->nodes[i].ops->release(m, &m->nodes[i]);
     }
-    rt_buf *bufs[] = {m->x, m->dx, m->labels, m->col, m->hn, m->hnorm, m->wn, m->wnorm,
+    rt_buf *bufs[] = {m->x, m->dx, m->labels, m->hn, m->hnorm, m->wn, m->wnorm,
                       m->cosv, m->dcos, m->dhn, m->dwn, m->sample, m->stats};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_free(m->rt, bufs[i]);
     free(m->spec);
@@ -232,6 +252,9 @@ rt_status nn_forward_nodes(nn_model *m, int batch, int train)
 {
     for (int i = 0; i < m->nnodes; i++) {
         nn_node *n = &m->nodes[i];
+        char label[48];
+        snprintf(label, sizeof label, "%s fwd", n->label);
+        rt_profile_label(m->rt, label);
         rt_status s = n->ops->forward(m, n, batch, train);
         if (s != RT_OK) return rt_wrap(m->rt, s, "forward of layer %s", n->label);
     }
@@ -245,6 +268,9 @@ rt_status nn_backward_nodes(nn_model *m, int batch)
     m->dy_written[m->nnodes - 1] = 1; /* written by the head */
     for (int i = m->nnodes - 1; i >= 0; i--) {
         nn_node *n = &m->nodes[i];
+        char label[48];
+        snprintf(label, sizeof label, "%s bwd", n->label);
+        rt_profile_label(m->rt, label);
         rt_status s = n->ops->backward(m, n, batch);
         if (s != RT_OK) return rt_wrap(m->rt, s, "backward of layer %s", n->label);
     }
@@ -265,11 +291,14 @@ static rt_status check_batch(nn_model *m, nn_data *d, int first, int n, int slot
 rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int slot)
 {
     rt_status s = check_batch(m, d, first, n, slot);
+    rt_profile_label(m->rt, "data");
     if (s == RT_OK) s = nn_data_gather(m, d, first, n);
     if (s == RT_OK) s = nn_forward_nodes(m, n, 1);
+    rt_profile_label(m->rt, "head");
     if (s == RT_OK) s = nn_head_forward(m, n, 1, slot);
     if (s == RT_OK) s = nn_head_backward(m, n);
     if (s == RT_OK) s = nn_backward_nodes(m, n);
+    rt_profile_label(m->rt, "sgd");
     if (s == RT_OK) s = nn_sgd_step(m, lr);
     return s;
 }

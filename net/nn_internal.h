@@ -29,6 +29,7 @@ typedef struct nn_layer_ops {
     rt_status (*setup)(nn_model *m, nn_node *n);
     rt_status (*forward)(nn_model *m, nn_node *n, int batch, int train);
     rt_status (*backward)(nn_model *m, nn_node *n, int batch);
+    void (*release)(nn_model *m, nn_node *n);   /* optional: frees what setup made besides params */
 } nn_layer_ops;
 
 struct nn_node {
@@ -42,6 +43,9 @@ struct nn_node {
     nn_shape in_shape, out;
     rt_buf *y, *dy;            /* output and its gradient, sized for the largest batch */
     rt_buf *aux[4];            /* state kept from forward to backward (batch-norm mean, invstd) */
+    void *plan;                /* a layer's runtime object (convolutions: rt_conv) */
+    int fused;                 /* bn: applies the next ReLU; relu: done by the bn before it */
+    int train_mode;            /* the mode of the last forward pass (batch norm's backward) */
     int param[4];              /* indexes into the model's parameters, -1 if none */
     int consumers;
 };
@@ -68,8 +72,6 @@ struct nn_model {
     rt_buf *dx;                /* its gradient (only with cfg.input_grad) */
     int dx_written;
     rt_buf *labels;            /* int32 [N] */
-    rt_buf *col;               /* im2col scratch shared by all convolutions */
-    size_t col_floats;
     /* head */
     int head_w, head_b;        /* parameter indexes: class weights K x d, shared bias */
     rt_buf *hn, *hnorm, *wn, *wnorm, *cosv, *dcos, *dhn, *dwn, *sample;

@@ -21,21 +21,21 @@
 #include "rt_internal.h"
 
 static const rt_params rows[] = {
-    {.row = "pocl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .chunk = 2048, .wg = 4,
+    {.row = "pocl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 64,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0,
      .why = "PoCL on a CPU: own register-tiled GEMM, chunked loops, no barriers"},
-    {.row = "rusticl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .chunk = 2048, .wg = 4,
+    {.row = "rusticl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0,
      .why = "Mesa rusticl on llvmpipe: a correctness target, CPU-style kernels"},
     {.row = "nvidia-gpu", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .chunk = 1, .wg = 256,
      .red_wg = 256, .cache_binaries = 0, .quirks = 0,
      .why = "NVIDIA: CLBlast GEMM, GPU-style kernels, the driver caches binaries itself"},
-    {.row = "cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .chunk = 2048, .wg = 4, .red_wg = 1,
+    {.row = "cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4, .red_wg = 1,
      .cache_binaries = 1, .quirks = 0, .why = "any other CPU device: CPU-style kernels"},
     {.row = "gpu", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .chunk = 1, .wg = 256, .red_wg = 256,
      .cache_binaries = 1, .quirks = 0, .why = "default: GPU-style kernels, CLBlast GEMM"},
     /* forced rows for tests and experiments */
-    {.row = "cpu-clblast", .gemm = RT_GEMM_CLBLAST, .cpu_style = 1, .chunk = 2048, .wg = 4,
+    {.row = "cpu-clblast", .gemm = RT_GEMM_CLBLAST, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0, .why = "CPU-style kernels with CLBlast GEMM"},
     {.row = "gpu-own", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 0, .chunk = 1, .wg = 64, .red_wg = 64,
      .cache_binaries = 1, .quirks = 0, .why = "GPU-style kernels with gammacl's GEMM"},

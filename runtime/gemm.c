@@ -26,17 +26,22 @@ const char *rt_gemm_path_name(rt_gemm_path p)
     return "?";
 }
 
+rt_status rt_scratch(rt_ctx *ctx, int slot, size_t bytes, rt_buf **out)
+{
+    rt_buf **b = &ctx->scratch[slot];
+    if (!*b || rt_buf_size(*b) < bytes) {
+        if (*b) rt_free(ctx, *b);
+        *b = NULL;
+        rt_status s = rt_alloc(ctx, bytes, b);
+        if (s != RT_OK) return rt_wrap(ctx, s, "scratch memory");
+    }
+    *out = *b;
+    return RT_OK;
+}
+
 static rt_status scratch(rt_ctx *ctx, size_t floats, rt_buf **out)
 {
-    size_t bytes = floats * sizeof(float);
-    if (!ctx->gemm_scratch || rt_buf_size(ctx->gemm_scratch) < bytes) {
-        if (ctx->gemm_scratch) rt_free(ctx, ctx->gemm_scratch);
-        ctx->gemm_scratch = NULL;
-        rt_status s = rt_alloc(ctx, bytes, &ctx->gemm_scratch);
-        if (s != RT_OK) return rt_wrap(ctx, s, "GEMM scratch");
-    }
-    *out = ctx->gemm_scratch;
-    return RT_OK;
+    return rt_scratch(ctx, RT_SCRATCH_GEMM, floats * sizeof(float), out);
 }
 
 static rt_status run_clblast(rt_ctx *ctx, const rt_gemm_args *g)

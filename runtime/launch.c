@@ -60,8 +60,15 @@ rt_status rt_launch(rt_ctx *ctx, rt_kernel *k, unsigned dims, const size_t *gws,
         g[d] = (gws[d] + l[d] - 1) / l[d] * l[d];
         if (g[d] == 0) return RT_OK; /* nothing to do */
     }
+    int saved = ctx->prof_label;
+    if (ctx->prof_on && ctx->prof_by_kernel) {
+        char label[48];
+        snprintf(label, sizeof label, "%.20s:%.26s", ctx->labels[saved], k->name);
+        rt_profile_label(ctx, label);
+    }
     cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k->kernel, dims, NULL, g, l, 0, NULL,
                                        rt_prof_event_slot(ctx));
+    ctx->prof_label = saved;
     if (rc != CL_SUCCESS) return rt_cl_fail(ctx, rc, "clEnqueueNDRangeKernel", k->name);
     return RT_OK;
 }
@@ -83,12 +90,15 @@ rt_status rt_finish(rt_ctx *ctx)
 
 void rt_profile_enable(rt_ctx *ctx, int on)
 {
-    ctx->prof_on = on;
+    ctx->prof_on = on != 0;
+    ctx->prof_by_kernel = on == 2;
     if (on && ctx->nlabels == 0) rt_profile_label(ctx, "other");
+    if (!on) ctx->prof_label = 0;
 }
 
 void rt_profile_label(rt_ctx *ctx, const char *label)
 {
+    if (!ctx->prof_on) return;
     for (int i = 0; i < ctx->nlabels; i++)
         if (strcmp(ctx->labels[i], label) == 0) { ctx->prof_label = i; return; }
     if (ctx->nlabels == RT_MAX_LABELS) { ctx->prof_label = 0; return; }

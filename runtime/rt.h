@@ -101,6 +101,7 @@ typedef struct rt_params {
     int chunk;                 /* elements per work-item in element-wise kernels */
     int wg;                    /* default local size for 1-D launches */
     int red_wg;                /* work-group size of per-channel reductions (1 = chunked loop) */
+    int conv_fused;            /* 1: convolutions without im2col buffers (CPU kernels); 0: im2col + GEMM */
     int cache_binaries;        /* 1: keep compiled programs in gammacl's disk cache */
     unsigned quirks;           /* RT_QUIRK_* bits */
     const char *why;           /* one line: why this row looks the way it does */
@@ -173,7 +174,8 @@ rt_status rt_finish(rt_ctx *ctx);
 /* ---- profiling (bench) ---------------------------------------------------------------------- */
 
 /* While a label is set, every launch (kernels and GEMMs) is timed with events and its device time
- * is added to that label. rt_profile_collect waits for the queue and returns the totals. */
+ * is added to that label. rt_profile_collect waits for the queue and returns the totals.
+ * on = 2 splits every label by kernel name ("conv2 bwd:conv_wgrad_k3"). */
 void rt_profile_enable(rt_ctx *ctx, int on);
 void rt_profile_label(rt_ctx *ctx, const char *label);
 typedef struct rt_profile_row { char label[48]; double ms; int launches; } rt_profile_row;
@@ -195,6 +197,26 @@ typedef struct rt_gemm_args {
 rt_status rt_gemm(rt_ctx *ctx, const rt_gemm_args *g);
 rt_status rt_gemm_with(rt_ctx *ctx, rt_gemm_path path, const rt_gemm_args *g);
 const char *rt_gemm_path_name(rt_gemm_path p);
+/* ---- convolution (runtime/conv.c) -------------------------------------------------------------- */
+
+/* A 2-D convolution without bias in the layout C x N x H x W; weights Cout x (Cin*k*k), a row per
+ * output channel, columns (ci*k + kh)*k + kw. Planned once per layer (it owns the buffers kept
+ * from forward to backward); the implementation follows the device table: im2col + rt_gemm, or
+ * gammacl's fused CPU kernels (padded input, no im2col buffer). */
+typedef struct rt_conv_desc { int cin, h, w, cout, k, stride, pad; } rt_conv_desc;
+typedef struct rt_conv rt_conv;
+rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_conv **out);
+/* As rt_conv_create, forcing the im2col path (fused = 0) or the fused path (1); for tests. */
+rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int fused,
+                              rt_conv **out);
+void rt_conv_free(rt_ctx *ctx, rt_conv *c);
+void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow);
+rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w, rt_buf *y);
+/* dw (Cout x Cin*k*k) is overwritten; dx (NULL: not needed) is written, or added to when
+ * accumulate = 1. Uses what rt_conv_forward kept for the same x. */
+rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w,
+                           const rt_buf *dy, rt_buf *dw, rt_buf *dx, int accumulate);
+
 /* The CLBlast version gammacl was built against. */
 const char *rt_clblast_version(void);
 

@@ -47,7 +47,7 @@ typedef struct rt_fault {
 } rt_fault;
 
 #define RT_MAX_KERNELS 256
-#define RT_MAX_LABELS 64
+#define RT_MAX_LABELS 256
 #define RT_MAX_BUFS 4096
 
 struct rt_ctx {
@@ -69,13 +69,13 @@ struct rt_ctx {
     int nbufs;
     uint64_t bytes_allocated, bytes_in_use;
     /* profiling */
-    int prof_on, prof_label;
+    int prof_on, prof_by_kernel, prof_label;
     char labels[RT_MAX_LABELS][48];
     int nlabels;
     rt_prof_event *events;
     int nevents, cap_events;
-    /* GEMM scratch (transposes, split-K partials), grown on demand */
-    rt_buf *gemm_scratch;
+    /* scratch buffers grown on demand, reused in queue order: see enum rt_scratch_slot */
+    rt_buf *scratch[8];
     rt_fault fault;
     int lost;                  /* an injected or real device loss: every later call fails */
     char err[RT_ERRLEN];
@@ -99,6 +99,11 @@ uint64_t rt_hash64(uint64_t h, const void *data, size_t len);
 /* launch.c */
 cl_event *rt_prof_event_slot(rt_ctx *ctx);  /* NULL when profiling is off */
 void rt_release_all_events(rt_ctx *ctx);
+
+/* scratch slots: GEMM transposes and partials, convolution workspaces */
+enum rt_scratch_slot { RT_SCRATCH_GEMM, RT_SCRATCH_COL, RT_SCRATCH_DYT, RT_SCRATCH_PART,
+                       RT_SCRATCH_DYPAD, RT_SCRATCH_WFLIP };
+rt_status rt_scratch(rt_ctx *ctx, int slot, size_t bytes, rt_buf **out);
 
 /* fault.c */
 void rt_fault_parse(rt_ctx *ctx, const char *spec);

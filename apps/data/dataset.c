@@ -50,15 +50,16 @@ char *app_path_join(const char *dir, const char *name)
     return path;
 }
 
-/* First buffer size for a file: its size when it is a regular file within the limit, plus one byte
- * so that the end of file is seen without growing. */
+/* First buffer size for a file: its size when it is a regular file, plus one byte so that the end
+ * of file is seen without growing; 0 when a regular file is already over the limit. */
 static size_t initial_read_size(FILE *f, size_t max_len)
 {
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
-        (unsigned long long)st.st_size <= max_len)
-        return (size_t)st.st_size + 1;
-    return READ_CHUNK;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0)
+        return READ_CHUNK;
+    if ((unsigned long long)st.st_size > max_len)
+        return 0;
+    return (size_t)st.st_size + 1;
 }
 
 static int is_directory(const char *path)
@@ -111,14 +112,14 @@ int app_read_file(const char *path, size_t max_len, uint8_t **bytes, size_t *len
         return 1;
     }
     size_t size = initial_read_size(f, max_len), used = 0;
-    uint8_t *buf = malloc(size);
-    int rc = buf ? read_stream(f, max_len, &buf, &size, &used) : 3;
+    uint8_t *buf = size ? malloc(size) : NULL;
+    int rc = size == 0 ? 2 : buf ? read_stream(f, max_len, &buf, &size, &used) : 3;
     fclose(f);
     if (rc == 1)
         app_data_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
     else if (rc == 2)
-        app_data_error(err, errlen, "%s is larger than the %zu MiB limit for one file", path,
-                       max_len >> 20);
+        app_data_error(err, errlen, "%s is larger than the limit of %zu bytes for one file",
+                       path, max_len);
     else if (rc == 3)
         app_data_error(err, errlen, "out of memory reading %s", path);
     if (rc != 0) {
@@ -259,6 +260,14 @@ static int cifar_flavour(const char *dir)
     return 0;
 }
 
+static int has_idx_split(const char *dir, int train)
+{
+    char images[PATH_MAX], labels[PATH_MAX];
+    const char *prefix = train ? "train" : "t10k";
+    return find_first_file(dir, IDX_IMAGE_NAMES, prefix, images, sizeof images, NULL) ||
+           find_first_file(dir, IDX_LABEL_NAMES, prefix, labels, sizeof labels, NULL);
+}
+
 static int load_idx_split(const char *dir, int train, app_dataset *out, tried_paths *tried,
                           char *err, size_t errlen)
 {
@@ -351,6 +360,13 @@ static int open_path(const char *dir, int train, app_dataset *out, char *err, si
     int rc = load_idx_split(dir, train, out, NULL, err, errlen);
     if (rc >= 0)
         return rc;
+    if (has_idx_split(dir, !train)) {
+        app_data_error(err, errlen, "%s holds IDX files for the %s split but not for the %s split "
+                       "(expected %s-images-idx3-ubyte[.gz] and %s-labels-idx1-ubyte[.gz])", dir,
+                       train ? "test" : "train", train ? "train" : "test",
+                       train ? "train" : "t10k", train ? "train" : "t10k");
+        return 1;
+    }
     int flavour = cifar_flavour(dir);
     if (flavour)
         return app_cifar_load(dir, flavour == 100, train, out, err, errlen);

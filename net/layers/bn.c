@@ -4,6 +4,8 @@
  * Forward keeps each channel's mean and 1/std for the backward pass:
  *   dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma/std * (dy - dbeta/M - xhat * dgamma/M).
  * Scale and shift are not weight-decayed; running statistics are saved but never stepped.
+ * When the model fuses a following ReLU into this layer (n->fused), the output is max(y, 0) and
+ * the incoming gradient is masked by it, which saves two passes over the activations each way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,7 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
     const nn_param *p = m->params;
     rt_kernel *k;
     rt_status s;
+    n->train_mode = train;
     if (train) {
         if ((s = nn_kernel(m, "batchnorm", "bn_stats", &k)) != RT_OK) return s;
         s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]),
@@ -89,7 +92,7 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
     if ((s = nn_kernel(m, "batchnorm", "bn_apply", &k)) != RT_OK) return s;
     return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->y), RT_I32(M), RT_BUF(n->aux[0]),
                        RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
-                       RT_BUF(p[n->param[BETA]].value));
+                       RT_BUF(p[n->param[BETA]].value), RT_I32(n->fused));
 }
 
 static rt_status backward(nn_model *m, nn_node *n, int batch)
@@ -100,7 +103,8 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
     rt_kernel *k;
     rt_status s;
     if ((s = nn_kernel(m, "batchnorm", "bn_bwd_reduce", &k)) != RT_OK) return s;
-    s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]),
+    s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_BUF(n->y), RT_I32(n->fused), RT_I32(M),
+                    RT_I32(C), RT_BUF(n->aux[0]),
                     RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].grad),
                     RT_BUF(p[n->param[BETA]].grad));
     if (s != RT_OK) return s;
@@ -108,10 +112,11 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
     rt_buf *dx = nn_dx_target(m, n, 0, &acc);
     if (!dx) return RT_OK;
     if ((s = nn_kernel(m, "batchnorm", "bn_bwd_dx", &k)) != RT_OK) return s;
-    return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->dy), RT_BUF(dx), RT_I32(M),
+    return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->dy), RT_BUF(n->y), RT_I32(n->fused),
+                       RT_BUF(dx), RT_I32(M),
                        RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
                        RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad),
-                       RT_I32(acc));
+                       RT_I32(acc), RT_I32(n->train_mode));
 }
 
 const nn_layer_ops nn_layer_bn = {

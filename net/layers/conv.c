@@ -1,13 +1,12 @@
-/* net/layers/conv.c — 2-D convolution (k x k, stride, zero padding, no bias) as im2col + GEMM.
+/* net/layers/conv.c — 2-D convolution (k x k, stride, zero padding, no bias).
  *
- * Forward:  col = im2col(x); y[Cout, N*OH*OW] = W[Cout, Cin*k*k] * col   (a 1x1 stride-1 conv
- *           without padding uses x itself as col).
- * Backward: dW = dy * col^T (col recomputed into the shared scratch); dcol = W^T * dy;
- *           dx = col2im(dcol), a gather without atomics. The scratch is reused in queue order.
- * Weights start uniform in +-1/sqrt(fan_in), PyTorch's default for convolutions.
+ * The layer owns its weights [Cout][Cin*k*k] and a planned runtime convolution (rt_conv): the
+ * runtime picks im2col + GEMM or its fused CPU kernels per device, so this file never changes
+ * when the device path does. Weights start uniform in +-1/sqrt(fan_in), PyTorch's default.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../nn_internal.h"
 
@@ -39,9 +38,10 @@ static int shape(nn_node *n, const nn_shape *in, const nn_shape *in2, char *err,
     return 0;
 }
 
-static int is_pointwise(const nn_node *n)
+static rt_conv_desc desc(const nn_node *n)
 {
-    return n->arg[K] == 1 && n->arg[S] == 1 && n->arg[P] == 0;
+    return (rt_conv_desc){n->in_shape.c, n->in_shape.h, n->in_shape.w, n->arg[OUT], n->arg[K],
+                          n->arg[S], n->arg[P]};
 }
 
 static rt_status setup(nn_model *m, nn_node *n)
@@ -52,78 +52,37 @@ static rt_status setup(nn_model *m, nn_node *n)
     rt_status s = nn_param_add(m, name, (size_t)n->arg[OUT] * fan_in, 1, 1, &n->param[0]);
     if (s == RT_OK) s = nn_param_init_uniform(m, n->param[0], 1.0f / sqrtf((float)fan_in));
     if (s != RT_OK) return s;
-    const size_t col = fan_in * (size_t)n->out.h * n->out.w * (size_t)m->max_batch;
-    if (!is_pointwise(n) && col > m->col_floats) m->col_floats = col;
+    const rt_conv_desc d = desc(n);
+    rt_conv *c = NULL;
+    if ((s = rt_conv_create(m->rt, &d, m->max_batch, &c)) != RT_OK) return s;
+    n->plan = c;
     return RT_OK;
-}
-
-static rt_status im2col(nn_model *m, const nn_node *n, const rt_buf *x, int batch)
-{
-    rt_kernel *k;
-    rt_status s = nn_kernel(m, "conv", "im2col", &k);
-    if (s != RT_OK) return s;
-    const int rows = n->in_shape.c * n->arg[K] * n->arg[K];
-    const size_t pixels = (size_t)batch * n->out.h * n->out.w;
-    size_t gws[2] = {nn_items(m, pixels), (size_t)rows}, lws[2] = {1, 1};
-    return RT_LAUNCH(m->rt, k, 2, gws, lws, RT_BUF(x), RT_BUF(m->col), RT_I32(batch),
-                     RT_I32(n->in_shape.h), RT_I32(n->in_shape.w), RT_I32(n->out.h),
-                     RT_I32(n->out.w), RT_I32(n->arg[K]), RT_I32(n->arg[S]), RT_I32(n->arg[P]));
 }
 
 static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
 {
     (void)train;
-    const rt_buf *x = nn_input_y(m, n, 0);
-    const int kk = n->in_shape.c * n->arg[K] * n->arg[K];
-    const int pixels = batch * n->out.h * n->out.w;
-    const rt_buf *col = x;
-    if (!is_pointwise(n)) {
-        rt_status s = im2col(m, n, x, batch);
-        if (s != RT_OK) return s;
-        col = m->col;
-    }
-    rt_gemm_args g = {0, 0, n->arg[OUT], pixels, kk, 1.0f, 0.0f,
-                      m->params[n->param[0]].value, 0, kk, col, 0, pixels, n->y, 0, pixels};
-    return rt_gemm(m->rt, &g);
+    return rt_conv_forward(m->rt, n->plan, batch, nn_input_y(m, n, 0), m->params[n->param[0]].value,
+                           n->y);
 }
 
 static rt_status backward(nn_model *m, nn_node *n, int batch)
 {
-    const rt_buf *x = nn_input_y(m, n, 0);
     const nn_param *w = &m->params[n->param[0]];
-    const int kk = n->in_shape.c * n->arg[K] * n->arg[K];
-    const int pixels = batch * n->out.h * n->out.w;
-    const rt_buf *col = x;
-    rt_status s;
-    if (!is_pointwise(n)) {
-        if ((s = im2col(m, n, x, batch)) != RT_OK) return s;
-        col = m->col;
-    }
-    rt_gemm_args gw = {0, 1, n->arg[OUT], kk, pixels, 1.0f, 0.0f,
-                       n->dy, 0, pixels, col, 0, pixels, w->grad, 0, kk};
-    if ((s = rt_gemm(m->rt, &gw)) != RT_OK) return s;
     int acc = 0;
     rt_buf *dx = nn_dx_target(m, n, 0, &acc);
-    if (!dx) return RT_OK;
-    if (is_pointwise(n)) {
-        rt_gemm_args gx = {1, 0, kk, pixels, n->arg[OUT], 1.0f, acc ? 1.0f : 0.0f,
-                           w->value, 0, kk, n->dy, 0, pixels, dx, 0, pixels};
-        return rt_gemm(m->rt, &gx);
-    }
-    rt_gemm_args gx = {1, 0, kk, pixels, n->arg[OUT], 1.0f, 0.0f,
-                       w->value, 0, kk, n->dy, 0, pixels, m->col, 0, pixels};
-    if ((s = rt_gemm(m->rt, &gx)) != RT_OK) return s;
-    rt_kernel *k;
-    if ((s = nn_kernel(m, "conv", "col2im", &k)) != RT_OK) return s;
-    const size_t total = (size_t)batch * n->in_shape.h * n->in_shape.w;
-    size_t gws[2] = {nn_items(m, total), (size_t)n->in_shape.c}, lws[2] = {1, 1};
-    return RT_LAUNCH(m->rt, k, 2, gws, lws, RT_BUF(m->col), RT_BUF(dx), RT_I32(batch),
-                     RT_I32(n->in_shape.h), RT_I32(n->in_shape.w), RT_I32(n->out.h),
-                     RT_I32(n->out.w), RT_I32(n->arg[K]), RT_I32(n->arg[S]), RT_I32(n->arg[P]),
-                     RT_I32(acc));
+    return rt_conv_backward(m->rt, n->plan, batch, nn_input_y(m, n, 0), w->value, n->dy, w->grad,
+                            dx, acc);
+}
+
+static void release(nn_model *m, nn_node *n)
+{
+    rt_conv_free(m->rt, n->plan);
+    n->plan = NULL;
 }
 
 const nn_layer_ops nn_layer_conv = {
     .name = "conv", .usage = "conv OUT [k=3] [s=1] [p=k/2]",
     .parse = parse, .shape = shape, .setup = setup, .forward = forward, .backward = backward,
+    .release = release,
 };

@@ -37,10 +37,28 @@ static int shape_gap(nn_node *n, const nn_shape *in, const nn_shape *in2, char *
 
 static rt_status setup(nn_model *m, nn_node *n) { (void)m, (void)n; return RT_OK; }
 
+/* 2x2 windows (the common case) use the row-parallel kernels */
+static rt_status launch_rows(nn_model *m, rt_kernel *k, int rows, int planes, unsigned nargs,
+                             const rt_arg *args)
+{
+    size_t wg = (size_t)rt_device_params(m->rt)->wg;
+    size_t gws[2] = {(size_t)rows, (size_t)planes}, lws[2] = {wg < (size_t)rows ? wg : (size_t)rows, 1};
+    return rt_launch(m->rt, k, 2, gws, lws, nargs, args);
+}
+#define LAUNCH_ROWS(m, k, rows, planes, ...)                                                     \
+    launch_rows((m), (k), (rows), (planes), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg),    \
+                (rt_arg[]){__VA_ARGS__})
+
 static rt_status fwd_max(nn_model *m, nn_node *n, int batch, int train)
 {
     (void)train;
     rt_kernel *k;
+    if (n->arg[0] == 2) {
+        rt_status s = nn_kernel(m, "pool", "maxpool2_fwd", &k);
+        if (s != RT_OK) return s;
+        return LAUNCH_ROWS(m, k, n->out.h, batch * n->out.c, RT_BUF(nn_input_y(m, n, 0)), RT_BUF(n->y),
+                           RT_I32(n->in_shape.h), RT_I32(n->in_shape.w));
+    }
     rt_status s = nn_kernel(m, "pool", "maxpool_fwd", &k);
     if (s != RT_OK) return s;
     const int planes = batch * n->out.c;
@@ -54,6 +72,13 @@ static rt_status bwd_max(nn_model *m, nn_node *n, int batch)
     rt_buf *dx = nn_dx_target(m, n, 0, &acc);
     if (!dx) return RT_OK;
     rt_kernel *k;
+    if (n->arg[0] == 2) {
+        rt_status s = nn_kernel(m, "pool", "maxpool2_bwd", &k);
+        if (s != RT_OK) return s;
+        return LAUNCH_ROWS(m, k, (n->in_shape.h + 1) / 2, batch * n->out.c, RT_BUF(nn_input_y(m, n, 0)),
+                           RT_BUF(n->y), RT_BUF(n->dy), RT_BUF(dx), RT_I32(n->in_shape.h),
+                           RT_I32(n->in_shape.w), RT_I32(acc));
+    }
     rt_status s = nn_kernel(m, "pool", "maxpool_bwd", &k);
     if (s != RT_OK) return s;
     const int planes = batch * n->out.c;

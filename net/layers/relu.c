@@ -1,4 +1,6 @@
-/* net/layers/relu.c — y = max(x, 0); the backward pass reads y (dx = dy where y > 0). */
+/* net/layers/relu.c — y = max(x, 0); the backward pass reads y (dx = dy where y > 0).
+ * After a batch norm that has no other reader, the model fuses the ReLU into it (n->fused): this
+ * layer then shares the batch norm's buffers and does nothing itself. */
 #include "../nn_internal.h"
 
 static int parse(nn_node *n, int argc, char **argv, char *err, size_t errlen)
@@ -23,6 +25,7 @@ static size_t count(const nn_node *n, int batch)
 static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
 {
     (void)train;
+    if (n->fused) return RT_OK;
     rt_kernel *k;
     rt_status s = nn_kernel(m, "elementwise", "relu_fwd", &k);
     if (s != RT_OK) return s;
@@ -34,7 +37,7 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
 {
     int acc = 0;
     rt_buf *dx = nn_dx_target(m, n, 0, &acc);
-    if (!dx) return RT_OK;
+    if (!dx || n->fused) return RT_OK; /* fused: the batch norm reads this gradient itself */
     rt_kernel *k;
     rt_status s = nn_kernel(m, "elementwise", "relu_bwd", &k);
     if (s != RT_OK) return s;

@@ -136,7 +136,8 @@ int main(int argc, char **argv)
                              {.name = "samf", .count = 1, .data = b}};
     nn_ckpt pair = {.spec = "fc 1", .meta = "k=v", .tensors = dup, .ntensors = 2};
     blob vt = {0}, vs = {0}, vp = {0};
-    int rc = write_valid(dir, "valid_tiny", &tiny, &vt) | write_valid(dir, "valid_small", &small, &vs) |
+    int rc = write_valid(dir, "valid_tiny", &tiny, &vt) |
+             write_valid(dir, "valid_small", &small, &vs) |
              write_valid(dir, "valid_pair", &pair, &vp);
     if (rc == 0) {
         rc |= save_broken(dir, &vs);

@@ -244,6 +244,18 @@ static void test_bad_contents(test_ctx *t)
     err[0] = '\0';
     rc = app_idx_load(t->tmp, t->tmp, &d, err, sizeof err);
     EXPECT_ERROR(t, rc, err, "is a folder", "folder instead of a file");
+
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    write_bytes(tmp_path(t, "big", ip), p.images, p.images_len);
+    err[0] = '\0';
+    rc = app_read_file(ip, 100, &bytes, &len, err, sizeof err);
+    EXPECT_ERROR(t, rc, err, "larger than", "file over the read limit");
+    CHECK(t, bytes == NULL, "file over the read limit: buffer returned");
+    rc = app_read_file(ip, p.images_len, &bytes, &len, err, sizeof err);
+    CHECK(t, rc == 0 && len == p.images_len && memcmp(bytes, p.images, len) == 0,
+          "file exactly at the read limit: %s", err);
+    free(bytes);
     free_pair(&p);
 }
 

@@ -115,6 +115,11 @@ static void test_paths(test_ctx *t)
     expect_open(t, tmp_path(t, "myidx", path), 1, 7, 10, "myidx/train");
     expect_open(t, tmp_path(t, "myidx/", path), 0, 3, 10, "myidx/test");
 
+    make_dir(t, "trainonly");
+    write_idx(t, "trainonly", "train", 2, 0);
+    expect_open_error(t, tmp_path(t, "trainonly", path), 0, "not for the test split",
+                      "IDX folder without the test split");
+
     make_dir(t, "myc10");
     write_cifar10(t, "myc10");
     expect_open(t, tmp_path(t, "myc10", path), 1, 5, 10, "myc10/train");

@@ -1,8 +1,10 @@
 /* tests/fuzz/fuzz_checkpoint.c — libFuzzer target for the checkpoint parser (net/checkpoint.c).
  *
- * Feeds arbitrary bytes to nn_ckpt_parse and frees the result. A parse must either fail with a
- * one-line message and a zeroed struct, or succeed with a struct whose fields hold what the
- * format promises; any other outcome aborts so the fuzzer reports it.
+ * Feeds arbitrary bytes to nn_ckpt_parse and frees the result, then does the same with the last
+ * four bytes replaced by the right CRC-32, so mutated inputs also get past the checksum to the
+ * duplicate-name check and the success path. A parse must either fail with a one-line message and
+ * a zeroed struct, or succeed with a struct whose fields hold what the format promises; any other
+ * outcome aborts so the fuzzer reports it.
  * Build: clang -fsanitize=fuzzer,address,undefined -g -O1 -Inet tests/fuzz/fuzz_checkpoint.c \
  *        net/checkpoint.c -lz
  * Seeds: tests/fuzz/corpus/checkpoint (written by tests/checkpoint/make_corpus.c).
@@ -10,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "checkpoint.h"
 
@@ -38,12 +42,25 @@ static void fuzz_ckpt_check_success(const nn_ckpt *c, size_t size)
     nn_ckpt_meta_get(c, "run", value, sizeof value);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_ckpt_parse_one(const uint8_t *data, size_t size)
 {
     nn_ckpt c;
     char err[512] = "";
     if (nn_ckpt_parse(data, size, &c, err, sizeof err) == 0) fuzz_ckpt_check_success(&c, size);
     else fuzz_ckpt_check_failure(&c, err);
     nn_ckpt_free(&c);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_ckpt_parse_one(data, size);
+    if (size < 4) return 0;
+    uint8_t *fixed = malloc(size);
+    if (!fixed) return 0;
+    memcpy(fixed, data, size);
+    uint32_t crc = (uint32_t)crc32(crc32(0, NULL, 0), fixed, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++) fixed[size - 4 + i] = (uint8_t)(crc >> (8 * i));
+    fuzz_ckpt_parse_one(fixed, size);
+    free(fixed);
     return 0;
 }

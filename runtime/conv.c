@@ -1,0 +1,263 @@
+/* runtime/conv.c — convolution behind one interface, with two implementations per device.
+ *
+ * im2col path (GPUs, and any case the fused kernels do not cover): col = im2col(x),
+ * y = W * col (rt_gemm, so CLBlast on GPUs); backward dW = dy * col^T, dcol = W^T * dy,
+ * dx = col2im(dcol). The col buffer is shared scratch, recomputed in backward.
+ * Fused path (CPU rows of the device table): x is copied once into a zero-padded layout that the
+ * layer keeps for its backward pass; forward is conv_fwd on it; the weight gradient is
+ * conv_wgrad on the padded x and the transposed dy, split over pixels and reduced in a fixed
+ * order; the input gradient of a stride-1 convolution is conv_fwd of the padded dy with the
+ * flipped, transposed weights. No buffer of Cin*k*k x pixels ever exists, which is what made
+ * im2col slow on CPUs (up to ~115 MB per layer and step for cnn5).
+ * A 1x1 stride-1 convolution without padding is a plain GEMM on x in both paths.
+ */
+#include <stdlib.h>
+
+#include "rt_internal.h"
+
+struct rt_conv {
+    rt_conv_desc d;
+    int oh, ow, max_batch, fused;
+    int hp, wp;          /* padded input size (fused path) */
+    rt_buf *xp;          /* the padded input kept from forward to backward */
+};
+
+void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow)
+{
+    *oh = (d->h + 2 * d->pad - d->k) / d->stride + 1;
+    *ow = (d->w + 2 * d->pad - d->k) / d->stride + 1;
+}
+
+static int pointwise(const rt_conv_desc *d) { return d->k == 1 && d->stride == 1 && d->pad == 0; }
+
+/* floats of a padded tensor of c planes of hp x wp, with slack for the kernels' vector overreads */
+static size_t padded_floats(int c, int n, int hp, int wp)
+{
+    return (size_t)c * n * hp * wp + 64 + 2 * (size_t)wp;
+}
+
+rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int fused,
+                              rt_conv **out)
+{
+    *out = NULL;
+    if (d->cin < 1 || d->cout < 1 || d->k < 1 || d->stride < 1 || d->pad < 0 || d->h + 2 * d->pad < d->k ||
+        d->w + 2 * d->pad < d->k || max_batch < 1)
+        return rt_fail(ctx, RT_E_ARG, "convolution %dx%d/%d pad %d on %dx%dx%d is not valid", d->k,
+                       d->k, d->stride, d->pad, d->cin, d->h, d->w);
+    rt_conv *c = calloc(1, sizeof *c);
+    if (!c) return rt_fail(ctx, RT_E_ALLOC, "out of host memory");
+    c->d = *d;
+    c->max_batch = max_batch;
+    rt_conv_out_size(d, &c->oh, &c->ow);
+    c->fused = fused && !pointwise(d) && d->stride <= 2;
+    c->hp = d->h + 2 * d->pad;
+    c->wp = d->w + 2 * d->pad;
+    if (c->fused) {
+        const size_t bytes = padded_floats(d->cin, max_batch, c->hp, c->wp) * sizeof(float);
+        rt_status s = rt_alloc(ctx, bytes, &c->xp);
+        if (s == RT_OK) s = rt_fill_zero(ctx, c->xp, 0, bytes);
+        if (s != RT_OK) {
+            free(c);
+            return s;
+        }
+    }
+    *out = c;
+    return RT_OK;
+}
+
+rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_conv **out)
+{
+    return rt_conv_create_with(ctx, d, max_batch, ctx->params.conv_fused, out);
+}
+
+void rt_conv_free(rt_ctx *ctx, rt_conv *c)
+{
+    if (!c) return;
+    rt_free(ctx, c->xp);
+    free(c);
+}
+
+/* ---- shared pieces ---- */
+
+static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h, int w, int p)
+{
+    rt_kernel *k;
+    rt_status s = rt_kernel_get(ctx, "conv_cpu", "conv_pad", &k);
+    if (s != RT_OK) return s;
+    const int hp = h + 2 * p, wp = w + 2 * p;
+    size_t gws[2] = {(size_t)hp, (size_t)planes}, lws[2] = {1, 1};
+    return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(xp), RT_I32(h), RT_I32(w), RT_I32(p),
+                     RT_I32(hp), RT_I32(wp));
+}
+
+static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int stride, int hp, int wp,
+                           int oh, int ow, const rt_buf *xp, const rt_buf *w, rt_buf *y, int acc)
+{
+    rt_kernel *kr;
+    rt_status s = rt_kernel_get(ctx, "conv_cpu", "conv_fwd_mr8", &kr);
+    if (s != RT_OK) return s;
+    size_t panels = (size_t)n * oh * ((ow + 15) / 16), lws = panels >= 64 ? 4 : 1;
+    return RT_LAUNCH(ctx, kr, 1, &panels, &lws, RT_BUF(xp), RT_BUF(w), RT_BUF(y), RT_I32(n),
+                     RT_I32(cin), RT_I32(cout), RT_I32(k), RT_I32(stride), RT_I32(hp), RT_I32(wp),
+                     RT_I32(oh), RT_I32(ow), RT_I32(acc));
+}
+
+static rt_status im2col(rt_ctx *ctx, const rt_conv *c, int n, const rt_buf *x, rt_buf *col)
+{
+    rt_kernel *k;
+    rt_status s = rt_kernel_get(ctx, "conv", "im2col", &k);
+    if (s != RT_OK) return s;
+    const int rows = c->d.cin * c->d.k * c->d.k;
+    const size_t pixels = (size_t)n * c->oh * c->ow, chunk = (size_t)ctx->params.chunk;
+    size_t gws[2] = {(pixels + chunk - 1) / chunk, (size_t)rows}, lws[2] = {1, 1};
+    return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(col), RT_I32(n), RT_I32(c->d.h),
+                     RT_I32(c->d.w), RT_I32(c->oh), RT_I32(c->ow), RT_I32(c->d.k),
+                     RT_I32(c->d.stride), RT_I32(c->d.pad));
+}
+
+static size_t col_bytes(const rt_conv *c, int n)
+{
+    return (size_t)c->d.cin * c->d.k * c->d.k * n * c->oh * c->ow * sizeof(float);
+}
+
+/* ---- forward ---- */
+
+static rt_status check_batch(rt_ctx *ctx, const rt_conv *c, int n)
+{
+    if (n < 1 || n > c->max_batch)
+        return rt_fail(ctx, RT_E_ARG, "convolution batch %d outside [1, %d]", n, c->max_batch);
+    return RT_OK;
+}
+
+rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w, rt_buf *y)
+{
+    rt_status s = check_batch(ctx, c, n);
+    if (s != RT_OK) return s;
+    const rt_conv_desc *d = &c->d;
+    const int kk = d->cin * d->k * d->k, pixels = n * c->oh * c->ow;
+    if (c->fused) {
+        if ((s = pad(ctx, x, c->xp, d->cin * n, d->h, d->w, d->pad)) != RT_OK) return s;
+        return fwd_fused(ctx, n, d->cin, d->cout, d->k, d->stride, c->hp, c->wp, c->oh, c->ow, c->xp,
+                         w, y, 0);
+    }
+    const rt_buf *col = x;
+    if (!pointwise(d)) {
+        rt_buf *cb;
+        if ((s = rt_scratch(ctx, RT_SCRATCH_COL, col_bytes(c, n), &cb)) != RT_OK) return s;
+        if ((s = im2col(ctx, c, n, x, cb)) != RT_OK) return s;
+        col = cb;
+    }
+    rt_gemm_args g = {0, 0, d->cout, pixels, kk, 1.0f, 0.0f, w, 0, kk, col, 0, pixels, y, 0, pixels};
+    return rt_gemm(ctx, &g);
+}
+
+/* ---- backward ---- */
+
+static int wgrad_fused_ok(const rt_conv *c)
+{
+    return c->fused && c->d.cout % 16 == 0 && (c->d.k == 3 || c->d.k == 1);
+}
+
+static int dgrad_fused_ok(const rt_conv *c)
+{
+    return c->fused && c->d.stride == 1 && c->d.pad <= c->d.k - 1;
+}
+
+static rt_status wgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, rt_buf *dw)
+{
+    const rt_conv_desc *d = &c->d;
+    const int P = n * c->oh * c->ow, kk = d->cin * d->k * d->k;
+    rt_buf *dyt, *part;
+    rt_kernel *tr, *wg, *red;
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_DYT, (size_t)P * d->cout * sizeof(float), &dyt);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "transpose", &tr);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", d->k == 3 ? "conv_wgrad_k3" : "conv_wgrad_k1", &wg);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "gemm_reduce", &red);
+    if (s != RT_OK) return s;
+    size_t tg[2] = {(size_t)(P + 15) / 16, (size_t)(d->cout + 15) / 16}, tl[2] = {1, 1};
+    s = RT_LAUNCH(ctx, tr, 2, tg, tl, RT_I32(d->cout), RT_I32(P), RT_BUF(dy), RT_I32(0), RT_I32(P),
+                  RT_BUF(dyt), RT_I32(0), RT_I32(d->cout));
+    if (s != RT_OK) return s;
+    /* slices small enough that a slice of dyT stays in cache while every input channel reads it */
+    const int panels = d->cout / 16;
+    int slice = (int)(((size_t)256 << 10) / ((size_t)d->cout * sizeof(float)));
+    if (slice > 4096) slice = 4096;
+    int slices = (P + slice - 1) / slice;
+    if (slices * panels < 16 && P >= 16 * 256) slices = (16 + panels - 1) / panels; /* balance */
+    slice = (P + slices - 1) / slices;
+    const size_t pstride = (size_t)d->cout * kk;
+    if ((s = rt_scratch(ctx, RT_SCRATCH_PART, (size_t)slices * pstride * sizeof(float), &part)) != RT_OK)
+        return s;
+    size_t wgws[2] = {(size_t)panels, (size_t)slices}, wlws[2] = {1, 1};
+    s = RT_LAUNCH(ctx, wg, 2, wgws, wlws, RT_BUF(c->xp), RT_BUF(dyt), RT_BUF(part), RT_I32(n),
+                  RT_I32(d->cin), RT_I32(d->cout), RT_I32(d->stride), RT_I32(c->hp), RT_I32(c->wp),
+                  RT_I32(c->oh), RT_I32(c->ow), RT_I32(slice), RT_I32(pstride));
+    if (s != RT_OK) return s;
+    size_t rg = (size_t)d->cout, rl = 1;
+    return RT_LAUNCH(ctx, red, 1, &rg, &rl, RT_I32(d->cout), RT_I32(kk), RT_I32(slices), RT_I32(0),
+                     RT_F32(1.0f), RT_BUF(part), RT_I32(0), RT_I32(pstride), RT_F32(0.0f), RT_BUF(dw),
+                     RT_I32(0), RT_I32(kk));
+}
+
+static rt_status dgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dy,
+                             rt_buf *dx, int acc)
+{
+    const rt_conv_desc *d = &c->d;
+    const int p2 = d->k - 1 - d->pad, hp = c->oh + 2 * p2, wp = c->ow + 2 * p2;
+    rt_buf *dyp, *wf;
+    rt_kernel *flip;
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_DYPAD, padded_floats(d->cout, n, hp, wp) * sizeof(float), &dyp);
+    if (s == RT_OK)
+        s = rt_scratch(ctx, RT_SCRATCH_WFLIP, (size_t)d->cout * d->cin * d->k * d->k * sizeof(float), &wf);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", "conv_flip", &flip);
+    if (s == RT_OK) s = pad(ctx, dy, dyp, d->cout * n, c->oh, c->ow, p2);
+    if (s != RT_OK) return s;
+    size_t fg = (size_t)d->cin * d->cout, fl = 1;
+    s = RT_LAUNCH(ctx, flip, 1, &fg, &fl, RT_BUF(w), RT_BUF(wf), RT_I32(d->cin), RT_I32(d->cout),
+                  RT_I32(d->k));
+    if (s != RT_OK) return s;
+    return fwd_fused(ctx, n, d->cout, d->cin, d->k, 1, hp, wp, d->h, d->w, dyp, wf, dx, acc);
+}
+
+rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w,
+                           const rt_buf *dy, rt_buf *dw, rt_buf *dx, int accumulate)
+{
+    rt_status s = check_batch(ctx, c, n);
+    if (s != RT_OK) return s;
+    const rt_conv_desc *d = &c->d;
+    const int kk = d->cin * d->k * d->k, pixels = n * c->oh * c->ow;
+    const int use_col = !pointwise(d) && (!wgrad_fused_ok(c) || (dx && !dgrad_fused_ok(c)));
+    rt_buf *col = NULL;
+    if (use_col) {
+        if ((s = rt_scratch(ctx, RT_SCRATCH_COL, col_bytes(c, n), &col)) != RT_OK) return s;
+    }
+    /* weight gradient */
+    if (wgrad_fused_ok(c)) {
+        if ((s = wgrad_fused(ctx, c, n, dy, dw)) != RT_OK) return s;
+    } else {
+        const rt_buf *b = x;
+        if (!pointwise(d)) {
+            if ((s = im2col(ctx, c, n, x, col)) != RT_OK) return s;
+            b = col;
+        }
+        rt_gemm_args g = {0, 1, d->cout, kk, pixels, 1.0f, 0.0f, dy, 0, pixels, b, 0, pixels, dw, 0, kk};
+        if ((s = rt_gemm(ctx, &g)) != RT_OK) return s;
+    }
+    if (!dx) return RT_OK;
+    /* input gradient */
+    if (pointwise(d)) {
+        rt_gemm_args g = {1, 0, kk, pixels, d->cout, 1.0f, accumulate ? 1.0f : 0.0f, w, 0, kk, dy, 0,
+                          pixels, dx, 0, pixels};
+        return rt_gemm(ctx, &g);
+    }
+    if (dgrad_fused_ok(c)) return dgrad_fused(ctx, c, n, w, dy, dx, accumulate);
+    rt_gemm_args g = {1, 0, kk, pixels, d->cout, 1.0f, 0.0f, w, 0, kk, dy, 0, pixels, col, 0, pixels};
+    if ((s = rt_gemm(ctx, &g)) != RT_OK) return s;
+    rt_kernel *k;
+    if ((s = rt_kernel_get(ctx, "conv", "col2im", &k)) != RT_OK) return s;
+    const size_t total = (size_t)n * d->h * d->w, chunk = (size_t)ctx->params.chunk;
+    size_t gws[2] = {(total + chunk - 1) / chunk, (size_t)d->cin}, lws[2] = {1, 1};
+    return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(col), RT_BUF(dx), RT_I32(n), RT_I32(d->h),
+                     RT_I32(d->w), RT_I32(c->oh), RT_I32(c->ow), RT_I32(d->k), RT_I32(d->stride),
+                     RT_I32(d->pad), RT_I32(accumulate));
+}
