@@ -61,19 +61,65 @@ inline float16 load_taps(__global const float *p, int S)
         }                                                                        \
     }
 
-/* dim 0: panel = (n, oh, ow0 / 16) */
-__kernel void conv_fwd_mr8(__global const float *xp, __global const float *w, __global float *y,
-                           int N, int Cin, int Cout, int K, int S, int HP, int WP, int OH, int OW,
-                           int accumulate)
+#define REP16(X) REP8(X) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
+#define CONV_FWD_ARGS                                                                  \
+    __global const float *xp, __global const float *w, __global float *y, int N, int Cin, \
+    int Cout, int K, int S, int HP, int WP, int OH, int OW, int accumulate
+
+/* dim 0: panel = (n, oh, ow0 / 16); MR output channels per register block */
+#define CONV_FWD_BODY(MR, REP)                                                         \
+    const int per_row = (OW + 15) / 16;                                                \
+    const int panel = (int)get_global_id(0);                                           \
+    if (panel >= N * OH * per_row) return;                                             \
+    const int ow0 = (panel % per_row) * 16, oh = (panel / per_row) % OH;               \
+    const int n = panel / (per_row * OH), lanes = min(16, OW - ow0);                  \
+    const int Kc = Cin * K * K;                                                        \
+    const size_t cstride = (size_t)N * HP * WP;                                        \
+    __global const float *pix = xp + ((size_t)n * HP + (size_t)oh * S) * WP + (size_t)ow0 * S; \
+    for (int i0 = 0; i0 < Cout; i0 += MR) {                                            \
+        REP(FWD_DECL)                                                                  \
+        int k = 0;                                                                     \
+        for (int ci = 0; ci < Cin; ci++)                                               \
+            for (int kh = 0; kh < K; kh++) {                                           \
+                __global const float *row = pix + ci * cstride + (size_t)kh * WP;      \
+                for (int kw = 0; kw < K; kw++, k++) {                                  \
+                    const float16 b = load_taps(row + kw, S);                          \
+                    REP(FWD_FMA)                                                       \
+                }                                                                      \
+            }                                                                          \
+        REP(FWD_STORE)                                                                 \
+    }
+
+__kernel void conv_fwd_mr8(CONV_FWD_ARGS) { CONV_FWD_BODY(8, REP8) }
+
+/* "Same" convolutions (stride 1, 2P = K - 1) use a pitched padding: rows of pitch WP = W + P,
+ * the right padding of a row being the left padding of the next, so output pixel (oh, ow) sits
+ * at position q = oh * WP + ow and its taps at q + kh * WP + kw. A panel is then 16 consecutive
+ * positions — one contiguous load per tap even across rows — and only the positions with
+ * ow >= OW (one per row) and past the last row are wasted. dim 0: panel = (n, q0 / 16). */
+#define FWDP_STORE(r)                                                            \
+    if (i0 + r < Cout) {                                                         \
+        float t[16];                                                             \
+        vstore16(acc##r, 0, t);                                                  \
+        __global float *dst = y + ((size_t)(i0 + r) * N + n) * OH * OW;          \
+        for (int l = 0; l < 16; l++)                                             \
+            if (out[l] >= 0) dst[out[l]] = accumulate ? dst[out[l]] + t[l] : t[l]; \
+    }
+
+__kernel void conv_fwdp_mr8(CONV_FWD_ARGS)
 {
-    const int per_row = (OW + 15) / 16;
-    const int panel = (int)get_global_id(0);
-    if (panel >= N * OH * per_row) return;
-    const int ow0 = (panel % per_row) * 16, oh = (panel / per_row) % OH, n = panel / (per_row * OH);
-    const int lanes = min(16, OW - ow0);
+    const int per_image = (OH * WP + 15) / 16, panel = (int)get_global_id(0);
+    if (panel >= N * per_image) return;
+    const int q0 = (panel % per_image) * 16, n = panel / per_image;
+    int out[16]; /* where each lane's result goes in the output plane, -1 if nowhere */
+    for (int l = 0; l < 16; l++) {
+        const int q = q0 + l, oh = q / WP, ow = q % WP;
+        out[l] = oh < OH && ow < OW ? oh * OW + ow : -1;
+    }
     const int Kc = Cin * K * K;
     const size_t cstride = (size_t)N * HP * WP;
-    __global const float *pix = xp + ((size_t)n * HP + (size_t)oh * S) * WP + (size_t)ow0 * S;
+    __global const float *pix = xp + (size_t)n * HP * WP + q0;
     for (int i0 = 0; i0 < Cout; i0 += 8) {
         REP8(FWD_DECL)
         int k = 0;
@@ -81,11 +127,11 @@ __kernel void conv_fwd_mr8(__global const float *xp, __global const float *w, __
             for (int kh = 0; kh < K; kh++) {
                 __global const float *row = pix + ci * cstride + (size_t)kh * WP;
                 for (int kw = 0; kw < K; kw++, k++) {
-                    const float16 b = load_taps(row + kw, S);
+                    const float16 b = vload16(0, row + kw);
                     REP8(FWD_FMA)
                 }
             }
-        REP8(FWD_STORE)
+        REP8(FWDP_STORE)
     }
 }
 

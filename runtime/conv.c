@@ -18,7 +18,8 @@
 struct rt_conv {
     rt_conv_desc d;
     int oh, ow, max_batch, fused;
-    int hp, wp;          /* padded input size (fused path) */
+    int pitched;         /* a "same" convolution: rows of pitch W + P share their padding */
+    int hp, wp;          /* padded input size (fused path): rows, row pitch */
     rt_buf *xp;          /* the padded input kept from forward to backward */
 };
 
@@ -36,7 +37,7 @@ static size_t padded_floats(int c, int n, int hp, int wp)
     return (size_t)c * n * hp * wp + 64 + 2 * (size_t)wp;
 }
 
-rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int fused,
+rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
                               rt_conv **out)
 {
     *out = NULL;
@@ -49,9 +50,10 @@ rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch,
     c->d = *d;
     c->max_batch = max_batch;
     rt_conv_out_size(d, &c->oh, &c->ow);
-    c->fused = fused && !pointwise(d) && d->stride <= 2;
+    c->fused = (mode & RT_CONV_FUSED) && !pointwise(d) && d->stride <= 2;
+    c->pitched = c->fused && !(mode & RT_CONV_NO_PITCH) && d->stride == 1 && 2 * d->pad == d->k - 1;
     c->hp = d->h + 2 * d->pad;
-    c->wp = d->w + 2 * d->pad;
+    c->wp = d->w + (c->pitched ? 1 : 2) * d->pad;
     if (c->fused) {
         const size_t bytes = padded_floats(d->cin, max_batch, c->hp, c->wp) * sizeof(float);
         rt_status s = rt_alloc(ctx, bytes, &c->xp);
@@ -67,7 +69,7 @@ rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch,
 
 rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_conv **out)
 {
-    return rt_conv_create_with(ctx, d, max_batch, ctx->params.conv_fused, out);
+    return rt_conv_create_with(ctx, d, max_batch, ctx->params.conv_fused ? RT_CONV_FUSED : 0, out);
 }
 
 void rt_conv_free(rt_ctx *ctx, rt_conv *c)
@@ -79,24 +81,32 @@ void rt_conv_free(rt_ctx *ctx, rt_conv *c)
 
 /* ---- shared pieces ---- */
 
-static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h, int w, int p)
+static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h, int w, int p,
+                     int pitched)
 {
     rt_kernel *k;
     rt_status s = rt_kernel_get(ctx, "conv_cpu", "conv_pad", &k);
     if (s != RT_OK) return s;
-    const int hp = h + 2 * p, wp = w + 2 * p;
+    const int hp = h + 2 * p, wp = w + (pitched ? 1 : 2) * p;
     size_t gws[2] = {(size_t)hp, (size_t)planes}, lws[2] = {1, 1};
-    return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(xp), RT_I32(h), RT_I32(w), RT_I32(p),
-                     RT_I32(hp), RT_I32(wp));
+    s = RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(xp), RT_I32(h), RT_I32(w), RT_I32(p),
+                  RT_I32(hp), RT_I32(wp));
+    /* the taps of the last rows reach past the last plane: that slack must read as zeros */
+    const size_t end = (size_t)planes * hp * wp * sizeof(float);
+    if (s == RT_OK && pitched) s = rt_fill_zero(ctx, xp, end, (size_t)(wp + 16) * sizeof(float));
+    return s;
 }
 
+/* pitched: the input uses the shared-padding layout of a "same" convolution */
 static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int stride, int hp, int wp,
-                           int oh, int ow, const rt_buf *xp, const rt_buf *w, rt_buf *y, int acc)
+                           int oh, int ow, int pitched, const rt_buf *xp, const rt_buf *w, rt_buf *y,
+                           int acc)
 {
     rt_kernel *kr;
-    rt_status s = rt_kernel_get(ctx, "conv_cpu", "conv_fwd_mr8", &kr);
+    rt_status s = rt_kernel_get(ctx, "conv_cpu", pitched ? "conv_fwdp_mr8" : "conv_fwd_mr8", &kr);
     if (s != RT_OK) return s;
-    size_t panels = (size_t)n * oh * ((ow + 15) / 16), lws = panels >= 64 ? 4 : 1;
+    size_t panels = pitched ? (size_t)n * ((oh * wp + 15) / 16) : (size_t)n * oh * ((ow + 15) / 16);
+    size_t lws = panels >= 64 ? 4 : 1;
     return RT_LAUNCH(ctx, kr, 1, &panels, &lws, RT_BUF(xp), RT_BUF(w), RT_BUF(y), RT_I32(n),
                      RT_I32(cin), RT_I32(cout), RT_I32(k), RT_I32(stride), RT_I32(hp), RT_I32(wp),
                      RT_I32(oh), RT_I32(ow), RT_I32(acc));
@@ -136,9 +146,9 @@ rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const
     const rt_conv_desc *d = &c->d;
     const int kk = d->cin * d->k * d->k, pixels = n * c->oh * c->ow;
     if (c->fused) {
-        if ((s = pad(ctx, x, c->xp, d->cin * n, d->h, d->w, d->pad)) != RT_OK) return s;
-        return fwd_fused(ctx, n, d->cin, d->cout, d->k, d->stride, c->hp, c->wp, c->oh, c->ow, c->xp,
-                         w, y, 0);
+        if ((s = pad(ctx, x, c->xp, d->cin * n, d->h, d->w, d->pad, c->pitched)) != RT_OK) return s;
+        return fwd_fused(ctx, n, d->cin, d->cout, d->k, d->stride, c->hp, c->wp, c->oh, c->ow,
+                         c->pitched, c->xp, w, y, 0);
     }
     const rt_buf *col = x;
     if (!pointwise(d)) {
@@ -203,20 +213,21 @@ static rt_status dgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, co
                              rt_buf *dx, int acc)
 {
     const rt_conv_desc *d = &c->d;
-    const int p2 = d->k - 1 - d->pad, hp = c->oh + 2 * p2, wp = c->ow + 2 * p2;
+    const int p2 = d->k - 1 - d->pad, hp = c->oh + 2 * p2;
+    const int pitched = c->pitched && 2 * p2 == d->k - 1, wp = c->ow + (pitched ? 1 : 2) * p2;
     rt_buf *dyp, *wf;
     rt_kernel *flip;
     rt_status s = rt_scratch(ctx, RT_SCRATCH_DYPAD, padded_floats(d->cout, n, hp, wp) * sizeof(float), &dyp);
     if (s == RT_OK)
         s = rt_scratch(ctx, RT_SCRATCH_WFLIP, (size_t)d->cout * d->cin * d->k * d->k * sizeof(float), &wf);
     if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", "conv_flip", &flip);
-    if (s == RT_OK) s = pad(ctx, dy, dyp, d->cout * n, c->oh, c->ow, p2);
+    if (s == RT_OK) s = pad(ctx, dy, dyp, d->cout * n, c->oh, c->ow, p2, pitched);
     if (s != RT_OK) return s;
     size_t fg = (size_t)d->cin * d->cout, fl = 1;
     s = RT_LAUNCH(ctx, flip, 1, &fg, &fl, RT_BUF(w), RT_BUF(wf), RT_I32(d->cin), RT_I32(d->cout),
                   RT_I32(d->k));
     if (s != RT_OK) return s;
-    return fwd_fused(ctx, n, d->cout, d->cin, d->k, 1, hp, wp, d->h, d->w, dyp, wf, dx, acc);
+    return fwd_fused(ctx, n, d->cout, d->cin, d->k, 1, hp, wp, d->h, d->w, pitched, dyp, wf, dx, acc);
 }
 
 rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w,

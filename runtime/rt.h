@@ -206,8 +206,10 @@ const char *rt_gemm_path_name(rt_gemm_path p);
 typedef struct rt_conv_desc { int cin, h, w, cout, k, stride, pad; } rt_conv_desc;
 typedef struct rt_conv rt_conv;
 rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_conv **out);
-/* As rt_conv_create, forcing the im2col path (fused = 0) or the fused path (1); for tests. */
-rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int fused,
+/* As rt_conv_create with the implementation forced (tests, bench): mode 0 = im2col + GEMM,
+ * RT_CONV_FUSED = the fused CPU kernels, | RT_CONV_NO_PITCH = without the pitched layout. */
+enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2 };
+rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
                               rt_conv **out);
 void rt_conv_free(rt_ctx *ctx, rt_conv *c);
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow);

@@ -77,6 +77,7 @@ struct rt_ctx {
     /* scratch buffers grown on demand, reused in queue order: see enum rt_scratch_slot */
     rt_buf *scratch[8];
     rt_fault fault;
+    int conv_mr16_from;        /* experiment knob: output channels from which conv uses MR 16 */
     int lost;                  /* an injected or real device loss: every later call fails */
     char err[RT_ERRLEN];
 };

@@ -18,8 +18,8 @@
 
 #define CLASSES 4
 #define SIDE 8
-#define SAMPLES 512
-#define BATCH 32
+#define SAMPLES 384
+#define BATCH 64
 #define EPOCHS 3
 #define STEPS (SAMPLES / BATCH)
 
@@ -67,19 +67,19 @@ typedef struct run {
 static int train(th *t, nn_data *data, int epochs, int evaluate, run *out)
 {
     nn_config cfg = {.spec = "conv 8 k=3\nbn\nrelu\nmaxpool\nconv 16 k=3\nbn\nrelu\ngap",
-                     .in_c = 1, .in_h = SIDE, .in_w = SIDE, .classes = CLASSES, .max_batch = BATCH * 2,
+                     .in_c = 1, .in_h = SIDE, .in_w = SIDE, .classes = CLASSES, .max_batch = BATCH,
                      .loss = NN_LOSS_CE, .gamma = 8.0f, .seed = 2024, .momentum = 0.9f,
                      .weight_decay = 5e-4f};
     nn_model *m = NULL;
     if (!th_ok(t, nn_model_create(t->rt, &cfg, &m), "create the model")) return 0;
-    const int eval_slots = SAMPLES / (BATCH * 2);
+    const int eval_slots = SAMPLES / BATCH;
     int ok = th_ok(t, nn_stats_reserve(m, EPOCHS * STEPS + eval_slots), "reserve statistics");
     int32_t order[SAMPLES];
     for (int e = 0; ok && e < epochs; e++) {
         nn_shuffle(cfg.seed, (uint64_t)e, order, SAMPLES);
         ok = th_ok(t, nn_data_set_order(t->rt, data, order), "set the order");
         for (int s = 0; ok && s < STEPS; s++)
-            ok = th_ok(t, nn_train_step(m, data, s * BATCH, BATCH, 0.1f, e * STEPS + s), "train step");
+            ok = th_ok(t, nn_train_step(m, data, s * BATCH, BATCH, 0.05f, e * STEPS + s), "train step");
         nn_stats st;
         ok = ok && th_ok(t, nn_stats_sum(m, e * STEPS, STEPS, &st), "statistics");
         ok = ok && th_check(t, st.first_bad < 0 && st.count == SAMPLES, "epoch %d: bad statistics", e + 1);
@@ -90,7 +90,7 @@ static int train(th *t, nn_data *data, int epochs, int evaluate, run *out)
     if (ok && evaluate) {
         ok = th_ok(t, nn_data_set_order(t->rt, data, NULL), "identity order");
         for (int b = 0; ok && b < eval_slots; b++)
-            ok = th_ok(t, nn_eval_batch(m, data, b * BATCH * 2, BATCH * 2, EPOCHS * STEPS + b), "eval");
+            ok = th_ok(t, nn_eval_batch(m, data, b * BATCH, BATCH, EPOCHS * STEPS + b), "eval");
         nn_stats st;
         ok = ok && th_ok(t, nn_stats_sum(m, EPOCHS * STEPS, eval_slots, &st), "eval statistics");
         out->eval_acc = ok ? st.correct / st.count : 0;

@@ -39,14 +39,14 @@ static void reference(const conv_case *c, int oh, int ow, const float *x, const 
                 }
 }
 
-static void one(th *t, const conv_case *c, int fused)
+static void one(th *t, const conv_case *c, int mode)
 {
     rt_conv_desc d = {c->cin, c->h, c->w, c->cout, c->k, c->s, c->p};
     int oh, ow;
     rt_conv_out_size(&d, &oh, &ow);
     const size_t nx = (size_t)c->cin * c->n * c->h * c->w, nw = (size_t)c->cout * c->cin * c->k * c->k,
                  ny = (size_t)c->cout * c->n * oh * ow;
-    th_rng r = {(uint64_t)(nx + nw * 3 + fused)};
+    th_rng r = {(uint64_t)(nx + nw * 3 + mode)};
     float *x = malloc(nx * 4), *w = malloc(nw * 4), *dy = malloc(ny * 4), *dx0 = malloc(nx * 4);
     th_fill_uniform(&r, x, nx, -1, 1);
     th_fill_uniform(&r, w, nw, -1, 1);
@@ -57,9 +57,9 @@ static void one(th *t, const conv_case *c, int fused)
     for (size_t i = 0; i < nx; i++) dxa[i] = dx[i] + dx0[i];
     char what[160];
     snprintf(what, sizeof what, "%s conv N%d %dx%dx%d -> %d k%d s%d p%d",
-             fused ? "fused" : "im2col", c->n, c->cin, c->h, c->w, c->cout, c->k, c->s, c->p);
+             mode == 0 ? "im2col" : mode & RT_CONV_NO_PITCH ? "fused rows" : "fused", c->n, c->cin, c->h, c->w, c->cout, c->k, c->s, c->p);
     rt_conv *cv = NULL;
-    if (!th_ok(t, rt_conv_create_with(t->rt, &d, c->n, fused, &cv), what)) return;
+    if (!th_ok(t, rt_conv_create_with(t->rt, &d, c->n, mode, &cv), what)) return;
     rt_buf *bx = th_upload(t, x, nx), *bw = th_upload(t, w, nw), *bdy = th_upload(t, dy, ny);
     rt_buf *by = th_zeros(t, ny), *bdw = th_zeros(t, nw), *bdx = th_zeros(t, nx), *bdxa = th_upload(t, dx0, nx);
     const double atol = 1e-5 * c->cin * c->k * c->k, atol_w = 1e-5 * c->n * oh * ow;
@@ -99,7 +99,7 @@ static void body(th *t)
         {1, 1, 30, 33, 16, 3, 1, 1}, {2, 3, 6, 6, 16, 3, 1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        for (int fused = 0; fused < 2; fused++) one(t, &cases[i], fused);
+        for (int mode = 0; mode < 3; mode++) one(t, &cases[i], mode == 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : mode);
 }
 
 int main(void) { return th_run("conv", body, 0); }

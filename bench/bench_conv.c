@@ -1,0 +1,88 @@
+/* bench/bench_conv.c — cnn5's convolutions (batch 128) through each runtime implementation,
+ * interleaved A/B/C so that machine noise hits all alike: forward and backward GFLOP/s, medians.
+ *
+ * usage: bench_conv [--device SPEC] [--batch N] [--repeats R]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rt.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    const char *device = NULL;
+    int batch = 128, repeats = 7;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--device")) device = argv[i + 1];
+        else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--repeats")) repeats = atoi(argv[i + 1]);
+        else { fprintf(stderr, "usage: bench_conv [--device SPEC] [--batch N] [--repeats R]\n"); return 2; }
+    }
+    if (repeats < 1 || repeats > 64 || batch < 1) return 2;
+    char err[RT_ERRLEN];
+    rt_options o = {.device_spec = device};
+    rt_ctx *rt;
+    if (rt_open(&rt, &o, err, sizeof err) != RT_OK) {
+        fprintf(stderr, "bench_conv: %s\n", err);
+        return 1;
+    }
+    printf("%s (%s), batch %d, median of %d\n", rt_device(rt)->name, rt_device(rt)->platform, batch, repeats);
+    static const rt_conv_desc shapes[] = {{1, 28, 28, 32, 3, 1, 1}, {32, 28, 28, 32, 3, 1, 1},
+                                          {32, 14, 14, 64, 3, 1, 1}, {64, 14, 14, 64, 3, 1, 1},
+                                          {64, 7, 7, 128, 3, 1, 1}};
+    static const int modes[] = {0, RT_CONV_FUSED | RT_CONV_NO_PITCH, RT_CONV_FUSED};
+    static const char *names[] = {"im2col+gemm", "fused rows", "fused pitched"};
+    printf("%-22s %-14s %10s %10s\n", "conv", "path", "fwd GF/s", "bwd GF/s");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const rt_conv_desc *d = &shapes[s];
+        const size_t nx = (size_t)d->cin * batch * d->h * d->w, ny = (size_t)d->cout * batch * d->h * d->w,
+                     nw = (size_t)d->cout * d->cin * 9;
+        rt_buf *x, *y, *w, *dw, *dx;
+        if (rt_alloc(rt, nx * 4, &x) || rt_alloc(rt, ny * 4, &y) || rt_alloc(rt, nw * 4, &w) ||
+            rt_alloc(rt, nw * 4, &dw) || rt_alloc(rt, nx * 4, &dx))
+            return fprintf(stderr, "%s\n", rt_error(rt)), 1;
+        rt_fill_zero(rt, x, 0, nx * 4), rt_fill_zero(rt, y, 0, ny * 4), rt_fill_zero(rt, w, 0, nw * 4);
+        rt_conv *c[3];
+        for (int m = 0; m < 3; m++)
+            if (rt_conv_create_with(rt, d, batch, modes[m], &c[m]) != RT_OK) return fprintf(stderr, "%s\n", rt_error(rt)), 1;
+        double tf[3][64], tb[3][64];
+        for (int r = -1; r < repeats; r++)
+            for (int m = 0; m < 3; m++) {
+                double t0 = now_s();
+                rt_conv_forward(rt, c[m], batch, x, w, y);
+                rt_finish(rt);
+                double t1 = now_s();
+                rt_conv_backward(rt, c[m], batch, x, w, y, dw, s ? dx : NULL, 0);
+                if (rt_finish(rt) != RT_OK) return fprintf(stderr, "%s\n", rt_error(rt)), 1;
+                if (r >= 0) tf[m][r] = t1 - t0, tb[m][r] = now_s() - t1;
+            }
+        const double flop = 2.0 * ny * d->cin * 9;
+        for (int m = 0; m < 3; m++) {
+            qsort(tf[m], (size_t)repeats, sizeof(double), cmp);
+            qsort(tb[m], (size_t)repeats, sizeof(double), cmp);
+            char what[64];
+            snprintf(what, sizeof what, "%dx%dx%d->%d", d->cin, d->h, d->w, d->cout);
+            printf("%-22s %-14s %10.1f %10.1f\n", what, names[m], flop / tf[m][repeats / 2] / 1e9,
+                   (s ? 2 : 1) * flop / tb[m][repeats / 2] / 1e9);
+            rt_conv_free(rt, c[m]);
+        }
+        rt_free(rt, x), rt_free(rt, y), rt_free(rt, w), rt_free(rt, dw), rt_free(rt, dx);
+    }
+    rt_close(rt);
+    return 0;
+}
