@@ -23,6 +23,8 @@ typedef struct app_train_opts {
     double lr_decay;
     uint64_t seed;
     int train_limit, test_limit;
+    int metrics_every;      /* feature metrics every N epochs (and epoch 0 and the last); 0 never */
+    int metrics_train_limit; /* training samples the metrics use (the first N); 0 all */
     char bias_init[64];     /* zero | theory | a number */
     int fast_math;
     char device[128];

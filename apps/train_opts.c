@@ -38,6 +38,10 @@ static const option options[] = {
     {"seed", K_U64, O(seed), 0, 0, "S", "seed of initialization and data order (default 1)"},
     {"train-limit", K_INT, O(train_limit), 0, 1e9, "N", "use only the first N training samples"},
     {"test-limit", K_INT, O(test_limit), 0, 1e9, "N", "use only the first N test samples"},
+    {"metrics-every", K_INT, O(metrics_every), 0, 1e6, "N",
+     "feature metrics every N epochs, before training and after the last (default 1; 0 never)"},
+    {"metrics-train-limit", K_INT, O(metrics_train_limit), 0, 1e9, "N",
+     "the metrics' training set: the first N training samples (default 10000; 0 all)"},
     {"bias-init", K_STR, O(bias_init), 0, 0, "zero|theory|B",
      "BCE's initial shared bias: 0, b*(gamma, K), or a number (default zero)"},
     {"fast-math", K_FLAG, O(fast_math), 0, 0, NULL,
@@ -69,6 +73,8 @@ void app_train_defaults(app_train_opts *o)
     o->wd = 5e-4;
     o->lr_decay = 0.2;
     o->seed = 1;
+    o->metrics_every = 1;
+    o->metrics_train_limit = 10000;
     snprintf(o->bias_init, sizeof o->bias_init, "zero");
     o->progress = 1;
 }
@@ -77,9 +83,9 @@ static void usage(void)
 {
     printf("usage: gammacl train [OPTIONS]\n\n"
            "Trains a normalized-feature network (logits gamma*cos, or gamma*cos - b for BCE) and\n"
-           "writes OUT/metrics.csv (a row per epoch, both losses), OUT/summary.json and\n"
-           "OUT/model.ckpt (updated at every epoch end). Ctrl-C stops after the current step with\n"
-           "a checkpoint; --resume OUT continues.\n\noptions:\n");
+           "writes OUT/metrics.csv (a row per epoch, both losses, feature metrics), OUT/summary.json,\n"
+           "OUT/hist/epoch_NNN.png and OUT/model.ckpt (updated at every epoch end). Ctrl-C stops\n"
+           "after the current step with a checkpoint; --resume OUT continues.\n\noptions:\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",

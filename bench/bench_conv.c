@@ -1,11 +1,14 @@
 /* bench/bench_conv.c — cnn5's convolutions (batch 128) through each runtime implementation,
- * interleaved A/B/C so that machine noise hits all alike: forward and backward GFLOP/s, medians.
+ * interleaved A/B/C so that machine noise hits all alike: forward and backward GFLOP/s, medians,
+ * by the wall clock and per CPU-second of the process (the driver's worker threads included),
+ * which another process on a shared machine disturbs much less.
  *
  * usage: bench_conv [--device SPEC] [--batch N] [--repeats R]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "rt.h"
@@ -15,6 +18,14 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 static int cmp(const void *a, const void *b)
@@ -47,7 +58,9 @@ int main(int argc, char **argv)
                                           {64, 7, 7, 128, 3, 1, 1}};
     static const int modes[] = {0, RT_CONV_FUSED | RT_CONV_NO_PITCH, RT_CONV_FUSED};
     static const char *names[] = {"im2col+gemm", "fused rows", "fused pitched"};
-    printf("%-22s %-14s %10s %10s\n", "conv", "path", "fwd GF/s", "bwd GF/s");
+    enum { NM = sizeof modes / sizeof modes[0] };
+    printf("%-22s %-14s %10s %10s %12s %12s\n", "conv", "path", "fwd GF/s", "bwd GF/s", "fwd GF/cpu-s",
+           "bwd GF/cpu-s");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const rt_conv_desc *d = &shapes[s];
         const size_t nx = (size_t)d->cin * batch * d->h * d->w, ny = (size_t)d->cout * batch * d->h * d->w,
@@ -57,28 +70,32 @@ int main(int argc, char **argv)
             rt_alloc(rt, nw * 4, &dw) || rt_alloc(rt, nx * 4, &dx))
             return fprintf(stderr, "%s\n", rt_error(rt)), 1;
         rt_fill_zero(rt, x, 0, nx * 4), rt_fill_zero(rt, y, 0, ny * 4), rt_fill_zero(rt, w, 0, nw * 4);
-        rt_conv *c[3];
-        for (int m = 0; m < 3; m++)
+        rt_conv *c[NM];
+        for (int m = 0; m < NM; m++)
             if (rt_conv_create_with(rt, d, batch, modes[m], &c[m]) != RT_OK) return fprintf(stderr, "%s\n", rt_error(rt)), 1;
-        double tf[3][64], tb[3][64];
+        double tf[NM][64], tb[NM][64], cf[NM][64], cb[NM][64];
         for (int r = -1; r < repeats; r++)
-            for (int m = 0; m < 3; m++) {
-                double t0 = now_s();
+            for (int m = 0; m < NM; m++) {
+                double t0 = now_s(), c0 = cpu_s();
                 rt_conv_forward(rt, c[m], batch, x, w, y);
                 rt_finish(rt);
-                double t1 = now_s();
+                double t1 = now_s(), c1 = cpu_s();
                 rt_conv_backward(rt, c[m], batch, x, w, y, dw, s ? dx : NULL, 0);
                 if (rt_finish(rt) != RT_OK) return fprintf(stderr, "%s\n", rt_error(rt)), 1;
-                if (r >= 0) tf[m][r] = t1 - t0, tb[m][r] = now_s() - t1;
+                if (r >= 0)
+                    tf[m][r] = t1 - t0, tb[m][r] = now_s() - t1, cf[m][r] = c1 - c0, cb[m][r] = cpu_s() - c1;
             }
         const double flop = 2.0 * ny * d->cin * 9;
-        for (int m = 0; m < 3; m++) {
+        for (int m = 0; m < NM; m++) {
             qsort(tf[m], (size_t)repeats, sizeof(double), cmp);
             qsort(tb[m], (size_t)repeats, sizeof(double), cmp);
+            qsort(cf[m], (size_t)repeats, sizeof(double), cmp);
+            qsort(cb[m], (size_t)repeats, sizeof(double), cmp);
             char what[64];
             snprintf(what, sizeof what, "%dx%dx%d->%d", d->cin, d->h, d->w, d->cout);
-            printf("%-22s %-14s %10.1f %10.1f\n", what, names[m], flop / tf[m][repeats / 2] / 1e9,
-                   (s ? 2 : 1) * flop / tb[m][repeats / 2] / 1e9);
+            const double fb = (s ? 2 : 1) * flop;
+            printf("%-22s %-14s %10.1f %10.1f %12.1f %12.1f\n", what, names[m], flop / tf[m][repeats / 2] / 1e9,
+                   fb / tb[m][repeats / 2] / 1e9, flop / cf[m][repeats / 2] / 1e9, fb / cb[m][repeats / 2] / 1e9);
             rt_conv_free(rt, c[m]);
         }
         rt_free(rt, x), rt_free(rt, y), rt_free(rt, w), rt_free(rt, dw), rt_free(rt, dx);

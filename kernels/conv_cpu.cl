@@ -61,7 +61,6 @@ inline float16 load_taps(__global const float *p, int S)
         }                                                                        \
     }
 
-#define REP16(X) REP8(X) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
 #define CONV_FWD_ARGS                                                                  \
     __global const float *xp, __global const float *w, __global float *y, int N, int Cin, \
@@ -107,33 +106,36 @@ __kernel void conv_fwd_mr8(CONV_FWD_ARGS) { CONV_FWD_BODY(8, REP8) }
             if (out[l] >= 0) dst[out[l]] = accumulate ? dst[out[l]] + t[l] : t[l]; \
     }
 
-__kernel void conv_fwdp_mr8(CONV_FWD_ARGS)
-{
-    const int per_image = (OH * WP + 15) / 16, panel = (int)get_global_id(0);
-    if (panel >= N * per_image) return;
-    const int q0 = (panel % per_image) * 16, n = panel / per_image;
-    int out[16]; /* where each lane's result goes in the output plane, -1 if nowhere */
-    for (int l = 0; l < 16; l++) {
-        const int q = q0 + l, oh = q / WP, ow = q % WP;
-        out[l] = oh < OH && ow < OW ? oh * OW + ow : -1;
+#define CONV_FWDP_BODY(KK)                                                             \
+    const int per_image = (OH * WP + 15) / 16, panel = (int)get_global_id(0);          \
+    if (panel >= N * per_image) return;                                                \
+    const int q0 = (panel % per_image) * 16, n = panel / per_image;                    \
+    int out[16]; /* where each lane's result goes in the output plane, -1 if nowhere */ \
+    for (int l = 0; l < 16; l++) {                                                     \
+        const int q = q0 + l, oh = q / WP, ow = q % WP;                                \
+        out[l] = oh < OH && ow < OW ? oh * OW + ow : -1;                               \
+    }                                                                                  \
+    const int Kc = Cin * KK * KK;                                                      \
+    const size_t cstride = (size_t)N * HP * WP;                                        \
+    __global const float *pix = xp + (size_t)n * HP * WP + q0;                         \
+    for (int i0 = 0; i0 < Cout; i0 += 8) {                                             \
+        REP8(FWD_DECL)                                                                 \
+        int k = 0;                                                                     \
+        for (int ci = 0; ci < Cin; ci++)                                               \
+            for (int kh = 0; kh < KK; kh++) {                                          \
+                __global const float *row = pix + ci * cstride + (size_t)kh * WP;      \
+                for (int kw = 0; kw < KK; kw++, k++) {                                 \
+                    const float16 b = vload16(0, row + kw);                            \
+                    REP8(FWD_FMA)                                                      \
+                }                                                                      \
+            }                                                                          \
+        REP8(FWDP_STORE)                                                               \
     }
-    const int Kc = Cin * K * K;
-    const size_t cstride = (size_t)N * HP * WP;
-    __global const float *pix = xp + (size_t)n * HP * WP + q0;
-    for (int i0 = 0; i0 < Cout; i0 += 8) {
-        REP8(FWD_DECL)
-        int k = 0;
-        for (int ci = 0; ci < Cin; ci++)
-            for (int kh = 0; kh < K; kh++) {
-                __global const float *row = pix + ci * cstride + (size_t)kh * WP;
-                for (int kw = 0; kw < K; kw++, k++) {
-                    const float16 b = vload16(0, row + kw);
-                    REP8(FWD_FMA)
-                }
-            }
-        REP8(FWDP_STORE)
-    }
-}
+
+__kernel void conv_fwdp_mr8(CONV_FWD_ARGS) { CONV_FWDP_BODY(K) }
+
+/* K = 3 known at compile time: the nine taps of an input channel unroll into straight code */
+__kernel void conv_fwdp3_mr8(CONV_FWD_ARGS) { (void)K; CONV_FWDP_BODY(3) }
 
 /* dim 0: output-channel panel (16 channels), dim 1: pixel slice. For every input channel in turn
  * the work-item sums over its slice of pixels, so the slice of dyT (slice x Cout floats) stays in
@@ -202,6 +204,63 @@ __kernel void conv_wgrad_k1(WG_ARGS)
         float r[16];
         vstore16(a0, 0, r);
         for (int j = 0; j < 16; j++) out[(size_t)(j0 + j) * Cin + ci] = r[j];
+    }
+}
+
+/* Weight gradient of a stride-1 "same" 3x3 convolution from the padded dy (dyp, built for the
+ * input gradient anyway) and the padded x kept from forward, which share one row pitch WP: for
+ * output position q = oh * WP + ow of an image, dy sits at q + dyoff and tap (kh, kw) of x at
+ * q + kh * WP + kw; positions in the padding columns have dy = 0 and add nothing. Lanes run over
+ * 16 positions, so every load is one contiguous vector and no transpose is needed. A work-item
+ * owns a slice of `per` images (sized so its x and dy stay in cache) and walks the output
+ * channels two at a time (18 accumulators) and every input channel; its lanes are reduced in a
+ * fixed order. dim 0: image slice. */
+inline float hsum16(float16 v)
+{
+    const float8 a = v.lo + v.hi;
+    const float4 b = a.lo + a.hi;
+    const float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+#define WQ_DECL(t) float16 u##t = 0.0f, v##t = 0.0f;
+#define WQ_FMA(t)                                                                      \
+    {                                                                                  \
+        const float16 x = vload16(0, xq + (t / 3) * WP + (t % 3));                     \
+        u##t = fma(x, g0, u##t);                                                       \
+        v##t = fma(x, g1, v##t);                                                       \
+    }
+#define WQ_STORE(t)                                                                    \
+    out[(size_t)co * Kc + ci * 9 + t] = hsum16(u##t);                                  \
+    if (co + 1 < Cout) out[(size_t)(co + 1) * Kc + ci * 9 + t] = hsum16(v##t);
+#define REP9(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+
+__kernel void conv_wgrad_q3(__global const float *xp, __global const float *dyp,
+                            __global float *part, int N, int Cin, int Cout, int HP, int WP,
+                            int OH, int dyoff, int per, int pstride)
+{
+    const int s = (int)get_global_id(0);
+    const int n0 = s * per, n1 = min(N, n0 + per);
+    if (n0 >= N) return;
+    const int Kc = Cin * 9, Q = OH * WP;
+    const size_t plane = (size_t)HP * WP;
+    __global float *out = part + (size_t)s * pstride;
+    for (int co = 0; co < Cout; co += 2) {
+        const int co1 = min(co + 1, Cout - 1);
+        for (int ci = 0; ci < Cin; ci++) {
+            REP9(WQ_DECL)
+            for (int n = n0; n < n1; n++) {
+                __global const float *xi = xp + ((size_t)ci * N + n) * plane;
+                __global const float *d0 = dyp + ((size_t)co * N + n) * plane + dyoff;
+                __global const float *d1 = dyp + ((size_t)co1 * N + n) * plane + dyoff;
+                for (int q = 0; q < Q; q += 16) {
+                    const float16 g0 = vload16(0, d0 + q), g1 = vload16(0, d1 + q);
+                    __global const float *xq = xi + q;
+                    REP9(WQ_FMA)
+                }
+            }
+            REP9(WQ_STORE)
+        }
     }
 }
 

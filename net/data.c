@@ -77,7 +77,7 @@ rt_status nn_data_gather(nn_model *m, nn_data *d, int first, int n)
     rt_kernel *k;
     rt_status s = nn_kernel(m, "data", "gather_batch", &k);
     if (s != RT_OK) return s;
-    size_t gws[2] = {(size_t)n, (size_t)d->c}, lws[2] = {1, 1};
+    size_t gws[2] = {(size_t)n, (size_t)d->c}, lws[2] = {rt_local_size(m->rt, (size_t)n), 1};
     return RT_LAUNCH(m->rt, k, 2, gws, lws, RT_BUF(d->pixels), RT_BUF(d->labels), RT_BUF(d->order),
                      RT_I32(first), RT_I32(n), RT_I32(d->c), RT_I32(d->h * d->w), RT_BUF(d->norm),
                      RT_BUF(m->x), RT_BUF(m->labels));

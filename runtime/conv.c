@@ -91,9 +91,9 @@ static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h
     size_t gws[2] = {(size_t)hp, (size_t)planes}, lws[2] = {1, 1};
     s = RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(xp), RT_I32(h), RT_I32(w), RT_I32(p),
                   RT_I32(hp), RT_I32(wp));
-    /* the taps of the last rows reach past the last plane: that slack must read as zeros */
+    /* vector reads of the last rows reach past the last plane: that slack must read as zeros */
     const size_t end = (size_t)planes * hp * wp * sizeof(float);
-    if (s == RT_OK && pitched) s = rt_fill_zero(ctx, xp, end, (size_t)(wp + 16) * sizeof(float));
+    if (s == RT_OK) s = rt_fill_zero(ctx, xp, end, (size_t)(wp + 32) * sizeof(float));
     return s;
 }
 
@@ -103,7 +103,8 @@ static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int str
                            int acc)
 {
     rt_kernel *kr;
-    rt_status s = rt_kernel_get(ctx, "conv_cpu", pitched ? "conv_fwdp_mr8" : "conv_fwd_mr8", &kr);
+    const char *name = pitched ? (k == 3 ? "conv_fwdp3_mr8" : "conv_fwdp_mr8") : "conv_fwd_mr8";
+    rt_status s = rt_kernel_get(ctx, "conv_cpu", name, &kr);
     if (s != RT_OK) return s;
     size_t panels = pitched ? (size_t)n * ((oh * wp + 15) / 16) : (size_t)n * oh * ((ow + 15) / 16);
     size_t lws = panels >= 64 ? 4 : 1;
@@ -119,7 +120,7 @@ static rt_status im2col(rt_ctx *ctx, const rt_conv *c, int n, const rt_buf *x, r
     if (s != RT_OK) return s;
     const int rows = c->d.cin * c->d.k * c->d.k;
     const size_t pixels = (size_t)n * c->oh * c->ow, chunk = (size_t)ctx->params.chunk;
-    size_t gws[2] = {(pixels + chunk - 1) / chunk, (size_t)rows}, lws[2] = {1, 1};
+    size_t gws[2] = {(pixels + chunk - 1) / chunk, (size_t)rows}, lws[2] = {rt_local_size(ctx, gws[0]), 1};
     return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(col), RT_I32(n), RT_I32(c->d.h),
                      RT_I32(c->d.w), RT_I32(c->oh), RT_I32(c->ow), RT_I32(c->d.k),
                      RT_I32(c->d.stride), RT_I32(c->d.pad));
@@ -209,19 +210,62 @@ static rt_status wgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, r
                      RT_I32(0), RT_I32(kk));
 }
 
-static rt_status dgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dy,
-                             rt_buf *dx, int acc)
+/* A stride-1 "same" 3x3 convolution: its padded dy has the padded x's layout, which the
+ * transpose-free weight gradient (conv_wgrad_q3) needs. */
+static int same3(const rt_conv *c)
+{
+    return c->fused && c->d.k == 3 && c->d.stride == 1 && c->d.pad == 1;
+}
+
+/* dy padded by K-1-P into scratch, in the layout (pitched or not) of the padded x */
+static rt_status pad_dy(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, rt_buf **dyp, int *hp,
+                        int *wp, int *p2, int *pitched)
 {
     const rt_conv_desc *d = &c->d;
-    const int p2 = d->k - 1 - d->pad, hp = c->oh + 2 * p2;
-    const int pitched = c->pitched && 2 * p2 == d->k - 1, wp = c->ow + (pitched ? 1 : 2) * p2;
-    rt_buf *dyp, *wf;
+    *p2 = d->k - 1 - d->pad;
+    *hp = c->oh + 2 * *p2;
+    *pitched = c->pitched && 2 * *p2 == d->k - 1;
+    *wp = c->ow + (*pitched ? 1 : 2) * *p2;
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_DYPAD, padded_floats(d->cout, n, *hp, *wp) * sizeof(float), dyp);
+    return s == RT_OK ? pad(ctx, dy, *dyp, d->cout * n, c->oh, c->ow, *p2, *pitched) : s;
+}
+
+static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp, int dyoff, rt_buf *dw)
+{
+    const rt_conv_desc *d = &c->d;
+    const int kk = d->cin * 9;
+    /* slices of images whose padded x and dy fit in ~512 KB of cache, and enough of them */
+    const size_t per_image = (size_t)(d->cin + d->cout) * c->hp * c->wp * sizeof(float);
+    int per = (int)((512u << 10) / per_image);
+    if (per < 1) per = 1;
+    if (per > (n + 15) / 16) per = (n + 15) / 16;
+    const int slices = (n + per - 1) / per;
+    const size_t pstride = (size_t)d->cout * kk;
+    rt_buf *part;
+    rt_kernel *wg, *red;
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_PART, (size_t)slices * pstride * sizeof(float), &part);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", "conv_wgrad_q3", &wg);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "gemm_reduce", &red);
+    if (s != RT_OK) return s;
+    size_t g = (size_t)slices, l = 1;
+    s = RT_LAUNCH(ctx, wg, 1, &g, &l, RT_BUF(c->xp), RT_BUF(dyp), RT_BUF(part), RT_I32(n),
+                  RT_I32(d->cin), RT_I32(d->cout), RT_I32(c->hp), RT_I32(c->wp), RT_I32(c->oh),
+                  RT_I32(dyoff), RT_I32(per), RT_I32(pstride));
+    if (s != RT_OK) return s;
+    size_t rg = (size_t)d->cout, rl = 1;
+    return RT_LAUNCH(ctx, red, 1, &rg, &rl, RT_I32(d->cout), RT_I32(kk), RT_I32(slices), RT_I32(0),
+                     RT_F32(1.0f), RT_BUF(part), RT_I32(0), RT_I32(pstride), RT_F32(0.0f), RT_BUF(dw),
+                     RT_I32(0), RT_I32(kk));
+}
+
+static rt_status dgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dyp,
+                              int hp, int wp, int pitched, rt_buf *dx, int acc)
+{
+    const rt_conv_desc *d = &c->d;
+    rt_buf *wf;
     rt_kernel *flip;
-    rt_status s = rt_scratch(ctx, RT_SCRATCH_DYPAD, padded_floats(d->cout, n, hp, wp) * sizeof(float), &dyp);
-    if (s == RT_OK)
-        s = rt_scratch(ctx, RT_SCRATCH_WFLIP, (size_t)d->cout * d->cin * d->k * d->k * sizeof(float), &wf);
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_WFLIP, (size_t)d->cout * d->cin * d->k * d->k * sizeof(float), &wf);
     if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", "conv_flip", &flip);
-    if (s == RT_OK) s = pad(ctx, dy, dyp, d->cout * n, c->oh, c->ow, p2, pitched);
     if (s != RT_OK) return s;
     size_t fg = (size_t)d->cin * d->cout, fl = 1;
     s = RT_LAUNCH(ctx, flip, 1, &fg, &fl, RT_BUF(w), RT_BUF(wf), RT_I32(d->cin), RT_I32(d->cout),
@@ -230,11 +274,33 @@ static rt_status dgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, co
     return fwd_fused(ctx, n, d->cout, d->cin, d->k, 1, hp, wp, d->h, d->w, pitched, dyp, wf, dx, acc);
 }
 
+static rt_status dgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dy,
+                             rt_buf *dx, int acc)
+{
+    rt_buf *dyp;
+    int hp, wp, p2, pitched;
+    rt_status s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
+    return s == RT_OK ? dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc) : s;
+}
+
+/* the fused backward of a "same" 3x3 convolution: pad dy once, both gradients from it */
+static rt_status backward_same3(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dy,
+                                rt_buf *dw, rt_buf *dx, int acc)
+{
+    rt_buf *dyp;
+    int hp, wp, p2, pitched;
+    rt_status s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
+    if (s == RT_OK) s = wgrad_padded(ctx, c, n, dyp, p2 * wp + p2, dw);
+    if (s == RT_OK && dx) s = dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc);
+    return s;
+}
+
 rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w,
                            const rt_buf *dy, rt_buf *dw, rt_buf *dx, int accumulate)
 {
     rt_status s = check_batch(ctx, c, n);
     if (s != RT_OK) return s;
+    if (same3(c)) return backward_same3(ctx, c, n, w, dy, dw, dx, accumulate);
     const rt_conv_desc *d = &c->d;
     const int kk = d->cin * d->k * d->k, pixels = n * c->oh * c->ow;
     const int use_col = !pointwise(d) && (!wgrad_fused_ok(c) || (dx && !dgrad_fused_ok(c)));
@@ -267,7 +333,7 @@ rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, cons
     rt_kernel *k;
     if ((s = rt_kernel_get(ctx, "conv", "col2im", &k)) != RT_OK) return s;
     const size_t total = (size_t)n * d->h * d->w, chunk = (size_t)ctx->params.chunk;
-    size_t gws[2] = {(total + chunk - 1) / chunk, (size_t)d->cin}, lws[2] = {1, 1};
+    size_t gws[2] = {(total + chunk - 1) / chunk, (size_t)d->cin}, lws[2] = {rt_local_size(ctx, gws[0]), 1};
     return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(col), RT_BUF(dx), RT_I32(n), RT_I32(d->h),
                      RT_I32(d->w), RT_I32(c->oh), RT_I32(c->ow), RT_I32(d->k), RT_I32(d->stride),
                      RT_I32(d->pad), RT_I32(accumulate));

@@ -266,7 +266,6 @@ rt_status rt_open(rt_ctx **out, const rt_options *opt, char *err, size_t errlen)
     free(list), free(pids), free(dids);
     rt_params_for(&ctx->dev, row, &ctx->params);
     rt_fault_parse(ctx, getenv("GAMMACL_FAULT"));
-    ctx->conv_mr16_from = getenv("GAMMACL_MR16") ? atoi(getenv("GAMMACL_MR16")) : 1 << 30;
 
     cl_int rc;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};

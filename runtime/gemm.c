@@ -46,6 +46,7 @@ static rt_status scratch(rt_ctx *ctx, size_t floats, rt_buf **out)
 
 static rt_status run_clblast(rt_ctx *ctx, const rt_gemm_args *g)
 {
+    const double t0 = ctx->prof_on ? rt_now() : 0;
     cl_event *ev = rt_prof_event_slot(ctx);
     CLBlastStatusCode rc = CLBlastSgemm(
         CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
@@ -58,6 +59,7 @@ static rt_status run_clblast(rt_ctx *ctx, const rt_gemm_args *g)
                  g->trans_b ? 'T' : 'N', g->m, g->n, g->k);
         return rt_cl_fail(ctx, rc, "CLBlastSgemm", what);
     }
+    rt_prof_after(ctx, t0);
     return RT_OK;
 }
 

@@ -110,6 +110,8 @@ typedef struct rt_params {
 /* quirk bits: device/driver bugs worked around in one documented place */
 enum {
     RT_QUIRK_NO_FILL_BUFFER = 1u << 0,   /* clEnqueueFillBuffer unreliable: fill with a kernel */
+    RT_QUIRK_NO_EVENT_TIMES = 1u << 1,   /* event profiling reports zero durations: bench times
+                                            each launch by the host clock instead */
 };
 
 const rt_params *rt_device_params(const rt_ctx *ctx);
@@ -162,6 +164,10 @@ rt_status rt_launch(rt_ctx *ctx, rt_kernel *k, unsigned dims, const size_t *gws,
 #define RT_LAUNCH(ctx, k, dims, gws, lws, ...)                                                   \
     rt_launch((ctx), (k), (dims), (gws), (lws), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), \
               (rt_arg[]){__VA_ARGS__})
+
+/* The local size for dimension 0 of a launch of n work-items: the device table's size, capped by
+ * n (tiny launches stay one small group). CPU rows use small sizes, GPU-style rows large ones. */
+size_t rt_local_size(const rt_ctx *ctx, size_t n);
 
 /* Convenience: a 1-D launch of n work-items with the device's default local size. */
 rt_status rt_launch1(rt_ctx *ctx, rt_kernel *k, size_t n, unsigned nargs, const rt_arg *args);

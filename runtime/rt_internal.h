@@ -38,7 +38,7 @@ typedef struct rt_program {
     int built;                 /* 0 not yet, 1 ok, -1 failed (error kept) */
 } rt_program;
 
-typedef struct rt_prof_event { cl_event ev; int label; } rt_prof_event;
+typedef struct rt_prof_event { cl_event ev; int label; double host_ms; } rt_prof_event;
 
 typedef struct rt_fault {
     long alloc_at, launch_at, lost_at;  /* fail the Nth call (1-based); 0 = never */
@@ -77,7 +77,6 @@ struct rt_ctx {
     /* scratch buffers grown on demand, reused in queue order: see enum rt_scratch_slot */
     rt_buf *scratch[8];
     rt_fault fault;
-    int conv_mr16_from;        /* experiment knob: output channels from which conv uses MR 16 */
     int lost;                  /* an injected or real device loss: every later call fails */
     char err[RT_ERRLEN];
 };
@@ -99,6 +98,10 @@ uint64_t rt_hash64(uint64_t h, const void *data, size_t len);
 
 /* launch.c */
 cl_event *rt_prof_event_slot(rt_ctx *ctx);  /* NULL when profiling is off */
+/* after an enqueue that used the slot: on devices without event times, waits and stores the
+ * host-clock duration since t0 (seconds from rt_now) */
+void rt_prof_after(rt_ctx *ctx, double t0);
+double rt_now(void);
 void rt_release_all_events(rt_ctx *ctx);
 
 /* scratch slots: GEMM transposes and partials, convolution workspaces */

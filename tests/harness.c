@@ -86,7 +86,10 @@ float *th_download(th *t, const rt_buf *b, size_t n)
     return x;
 }
 
-static int run_one(const char *suite, th_body body, int index, const char *row, int *failures)
+/* Runs body on device `index` with a forced device-table row (NULL: its own). *cpu_style gets
+ * the style of the row that ran. */
+static int run_one(const char *suite, th_body body, int index, const char *row, int *failures,
+                   int *cpu_style)
 {
     char err[RT_ERRLEN], spec[16];
     snprintf(spec, sizeof spec, "%d", index);
@@ -99,6 +102,7 @@ static int run_one(const char *suite, th_body body, int index, const char *row, 
     }
     char config[300];
     snprintf(config, sizeof config, "%s / %s", rt_device(ctx)->name, rt_device_params(ctx)->row);
+    if (cpu_style) *cpu_style = rt_device_params(ctx)->cpu_style;
     th t = {.suite = suite, .config = config, .rt = ctx};
     body(&t);
     rt_status s = rt_finish(ctx);
@@ -129,8 +133,9 @@ int th_run(const char *suite, th_body body, int styles)
     int failures = 0, checks = 0;
     for (int i = 0; i < n; i++) {
         if (pick >= 0 && i != pick) continue;
-        checks += run_one(suite, body, i, NULL, &failures);
-        if (styles) checks += run_one(suite, body, i, list[i].is_cpu ? "gpu-own" : "cpu", &failures);
+        int cpu_style = 0;
+        checks += run_one(suite, body, i, NULL, &failures, &cpu_style);
+        if (styles) checks += run_one(suite, body, i, cpu_style ? "gpu-own" : "cpu", &failures, NULL);
     }
     free(list);
     if (checks == 0) {

@@ -1,18 +1,210 @@
-/* apps/report/summary.c — metrics rows and summary.json (written with cJSON, atomically). */
+/* apps/report/summary.c — metrics.csv's columns (one table: header, rows, the metrics part of
+ * summary.json) and summary.json (written with cJSON, atomically). */
 #include "summary.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "files.h"
 
+/* ---- the columns of metrics.csv: one table drives the header, the rows and summary.json ---- */
+
+typedef enum {
+    COL_ALWAYS,                /* every row */
+    COL_TRAINED,               /* rows of trained epochs (empty in the epoch-0 row) */
+    COL_METRICS,               /* rows of evaluated epochs */
+} col_kind;
+
+typedef struct column {
+    const char *name;
+    col_kind kind;
+    size_t off;                /* of a double in app_epoch_row (or, for split columns, an int or
+                                  double in nn_split_metrics) */
+    const char *fmt;           /* "i" marks an int field */
+} column;
+
+#define ROW(f) offsetof(app_epoch_row, f)
+#define SPL(f) offsetof(nn_split_metrics, f)
+
+static const column BASE[] = {
+    {"seconds", COL_ALWAYS, ROW(seconds), "%.3f"},
+    {"lr", COL_TRAINED, ROW(lr), "%.9g"},
+    {"train_ce", COL_TRAINED, ROW(train_ce), "%.9g"},
+    {"train_bce", COL_TRAINED, ROW(train_bce), "%.9g"},
+    {"train_acc", COL_TRAINED, ROW(train_acc), "%.6f"},
+    {"test_ce", COL_ALWAYS, ROW(test_ce), "%.9g"},
+    {"test_bce", COL_ALWAYS, ROW(test_bce), "%.9g"},
+    {"test_acc", COL_ALWAYS, ROW(test_acc), "%.6f"},
+    {"bias", COL_ALWAYS, ROW(bias), "%.9g"},
+    {"b_star", COL_ALWAYS, ROW(b_star), "%.9g"},
+    {"img_per_s", COL_TRAINED, ROW(img_per_s), "%.1f"},
+    {"metrics_seconds", COL_METRICS, ROW(met.seconds), "%.3f"},
+    {"ce_star", COL_METRICS, ROW(met.ce_star), "%.9g"},
+    {"bce_star", COL_METRICS, ROW(met.bce_star), "%.9g"},
+    {"train_eval_ce", COL_METRICS, ROW(met.train.ce), "%.9g"},
+    {"train_eval_bce", COL_METRICS, ROW(met.train.bce), "%.9g"},
+    {"train_eval_acc", COL_METRICS, ROW(met.train.acc), "%.6f"},
+    {"train_ce_excess", COL_METRICS, ROW(met.train_ce_excess), "%.9g"},
+    {"train_ce_E", COL_METRICS, ROW(met.train_ce_E), "%.9g"},
+    {"train_bce_excess", COL_METRICS, ROW(met.train_bce_excess), "%.9g"},
+    {"train_bce_E", COL_METRICS, ROW(met.train_bce_E), "%.9g"},
+    {"test_ce_excess", COL_METRICS, ROW(met.test_ce_excess), "%.9g"},
+    {"test_ce_E", COL_METRICS, ROW(met.test_ce_E), "%.9g"},
+    {"test_bce_excess", COL_METRICS, ROW(met.test_bce_excess), "%.9g"},
+    {"test_bce_E", COL_METRICS, ROW(met.test_bce_E), "%.9g"},
+    {"nc2_equinorm_w", COL_METRICS, ROW(met.train.nc2_equinorm_w), "%.9g"},
+    {"nc2_etf_w", COL_METRICS, ROW(met.train.nc2_etf_w), "%.9g"},
+};
+
+/* written twice: "train_" + name over the training subset, then "test_" + name */
+static const column SPLIT[] = {
+    {"n", COL_METRICS, SPL(count), "i"},
+    {"grad_ce", COL_METRICS, SPL(grad_ce), "%.9g"},
+    {"grad_bce", COL_METRICS, SPL(grad_bce), "%.9g"},
+    {"compact", COL_METRICS, SPL(compact), "%.9g"},
+    {"pos_min", COL_METRICS, SPL(pos_min), "%.9g"},
+    {"pos_p5", COL_METRICS, SPL(pos_p5), "%.9g"},
+    {"pos_mean", COL_METRICS, SPL(pos_mean), "%.9g"},
+    {"neg_max", COL_METRICS, SPL(neg_max), "%.9g"},
+    {"sep_min_deg", COL_METRICS, SPL(sep_min_deg), "%.6f"},
+    {"sep_mean_deg", COL_METRICS, SPL(sep_mean_deg), "%.6f"},
+    {"nc1", COL_METRICS, SPL(nc1), "%.9g"},
+    {"nc2_equinorm_h", COL_METRICS, SPL(nc2_equinorm_h), "%.9g"},
+    {"nc2_etf_h", COL_METRICS, SPL(nc2_etf_h), "%.9g"},
+    {"nc3", COL_METRICS, SPL(nc3), "%.9g"},
+    {"nc4", COL_METRICS, SPL(nc4), "%.6f"},
+    {"margin_min", COL_METRICS, SPL(margin_min), "%.9g"},
+    {"margin_p5", COL_METRICS, SPL(margin_p5), "%.9g"},
+    {"margin_median", COL_METRICS, SPL(margin_median), "%.9g"},
+    {"margin_mean", COL_METRICS, SPL(margin_mean), "%.9g"},
+    {"gap", COL_METRICS, SPL(gap), "%.9g"},
+    {"uacc", COL_METRICS, SPL(uacc), "%.6f"},
+    {"uacc_threshold", COL_METRICS, SPL(uacc_threshold), "%.9g"},
+    {"uacc_at_bias", COL_METRICS, SPL(uacc_at_bias), "%.6f"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static size_t put(char *out, size_t len, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t put(char *out, size_t len, size_t off, const char *fmt, ...)
+{
+    if (off >= len) return off;
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(out + off, len - off, fmt, ap);
+    va_end(ap);
+    return n > 0 ? off + (size_t)n : off;
+}
+
+void app_csv_header(char *out, size_t len)
+{
+    size_t off = put(out, len, 0, "epoch");
+    for (size_t i = 0; i < COUNT(BASE); i++) off = put(out, len, off, ",%s", BASE[i].name);
+    for (int split = 0; split < 2; split++)
+        for (size_t i = 0; i < COUNT(SPLIT); i++)
+            off = put(out, len, off, ",%s_%s", split ? "test" : "train", SPLIT[i].name);
+}
+
+static int applies(const column *c, const app_epoch_row *r)
+{
+    return c->kind == COL_ALWAYS || (c->kind == COL_TRAINED && r->trained) ||
+           (c->kind == COL_METRICS && r->met.present);
+}
+
+/* one cell: the value at base + c->off, or nothing when it does not apply or is not finite */
+static size_t put_cell(char *out, size_t len, size_t off, const column *c, const void *base, int on)
+{
+    off = put(out, len, off, ",");
+    if (!on) return off;
+    const char *p = (const char *)base + c->off;
+    if (c->fmt[0] == 'i') {
+        int v;
+        memcpy(&v, p, sizeof v);
+        return put(out, len, off, "%d", v);
+    }
+    double v;
+    memcpy(&v, p, sizeof v);
+    if (!isfinite(v)) return off;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    return put(out, len, off, c->fmt, v);
+#pragma GCC diagnostic pop
+}
+
 void app_format_row(const app_epoch_row *r, char *out, size_t len)
 {
-    snprintf(out, len, "%d,%.3f,%.9g,%.9g,%.9g,%.6f,%.9g,%.9g,%.6f,%.9g,%.9g,%.1f", r->epoch,
-             r->seconds, r->lr, r->train_ce, r->train_bce, r->train_acc, r->test_ce, r->test_bce,
-             r->test_acc, r->bias, r->b_star, r->img_per_s);
+    size_t off = put(out, len, 0, "%d", r->epoch);
+    for (size_t i = 0; i < COUNT(BASE); i++) off = put_cell(out, len, off, &BASE[i], r, applies(&BASE[i], r));
+    for (int split = 0; split < 2; split++)
+        for (size_t i = 0; i < COUNT(SPLIT); i++)
+            off = put_cell(out, len, off, &SPLIT[i], split ? &r->met.test : &r->met.train,
+                           r->met.present);
+}
+
+static void add_number(cJSON *o, const char *name, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, name, v);
+    else cJSON_AddNullToObject(o, name);
+}
+
+static void add_column(cJSON *o, const column *c, const void *base, const char *name)
+{
+    const char *p = (const char *)base + c->off;
+    if (c->fmt[0] == 'i') {
+        int v;
+        memcpy(&v, p, sizeof v);
+        cJSON_AddNumberToObject(o, name, v);
+        return;
+    }
+    double v;
+    memcpy(&v, p, sizeof v);
+    add_number(o, name, v);
+}
+
+/* the last evaluated epoch's metrics: the metrics columns, and per data set the split columns */
+static cJSON *metrics_json(const app_epoch_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "epoch", r->epoch);
+    for (size_t i = 0; i < COUNT(BASE); i++)
+        if (BASE[i].kind == COL_METRICS) add_column(o, &BASE[i], r, BASE[i].name);
+    for (int split = 0; split < 2; split++) {
+        cJSON *s = cJSON_AddObjectToObject(o, split ? "test" : "train");
+        const nn_split_metrics *m = split ? &r->met.test : &r->met.train;
+        for (size_t i = 0; i < COUNT(SPLIT); i++) add_column(s, &SPLIT[i], m, SPLIT[i].name);
+    }
+    return o;
+}
+
+static cJSON *fit_json(const app_fit *f)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_number(o, "slope_log_E_per_epoch", f->slope);
+    if (f->epochs_to >= 0) cJSON_AddNumberToObject(o, "epochs_to_E_below_1e-2", f->epochs_to);
+    else cJSON_AddStringToObject(o, "epochs_to_E_below_1e-2", "not reached");
+    return o;
+}
+
+static cJSON *convergence_json(const app_convergence *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "evaluated_epochs", c->evaluated);
+    cJSON *tr = cJSON_AddObjectToObject(o, "train");
+    cJSON_AddItemToObject(tr, "ce", fit_json(&c->train_ce));
+    cJSON_AddItemToObject(tr, "bce", fit_json(&c->train_bce));
+    cJSON *te = cJSON_AddObjectToObject(o, "test");
+    cJSON_AddItemToObject(te, "ce", fit_json(&c->test_ce));
+    cJSON_AddItemToObject(te, "bce", fit_json(&c->test_bce));
+    cJSON_AddNumberToObject(o, "metrics_seconds_this_process", c->metrics_seconds);
+    add_number(o, "metrics_share_of_epoch_time",
+               c->epoch_seconds > 0 ? c->metrics_seconds / c->epoch_seconds : NAN);
+    return o;
 }
 
 static cJSON *device_json(rt_ctx *rt)
@@ -54,6 +246,7 @@ static cJSON *args_json(const app_train_opts *o)
 }
 
 int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const app_epoch_row *last,
+                      const app_epoch_row *last_metrics, const app_convergence *conv,
                       double train_seconds, double train_images, int finished)
 {
     cJSON *root = cJSON_CreateObject();
@@ -79,6 +272,9 @@ int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const ap
     cJSON_AddNumberToObject(f, "b_star", last->b_star);
     cJSON_AddNumberToObject(f, "train_seconds_this_process", train_seconds);
     cJSON_AddNumberToObject(f, "train_img_per_s", train_seconds > 0 ? train_images / train_seconds : 0);
+    if (last_metrics && last_metrics->met.present)
+        cJSON_AddItemToObject(root, "metrics", metrics_json(last_metrics));
+    if (conv) cJSON_AddItemToObject(root, "convergence", convergence_json(conv));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     char path[1200], err[1024];

@@ -19,7 +19,8 @@ static double max_abs(const double *v, size_t n)
 
 static void report_worst(const char *what, double worst)
 {
-    if (getenv("GAMMACL_TEST_VERBOSE")) printf("  %-60s worst error %.3g of the tolerance\n", what, worst);
+    if (getenv("GAMMACL_TEST_VERBOSE"))
+        printf("  %-60s worst error %.3g of the tolerance\n", what, worst);
 }
 
 int lt_close(th *t, const float *got, const double *want, size_t n, double tol, double scale,
@@ -106,6 +107,18 @@ void lt_randomize(ref_net *net, th_rng *r)
     }
 }
 
+/* The node whose output a node's ".y" and ".dy" hold on the device: itself, or for a batch norm
+ * read only by the ReLU right after it, that ReLU (the engine fuses the pair and the two share
+ * their buffers). */
+static int shown_as(const ref_net *net, int i)
+{
+    if (net->nodes[i].op != REF_BN || i + 1 >= net->n) return i;
+    int readers = 0;
+    for (int j = 0; j < net->n; j++) readers += (net->nodes[j].from == i) + (net->nodes[j].second == i);
+    const ref_node *next = &net->nodes[i + 1];
+    return next->op == REF_RELU && next->from == i && readers == 1 ? i + 1 : i;
+}
+
 /* Central differences of sum(r * y_last) of the reference with respect to v[idx[j]]. */
 static void finite_differences(ref_net *net, int train, const double *r, double *v, const size_t *idx,
                                size_t count, double *out)
@@ -162,16 +175,29 @@ void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *
     const double ftol = o && o->fwd_tol > 0 ? o->fwd_tol : 1e-5;
     const double gtol = o && o->grad_tol > 0 ? o->grad_tol : 1e-5;
     const int fd_max = o && o->fd_max ? o->fd_max : FD_DEFAULT;
-    const int fd_dx = !(o && o->skip_fd_dx), check_dx = !(o && o->skip_dx);
+    const int fd_dx = !(o && o->skip_fd_dx);
+    const int spare = o && o->spare_batch > 0 ? o->spare_batch : 0;
     char spec[4096], buf[256];
     ref_net_spec(net, spec, sizeof spec);
     nn_config cfg = {.spec = spec, .in_c = net->in.c, .in_h = net->in.h, .in_w = net->in.w,
-                     .classes = 2, .max_batch = N, .loss = NN_LOSS_CE, .gamma = 1.0f, .seed = 11,
+                     .classes = 2, .max_batch = N + spare, .loss = NN_LOSS_CE, .gamma = 1.0f, .seed = 11,
                      .momentum = 0.9f, .input_grad = 1, .raw_output = 1};
     nn_model *m = NULL;
     snprintf(buf, sizeof buf, "%s: create model", what);
     if (!th_ok(t, nn_model_create(t->rt, &cfg, &m), buf)) return;
 
+    if (spare) { /* a larger batch first, with the engine's own parameters */
+        th_rng w = {0xbadc0de};
+        const size_t nw = ref_input_size(net) / N * (N + spare);
+        const size_t nr = ref_node_size(net, net->n - 1) / N * (N + spare);
+        float *xw = malloc(nw * sizeof *xw), *rw = malloc(nr * sizeof *rw);
+        th_fill_uniform(&w, xw, nw, -3, 3);
+        th_fill_uniform(&w, rw, nr, -3, 3);
+        snprintf(buf, sizeof buf, "%s: warm-up at batch %d", what, N + spare);
+        th_ok(t, nn_test_forward(m, xw, N + spare, train), buf);
+        th_ok(t, nn_test_backward(m, rw, N + spare), buf);
+        free(xw), free(rw);
+    }
     ref_param ps[64];
     const int np = ref_params(net, ps, 64);
     for (int i = 0; i < np; i++) lt_write(t, m, ps[i].name, N, ps[i].v, ps[i].n);
@@ -188,7 +214,7 @@ void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *
         snprintf(name, sizeof name, "%s.y", n->name);
         float *y = lt_read(t, m, name, N, ref_node_size(net, i));
         snprintf(buf, sizeof buf, "%s: %s (%s mode)", what, name, train ? "train" : "eval");
-        if (y) lt_close(t, y, n->y, ref_node_size(net, i), ftol, 0, buf);
+        if (y) lt_close(t, y, net->nodes[shown_as(net, i)].y, ref_node_size(net, i), ftol, 0, buf);
         free(y);
         if (n->op != REF_BN) continue;
         const size_t c = (size_t)n->in.c;
@@ -206,11 +232,6 @@ void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *
         free(mean), free(var), free(rm), free(rv);
     }
 
-    if (o && o->forward_only) {
-        free(xf);
-        nn_model_free(m);
-        return;
-    }
     /* backward of sum(r * y_last) */
     th_rng rng = {0x5eed + (uint64_t)nx * 31 + (uint64_t)N};
     const size_t ny = ref_node_size(net, net->n - 1);
@@ -225,10 +246,10 @@ void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *
         snprintf(name, sizeof name, "%s.dy", net->nodes[i].name);
         float *dy = lt_read(t, m, name, N, ref_node_size(net, i));
         snprintf(buf, sizeof buf, "%s: %s (%s mode)", what, name, train ? "train" : "eval");
-        if (dy) lt_close(t, dy, net->nodes[i].dy, ref_node_size(net, i), gtol, 0, buf);
+        if (dy) lt_close(t, dy, net->nodes[shown_as(net, i)].dy, ref_node_size(net, i), gtol, 0, buf);
         free(dy);
     }
-    float *dx = check_dx ? lt_read(t, m, "x.grad", N, nx) : NULL;
+    float *dx = lt_read(t, m, "x.grad", N, nx);
     snprintf(buf, sizeof buf, "%s: x.grad (%s mode)", what, train ? "train" : "eval");
     if (dx) lt_close(t, dx, net->dx, nx, gtol, 0, buf);
     if (dx && fd_max > 0 && fd_dx)
@@ -241,7 +262,8 @@ void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *
         float *g = lt_read(t, m, name, N, ps[i].n);
         snprintf(buf, sizeof buf, "%s: %s (%s mode)", what, name, train ? "train" : "eval");
         if (g) lt_close(t, g, ps[i].g, ps[i].n, gtol, 0, buf);
-        if (g && fd_max > 0) fd_check(t, net, train, r, &rng, ps[i].v, ps[i].g, g, ps[i].n, fd_max, gtol, buf);
+        if (g && fd_max > 0)
+            fd_check(t, net, train, r, &rng, ps[i].v, ps[i].g, g, ps[i].n, fd_max, gtol, buf);
         free(g);
     }
     free(xf), free(r), free(rf);

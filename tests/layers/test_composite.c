@@ -2,10 +2,13 @@
  * differences of it, on every device and kernel style: every layer's output and output gradient,
  * the input gradient and every parameter gradient.
  *
- *   conv-bn-relu-maxpool-conv-bn-relu-gap (odd input: the pool drops a row and a column), train
- *   mode, and its eval-mode forward with running statistics set beforehand;
+ *   conv-bn-relu-maxpool-conv-bn-relu-gap (odd input: the pool drops a row and a column), in train
+ *   mode and in eval mode with running statistics set beforehand;
  *   a residual block with a 1x1 stride-2 projection shortcut (labels, `< label`, `add`), whose stem
- *   output feeds two branches so its gradient is the sum of both.
+ *   output feeds two branches so its gradient is the sum of both;
+ *   two fan-out graphs where one node is read by several layers (maxpool k=2 on an odd size and
+ *   k=3, BN, ReLU, fused and pointwise convolutions, gap, linear), so every layer's backward also
+ *   runs in its mode that adds to a gradient another reader already wrote.
  */
 #include <stdio.h>
 
@@ -27,9 +30,7 @@ static void plain_stack(th *t, int train)
     char err[128];
     if (!th_check(t, ref_net_finish(&net, err, sizeof err) == 0, "%s", err)) return;
     lt_randomize(&net, &r);
-    /* eval mode: only the forward pass (see test_bn_eval_grad.c for its input gradient) */
-    const lt_opts o = {.forward_only = !train};
-    lt_check_net(t, &net, train, &o, train ? "conv-bn-relu-maxpool-conv-bn-relu-gap (train)"
+    lt_check_net(t, &net, train, NULL, train ? "conv-bn-relu-maxpool-conv-bn-relu-gap (train)"
                                            : "conv-bn-relu-maxpool-conv-bn-relu-gap (eval)");
     ref_net_free(&net);
 }
@@ -59,11 +60,60 @@ static void residual_block(th *t)
     ref_net_free(&net);
 }
 
+/* One node read by many layers: the gradient each reader adds to what an earlier one (in backward
+ * order) wrote — maxpool k=2 on an odd size, BN, ReLU, a fused stride-1 conv, a pointwise conv. */
+static void fan_out_a(th *t)
+{
+    th_rng r = {9};
+    ref_net net;
+    ref_net_init(&net, 3, 7, 7, 2);
+    const int a = ref_add(&net, REF_CONV, "a", REF_PREV, 4, 3, 1, 1);
+    const int rl = ref_add(&net, REF_RELU, "r", REF_PREV, 0, 0, 0, 0);
+    ref_add(&net, REF_BN, "n", a, 0, 0, 0, 0);
+    const int s = ref_add(&net, REF_ADD, "s", REF_PREV, rl, 0, 0, 0);
+    ref_add(&net, REF_CONV, "c3", a, 4, 3, 1, 1);
+    const int u = ref_add(&net, REF_ADD, "u", REF_PREV, s, 0, 0, 0);
+    ref_add(&net, REF_CONV, "c1", a, 4, 1, 1, 0);
+    const int tt = ref_add(&net, REF_ADD, "t", REF_PREV, u, 0, 0, 0);
+    const int mp = ref_add(&net, REF_MAXPOOL, "mp", REF_PREV, 2, 0, 0, 0);
+    ref_add(&net, REF_CONV, "cs", tt, 4, 3, 2, 0);
+    ref_add(&net, REF_ADD, NULL, REF_PREV, mp, 0, 0, 0);
+    char err[128];
+    if (!th_check(t, ref_net_finish(&net, err, sizeof err) == 0, "%s", err)) return;
+    lt_randomize(&net, &r);
+    lt_check_net(t, &net, 1, NULL, "fan-out: maxpool k=2, bn, relu, conv 3x3, conv 1x1 sharing inputs");
+    ref_net_free(&net);
+}
+
+/* The same for maxpool k=3, global average pooling and the linear layer. */
+static void fan_out_b(th *t)
+{
+    th_rng r = {10};
+    ref_net net;
+    ref_net_init(&net, 3, 9, 9, 2);
+    const int a = ref_add(&net, REF_CONV, "a", REF_PREV, 4, 3, 1, 1);
+    const int m = ref_add(&net, REF_MAXPOOL, "m", REF_PREV, 3, 0, 0, 0);
+    ref_add(&net, REF_CONV, "c", a, 4, 3, 3, 0);
+    const int v = ref_add(&net, REF_ADD, "v", REF_PREV, m, 0, 0, 0);
+    const int g = ref_add(&net, REF_GAP, "g", REF_PREV, 0, 0, 0, 0);
+    const int lin = ref_add(&net, REF_LINEAR, "lin", REF_PREV, 4, 0, 0, 0);
+    ref_add(&net, REF_GAP, "g2", v, 0, 0, 0, 0);
+    ref_add(&net, REF_ADD, "s2", REF_PREV, g, 0, 0, 0);
+    ref_add(&net, REF_ADD, NULL, REF_PREV, lin, 0, 0, 0);
+    char err[128];
+    if (!th_check(t, ref_net_finish(&net, err, sizeof err) == 0, "%s", err)) return;
+    lt_randomize(&net, &r);
+    lt_check_net(t, &net, 1, NULL, "fan-out: maxpool k=3, gap, linear sharing inputs");
+    ref_net_free(&net);
+}
+
 static void body(th *t)
 {
     plain_stack(t, 1);
     plain_stack(t, 0);
     residual_block(t);
+    fan_out_a(t);
+    fan_out_b(t);
 }
 
 int main(void) { return th_run("layers/composite", body, 1); }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# tests/reliability/resume_signal_last_step.sh — a SIGINT that arrives during the last step of an
+# epoch must also leave a run that --resume can continue to the uninterrupted run's metrics.csv
+# (every column but seconds and img_per_s, bit for bit).
+#
+# With 64 training images and --batch 64 every epoch is one step, so the signal (sent once the run
+# has created metrics.csv) is always taken after an epoch's last step: the case a Ctrl-C hits
+# with probability 1/steps in any run.
+# Usage: resume_signal_last_step.sh GAMMACL CKPT_TOOL
+source "$(dirname "$0")/lib.sh"
+
+RUN=(--train-limit 64 --seed 5 --progress 0)
+ref=$work/ref
+reference_run "$ref" "${RUN[@]}"
+
+run=$work/int
+"$gammacl" "${TRAIN[@]}" "${RUN[@]}" --out "$run" > "$run.out" 2> "$run.err" &
+pid=$!
+wait_until "$limit" test -f "$run/metrics.csv" || fail_now "the run never created metrics.csv"
+kill -INT "$pid"
+{ wait "$pid"; rc=$?; } 2>/dev/null
+check "SIGINT: exit status 130 (got $rc)" test "$rc" -eq 130
+check "SIGINT: the message says how to resume" has_line "$run.err" "gammacl train --resume $run"
+
+run_gammacl "$run.r1" train --resume "$run" --device "$device" --progress 0
+rc=$?
+check "resume after a stop at an epoch's last step exits 0 (got $rc)" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || cat "$run.r1.err"
+check "metrics.csv equals the uninterrupted run's in every column but seconds and img_per_s" \
+    same_metrics "$ref/metrics.csv" "$run/metrics.csv"
+check "the final tensors equal the uninterrupted run's, bit for bit" \
+    "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$run/model.ckpt"
+done_checks
