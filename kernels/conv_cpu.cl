@@ -254,7 +254,12 @@ __kernel void conv_wgrad_q3(__global const float *xp, __global const float *dyp,
                 __global const float *d0 = dyp + ((size_t)co * N + n) * plane + dyoff;
                 __global const float *d1 = dyp + ((size_t)co1 * N + n) * plane + dyoff;
                 for (int q = 0; q < Q; q += 16) {
-                    const float16 g0 = vload16(0, d0 + q), g1 = vload16(0, d1 + q);
+                    float16 g0 = vload16(0, d0 + q), g1 = vload16(0, d1 + q);
+                    if (q + 16 > Q) { /* the tail may reach the next image: mask it */
+                        const int16 in = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) < Q - q;
+                        g0 = select((float16)0.0f, g0, in);
+                        g1 = select((float16)0.0f, g1, in);
+                    }
                     __global const float *xq = xi + q;
                     REP9(WQ_FMA)
                 }

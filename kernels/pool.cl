@@ -55,23 +55,39 @@ __kernel void maxpool_bwd(__global const float *x, __global const float *y,
     }
 }
 
-/* 2x2 windows, one work-item per output row (dim 0 = row, dim 1 = plane): straight loops over
- * even and odd columns that the compiler vectorizes; same results as maxpool_fwd/bwd with K = 2. */
-__kernel void maxpool2_fwd(__global const float *x, __global float *y, int H, int W)
+/* 2x2 windows, one work-item per output row (dim 0 = row, dim 1 = plane). The forward pass
+ * also stores which of the four inputs was the (first) maximum, one byte per output, so the
+ * backward pass reads only dy and that byte; same results as maxpool_fwd/bwd with K = 2. */
+__kernel void maxpool2_fwd(__global const float *x, __global float *y, __global uchar *arg,
+                           int planes, int H, int W)
 {
     const int oh = (int)get_global_id(0), pl = (int)get_global_id(1), OH = H / 2, OW = W / 2;
-    if (oh >= OH) return;
+    if (oh >= OH || pl >= planes) return;
     __global const float *r0 = x + ((size_t)pl * H + 2 * oh) * W, *r1 = r0 + W;
     __global float *yr = y + ((size_t)pl * OH + oh) * OW;
-    for (int ow = 0; ow < OW; ow++)
-        yr[ow] = fmax(fmax(r0[2 * ow], r0[2 * ow + 1]), fmax(r1[2 * ow], r1[2 * ow + 1]));
+    __global uchar *ar = arg + ((size_t)pl * OH + oh) * OW;
+    int ow = 0;
+    for (; ow + 8 <= OW; ow += 8) { /* eight windows at a time: even and odd lanes of two rows */
+        const float16 t = vload16(0, r0 + 2 * ow), u = vload16(0, r1 + 2 * ow);
+        const float8 a = t.even, b = t.odd, c = u.even, d = u.odd;
+        const float8 m = fmax(fmax(a, b), fmax(c, d));
+        vstore8(m, 0, yr + ow);
+        const int8 i = select(select(select((int8)3, (int8)2, c == m), (int8)1, b == m), (int8)0, a == m);
+        vstore8(convert_uchar8(i), 0, ar + ow);
+    }
+    for (; ow < OW; ow++) {
+        const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+        const float m = fmax(fmax(a, b), fmax(c, d));
+        yr[ow] = m;
+        ar[ow] = a == m ? 0 : b == m ? 1 : c == m ? 2 : 3;
+    }
 }
 
-__kernel void maxpool2_bwd(__global const float *x, __global const float *y,
-                           __global const float *dy, __global float *dx, int H, int W, int acc)
+__kernel void maxpool2_bwd(__global const uchar *arg, __global const float *dy, __global float *dx,
+                           int planes, int H, int W, int acc)
 {
     const int r = (int)get_global_id(0), pl = (int)get_global_id(1), OH = H / 2, OW = W / 2;
-    if (r >= (H + 1) / 2) return;
+    if (r >= (H + 1) / 2 || pl >= planes) return;
     __global float *d0 = dx + ((size_t)pl * H + 2 * r) * W;
     if (r == OH) { /* the last row of an odd height: outside every window */
         if (!acc)
@@ -79,20 +95,16 @@ __kernel void maxpool2_bwd(__global const float *x, __global const float *y,
         return;
     }
     __global float *d1 = d0 + W;
-    __global const float *r0 = x + ((size_t)pl * H + 2 * r) * W, *r1 = r0 + W;
-    __global const float *yr = y + ((size_t)pl * OH + r) * OW, *gr = dy + ((size_t)pl * OH + r) * OW;
+    __global const uchar *ar = arg + ((size_t)pl * OH + r) * OW;
+    __global const float *gr = dy + ((size_t)pl * OH + r) * OW;
     for (int ow = 0; ow < OW; ow++) {
-        const float m = yr[ow], g = gr[ow];
-        const int h0 = r0[2 * ow] == m;
-        const int h1 = !h0 && r0[2 * ow + 1] == m;
-        const int h2 = !h0 && !h1 && r1[2 * ow] == m;
-        const int h3 = !h0 && !h1 && !h2;
-        const float v0 = h0 ? g : 0.0f, v1 = h1 ? g : 0.0f, v2 = h2 ? g : 0.0f, v3 = h3 ? g : 0.0f;
-        if (acc) {
-            d0[2 * ow] += v0, d0[2 * ow + 1] += v1, d1[2 * ow] += v2, d1[2 * ow + 1] += v3;
-        } else {
-            d0[2 * ow] = v0, d0[2 * ow + 1] = v1, d1[2 * ow] = v2, d1[2 * ow + 1] = v3;
-        }
+        const float g = gr[ow];
+        const int i = ar[ow];
+        float2 top = (float2)(i == 0 ? g : 0.0f, i == 1 ? g : 0.0f);
+        float2 bot = (float2)(i == 2 ? g : 0.0f, i == 3 ? g : 0.0f);
+        if (acc) top += vload2(ow, d0), bot += vload2(ow, d1);
+        vstore2(top, ow, d0);
+        vstore2(bot, ow, d1);
     }
     if (W % 2 && !acc) d0[W - 1] = 0.0f, d1[W - 1] = 0.0f;
 }

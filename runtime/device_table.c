@@ -24,7 +24,7 @@
 #include "rt_internal.h"
 
 static const rt_params rows[] = {
-    {.row = "pocl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 64,
+    {.row = "pocl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0,
      .why = "PoCL on a CPU: own register-tiled GEMM, chunked loops, no barriers"},
     {.row = "rusticl", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .conv_fused = 0, .chunk = 1, .wg = 64,

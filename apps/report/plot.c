@@ -11,12 +11,12 @@
 #include "files.h"
 
 #define PANEL_W 620
-#define PANEL_H 470
+#define PANEL_H 534
 #define TITLE_H 40
 #define MARGIN_L 78
 #define MARGIN_R 22
 #define MARGIN_T 34
-#define MARGIN_B 62
+#define MARGIN_B 126            /* axis labels, then the legend below them */
 
 typedef struct rect { double left, right, top, bottom; } rect;
 typedef struct rgba { double r, g, b, a; } rgba;
@@ -147,52 +147,33 @@ static void draw_lines(cairo_t *cr, const rect *r, const app_hist_panel *p, cons
     }
 }
 
-#define LEGEND_W 250
-
-/* the legend goes to the upper corner (left or right) where the bars it would cover are lowest */
-static double legend_x(const rect *r, const double *pos, const double *neg, int bins)
-{
-    const int covered = (int)ceil((LEGEND_W + 20) / (r->right - r->left) * bins);
-    double left = 0, right = 0;
-    for (int b = 0; b < covered && b < bins; b++) {
-        left = fmax(left, fmax(pos[b], neg[b]));
-        right = fmax(right, fmax(pos[bins - 1 - b], neg[bins - 1 - b]));
-    }
-    return right < left ? r->right - 10 - LEGEND_W : r->left + 10;
-}
-
-static void draw_legend(cairo_t *cr, const rect *r, const app_hist_figure *f, double x)
+/* the legend, below the axis: the two distributions in the left column, the lines in the right */
+static void draw_legend(cairo_t *cr, const rect *r, const app_hist_figure *f)
 {
     const char *names[2] = {"positive  c(i, y_i)", "negative  c(i, k), k \xe2\x89\xa0 y_i"};
     const rgba colors[2] = {POS_COLOR, NEG_COLOR};
-    int rows = 2;
-    for (int i = 0; i < APP_PLOT_MAX_LINES; i++) rows += f->line_labels[i][0] != 0;
-    const double y = r->top + 10, h = 8 + 18 * rows;
+    const double top = r->bottom + 56, row_h = 18, col2 = r->left + 250;
     cairo_set_font_size(cr, 12);
     cairo_set_dash(cr, NULL, 0, 0);
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.88);
-    cairo_rectangle(cr, x, y, LEGEND_W, h);
-    cairo_fill_preserve(cr);
-    cairo_set_source_rgba(cr, 0, 0, 0, 0.4);
     cairo_set_line_width(cr, 1);
-    cairo_stroke(cr);
-    double row_y = y + 13;
-    for (int i = 0; i < 2; i++, row_y += 18) {
+    for (int i = 0; i < 2; i++) {
+        const double y = top + i * row_h;
         set_color(cr, colors[i], 0.35);
-        cairo_rectangle(cr, x + 8, row_y - 6, 24, 12);
+        cairo_rectangle(cr, r->left, y - 6, 24, 12);
         cairo_fill_preserve(cr);
         set_color(cr, colors[i], 1);
         cairo_stroke(cr);
         cairo_set_source_rgb(cr, 0, 0, 0);
-        text_at(cr, names[i], x + 40, row_y, 0, 0.5);
+        text_at(cr, names[i], r->left + 32, y, 0, 0.5);
     }
+    double y = top;
     for (int i = 0; i < APP_PLOT_MAX_LINES; i++) {
         if (!f->line_labels[i][0]) continue;
         set_line_style(cr, i);
-        cairo_move_to(cr, x + 8, row_y), cairo_line_to(cr, x + 32, row_y), cairo_stroke(cr);
+        cairo_move_to(cr, col2, y), cairo_line_to(cr, col2 + 24, y), cairo_stroke(cr);
         cairo_set_source_rgb(cr, 0, 0, 0);
-        text_at(cr, f->line_labels[i], x + 40, row_y, 0, 0.5);
-        row_y += 18;
+        text_at(cr, f->line_labels[i], col2 + 32, y, 0, 0.5);
+        y += row_h;
     }
 }
 
@@ -219,7 +200,7 @@ static void draw_panel(cairo_t *cr, const app_hist_figure *f, int i)
     draw_bars(cr, &r, pos, p->bins, lo_decade, POS_COLOR);
     draw_lines(cr, &r, p, f);
     cairo_restore(cr);
-    draw_legend(cr, &r, f, legend_x(&r, pos, neg, p->bins));
+    draw_legend(cr, &r, f);
     free(pos), free(neg);
 }
 

@@ -8,13 +8,16 @@
 # stuck test.
 
 set -u
+# Job control: background runs then keep SIGINT at its default disposition, as a run started from
+# a terminal does (without it, bash starts them with SIGINT ignored).
+set -m
 
 if [ $# -lt 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
     echo "usage: $0 GAMMACL CKPT_TOOL" >&2
     exit 2
 fi
-gammacl=$1
-ckpt_tool=$2
+gammacl=$(realpath "$1")
+ckpt_tool=$(realpath "$2")
 device=${GAMMACL_DEVICE:-pocl}
 limit=${RELIABILITY_TIMEOUT:-120}      # seconds any one gammacl run may take
 failures=0
@@ -67,11 +70,22 @@ run_gammacl() {
     timeout -k 10 "$limit" "$gammacl" "$@" > "$log.out" 2> "$log.err"
 }
 
-# wait_until SECONDS COMMAND...: polls every 20 ms until the command succeeds; 1 on timeout.
-wait_until() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
+# wait_for_line PID FILE PATTERN: waits until FILE has a line matching PATTERN; 1 when process PID
+# ends first or the time limit passes.
+wait_for_line() {
+    local pid=$1 file=$2 pattern=$3 deadline=$((SECONDS + limit))
+    until has_line "$file" "$pattern"; do
+        kill -0 "$pid" 2>/dev/null || { has_line "$file" "$pattern"; return; }
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.02
+    done
+}
+
+# wait_for_file PID FILE: waits until FILE exists; 1 when process PID ends first or time is up.
+wait_for_file() {
+    local pid=$1 file=$2 deadline=$((SECONDS + limit))
+    until [ -e "$file" ]; do
+        kill -0 "$pid" 2>/dev/null || { [ -e "$file" ]; return; }
         [ "$SECONDS" -ge "$deadline" ] && return 1
         sleep 0.02
     done
@@ -80,10 +94,12 @@ wait_until() {
 # has_line FILE PATTERN: FILE exists and a line matches the extended regular expression.
 has_line() { [ -f "$1" ] && grep -Eq -- "$2" "$1"; }
 
-# rows FILE: the number of complete data rows of a metrics.csv (header and torn lines excluded).
+# rows FILE: the number of finished training epochs in a metrics.csv: complete rows whose epoch
+# is 1 or more (the header, a row for the state before training (epoch 0) and torn lines are
+# not counted).
 rows() {
     [ -f "$1" ] || { echo 0; return; }
-    awk 'END { print (NR > 0 ? NR - 1 : 0) }' "$1"
+    awk -F, 'NR > 1 && $1 + 0 >= 1 { n++ } END { print n + 0 }' "$1"
 }
 
 # same_metrics REF GOT: every column of every row equal as a string, except the wall-clock ones

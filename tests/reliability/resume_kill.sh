@@ -15,7 +15,7 @@ reference_run "$ref" --seed 7 --progress 1
 run=$work/killed
 "$gammacl" "${TRAIN[@]}" --seed 7 --progress 1 --out "$run" > "$run.out" 2> "$run.err" &
 pid=$!   # gammacl itself (not a wrapper), so the SIGKILL reaches the training process
-if ! wait_until "$limit" has_line "$run.err" '^epoch 2/3 +batch [2-7]/8'; then
+if ! wait_for_line "$pid" "$run.err" '^epoch 2/3 +batch [2-7]/8'; then
     cat "$run.err"
     fail_now "the run never reached the middle of epoch 2"
 fi

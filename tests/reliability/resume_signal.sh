@@ -6,10 +6,18 @@
 # the wall-clock ones, seconds and img_per_s — and the same final weights.
 #
 # A BCE run with a step schedule, so the learned bias, its momentum and the milestone logic
-# cross the checkpoint too. Signals are sent once the run has created metrics.csv (it blocks
-# SIGINT/SIGTERM before that), or at a progress line in the middle of epoch 2.
-# Usage: resume_signal.sh GAMMACL CKPT_TOOL
+# cross the checkpoint too. Signals are sent once the run has created metrics.csv (it has set up
+# its signal handling before that), or at a progress line in the middle of epoch 2.
+#
+#   resume_signal.sh GAMMACL CKPT_TOOL int|term
+#   int   SIGINT after the first step of epoch 1, resume, SIGINT again in epoch 2, resume
+#   term  SIGTERM in the middle of epoch 2, resume
 source "$(dirname "$0")/lib.sh"
+case_name=${3:-}
+case $case_name in
+    int | term) ;;
+    *) echo "usage: $0 GAMMACL CKPT_TOOL int|term" >&2; exit 2 ;;
+esac
 
 RUN=(--seed 11 --loss bce --bias-init theory --lr-schedule step --milestones 2 --lr-decay 0.5
      --progress 1)
@@ -37,12 +45,13 @@ stop_run() {
     { wait "$pid"; rc=$?; } 2>/dev/null
 }
 
+if [ "$case_name" = int ]; then
 # ---- SIGINT right at the start: stops after the first step of epoch 1 ----
 run=$work/int
 start_run "$run" "${TRAIN[@]}" "${RUN[@]}" --out "$run"
-wait_until "$limit" test -f "$run/metrics.csv" || fail_now "the run never created metrics.csv"
+wait_for_file "$pid" "$run/metrics.csv" || fail_now "the run never created metrics.csv"
 stop_run INT "$run"
-check "SIGINT: exit status 130 (got $rc)" test "$rc" -eq 130
+check "SIGINT: exit status 130 (got $rc; the shell also says 130 when the signal killed it)" test "$rc" -eq 130
 check "SIGINT: the message says how to resume" \
     has_line "$run.err" "stopped by SIGINT after epoch 1, step 1; checkpoint written\. Continue with: gammacl train --resume $run"
 check "SIGINT: the checkpoint holds epoch 0, step 1" \
@@ -52,7 +61,7 @@ check "SIGINT: the checkpoint keeps the unfinished epoch's statistics" \
 
 # resume, and interrupt again in the middle of epoch 2
 start_run "$run.r1" train --resume "$run" --device "$device" --progress 1
-wait_until "$limit" has_line "$run.r1.err" '^epoch 2/3 +batch [2-7]/8' ||
+wait_for_line "$pid" "$run.r1.err" '^epoch 2/3 +batch [2-7]/8' ||
     { cat "$run.r1.err"; fail_now "the resumed run never reached the middle of epoch 2"; }
 stop_run INT "$run.r1"
 check "SIGINT again, after resuming: exit status 130 (got $rc)" test "$rc" -eq 130
@@ -69,13 +78,14 @@ check "SIGINT twice + resume twice: metrics.csv equals the uninterrupted run's (
 check "SIGINT twice + resume twice: the final tensors equal the uninterrupted run's, bit for bit" \
     "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$run/model.ckpt"
 
+else
 # ---- SIGTERM in the middle of epoch 2 ----
 run=$work/term
 start_run "$run" "${TRAIN[@]}" "${RUN[@]}" --out "$run"
-wait_until "$limit" has_line "$run.err" '^epoch 2/3 +batch [2-7]/8' ||
+wait_for_line "$pid" "$run.err" '^epoch 2/3 +batch [2-7]/8' ||
     { cat "$run.err"; fail_now "the run never reached the middle of epoch 2"; }
 stop_run TERM "$run"
-check "SIGTERM: exit status 143 (got $rc)" test "$rc" -eq 143
+check "SIGTERM: exit status 143 (got $rc; the shell also says 143 when the signal killed it)" test "$rc" -eq 143
 check "SIGTERM: the message names the signal and how to resume" \
     has_line "$run.err" "stopped by SIGTERM after epoch 2, step [0-9]+; checkpoint written\. Continue with: gammacl train --resume $run"
 run_gammacl "$run.r1" train --resume "$run" --device "$device" --progress 1
@@ -86,5 +96,6 @@ check "SIGTERM + resume: metrics.csv equals the uninterrupted run's (but seconds
     same_metrics "$ref/metrics.csv" "$run/metrics.csv"
 check "SIGTERM + resume: the final tensors equal the uninterrupted run's, bit for bit" \
     "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$run/model.ckpt"
-check "no checkpoint temporary is left in the run folders" no_temp_files "$work/int" && no_temp_files "$work/term"
+fi
+check "no checkpoint temporary is left in the run folder" no_temp_files "$run"
 done_checks
