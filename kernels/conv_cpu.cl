@@ -19,22 +19,24 @@
 
 #define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
-/* one padded row per work-item: dim 0 = padded row, dim 1 = plane (c * N + n) */
-__kernel void conv_pad(__global const float *x, __global float *xp, int H, int W, int P, int HP,
-                       int WP)
+/* one padded plane per work-item (c * N + n), row by row */
+__kernel void conv_pad(__global const float *x, __global float *xp, int planes, int H, int W, int P,
+                       int HP, int WP)
 {
-    const int r = (int)get_global_id(0), plane = (int)get_global_id(1);
-    if (r >= HP) return;
-    __global float *dst = xp + ((size_t)plane * HP + r) * WP;
-    const int ih = r - P;
-    if (ih < 0 || ih >= H) {
-        for (int j = 0; j < WP; j++) dst[j] = 0.0f;
-        return;
+    const int plane = (int)get_global_id(0);
+    if (plane >= planes) return;
+    __global float *dst = xp + (size_t)plane * HP * WP;
+    __global const float *src = x + (size_t)plane * H * W;
+    for (int r = 0; r < HP; r++, dst += WP) {
+        const int ih = r - P;
+        if (ih < 0 || ih >= H) {
+            for (int j = 0; j < WP; j++) dst[j] = 0.0f;
+            continue;
+        }
+        for (int j = 0; j < P; j++) dst[j] = 0.0f;
+        for (int j = 0; j < W; j++) dst[P + j] = src[(size_t)ih * W + j];
+        for (int j = P + W; j < WP; j++) dst[j] = 0.0f;
     }
-    __global const float *src = x + ((size_t)plane * H + ih) * W;
-    for (int j = 0; j < P; j++) dst[j] = 0.0f;
-    for (int j = 0; j < W; j++) dst[P + j] = src[j];
-    for (int j = P + W; j < WP; j++) dst[j] = 0.0f;
 }
 
 inline float16 load_taps(__global const float *p, int S)
@@ -106,7 +108,7 @@ __kernel void conv_fwd_mr8(CONV_FWD_ARGS) { CONV_FWD_BODY(8, REP8) }
             if (out[l] >= 0) dst[out[l]] = accumulate ? dst[out[l]] + t[l] : t[l]; \
     }
 
-#define CONV_FWDP_BODY(KK)                                                             \
+#define CONV_FWDP_BODY(KK, MR, REP)                                                             \
     const int per_image = (OH * WP + 15) / 16, panel = (int)get_global_id(0);          \
     if (panel >= N * per_image) return;                                                \
     const int q0 = (panel % per_image) * 16, n = panel / per_image;                    \
@@ -118,24 +120,24 @@ __kernel void conv_fwd_mr8(CONV_FWD_ARGS) { CONV_FWD_BODY(8, REP8) }
     const int Kc = Cin * KK * KK;                                                      \
     const size_t cstride = (size_t)N * HP * WP;                                        \
     __global const float *pix = xp + (size_t)n * HP * WP + q0;                         \
-    for (int i0 = 0; i0 < Cout; i0 += 8) {                                             \
-        REP8(FWD_DECL)                                                                 \
+    for (int i0 = 0; i0 < Cout; i0 += MR) {                                             \
+        REP(FWD_DECL)                                                                 \
         int k = 0;                                                                     \
         for (int ci = 0; ci < Cin; ci++)                                               \
             for (int kh = 0; kh < KK; kh++) {                                          \
                 __global const float *row = pix + ci * cstride + (size_t)kh * WP;      \
                 for (int kw = 0; kw < KK; kw++, k++) {                                 \
                     const float16 b = vload16(0, row + kw);                            \
-                    REP8(FWD_FMA)                                                      \
+                    REP(FWD_FMA)                                                      \
                 }                                                                      \
             }                                                                          \
-        REP8(FWDP_STORE)                                                               \
+        REP(FWDP_STORE)                                                               \
     }
 
-__kernel void conv_fwdp_mr8(CONV_FWD_ARGS) { CONV_FWDP_BODY(K) }
+__kernel void conv_fwdp_mr8(CONV_FWD_ARGS) { CONV_FWDP_BODY(K, 8, REP8) }
 
 /* K = 3 known at compile time: the nine taps of an input channel unroll into straight code */
-__kernel void conv_fwdp3_mr8(CONV_FWD_ARGS) { (void)K; CONV_FWDP_BODY(3) }
+__kernel void conv_fwdp3_mr8(CONV_FWD_ARGS) { (void)K; CONV_FWDP_BODY(3, 8, REP8) }
 
 /* dim 0: output-channel panel (16 channels), dim 1: pixel slice. For every input channel in turn
  * the work-item sums over its slice of pixels, so the slice of dyT (slice x Cout floats) stays in

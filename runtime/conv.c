@@ -81,6 +81,17 @@ void rt_conv_free(rt_ctx *ctx, rt_conv *c)
 
 /* ---- shared pieces ---- */
 
+/* dw = the sum of the weight-gradient slices, in slice order */
+static rt_status sum_slices(rt_ctx *ctx, const rt_buf *part, int slices, size_t stride, rt_buf *dw)
+{
+    rt_kernel *k;
+    rt_status s = rt_kernel_get(ctx, "util", "sum_slices", &k);
+    if (s != RT_OK) return s;
+    const size_t chunk = (size_t)ctx->params.chunk, items = (stride + chunk - 1) / chunk;
+    return RT_LAUNCH1(ctx, k, items, RT_BUF(part), RT_I32(slices), RT_I32(stride), RT_BUF(dw),
+                      RT_I32(stride));
+}
+
 static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h, int w, int p,
                      int pitched)
 {
@@ -88,9 +99,9 @@ static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h
     rt_status s = rt_kernel_get(ctx, "conv_cpu", "conv_pad", &k);
     if (s != RT_OK) return s;
     const int hp = h + 2 * p, wp = w + (pitched ? 1 : 2) * p;
-    size_t gws[2] = {(size_t)hp, (size_t)planes}, lws[2] = {1, 1};
-    s = RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(xp), RT_I32(h), RT_I32(w), RT_I32(p),
-                  RT_I32(hp), RT_I32(wp));
+    size_t gws = (size_t)planes, lws = rt_local_size(ctx, gws);
+    s = RT_LAUNCH(ctx, k, 1, &gws, &lws, RT_BUF(x), RT_BUF(xp), RT_I32(planes), RT_I32(h), RT_I32(w),
+                  RT_I32(p), RT_I32(hp), RT_I32(wp));
     /* vector reads of the last rows reach past the last plane: that slack must read as zeros */
     const size_t end = (size_t)planes * hp * wp * sizeof(float);
     if (s == RT_OK) s = rt_fill_zero(ctx, xp, end, (size_t)(wp + 32) * sizeof(float));
@@ -179,11 +190,10 @@ static rt_status wgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, r
     const rt_conv_desc *d = &c->d;
     const int P = n * c->oh * c->ow, kk = d->cin * d->k * d->k;
     rt_buf *dyt, *part;
-    rt_kernel *tr, *wg, *red;
+    rt_kernel *tr, *wg;
     rt_status s = rt_scratch(ctx, RT_SCRATCH_DYT, (size_t)P * d->cout * sizeof(float), &dyt);
     if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "transpose", &tr);
     if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", d->k == 3 ? "conv_wgrad_k3" : "conv_wgrad_k1", &wg);
-    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "gemm_reduce", &red);
     if (s != RT_OK) return s;
     size_t tg[2] = {(size_t)(P + 15) / 16, (size_t)(d->cout + 15) / 16}, tl[2] = {1, 1};
     s = RT_LAUNCH(ctx, tr, 2, tg, tl, RT_I32(d->cout), RT_I32(P), RT_BUF(dy), RT_I32(0), RT_I32(P),
@@ -204,10 +214,7 @@ static rt_status wgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, r
                   RT_I32(d->cin), RT_I32(d->cout), RT_I32(d->stride), RT_I32(c->hp), RT_I32(c->wp),
                   RT_I32(c->oh), RT_I32(c->ow), RT_I32(slice), RT_I32(pstride));
     if (s != RT_OK) return s;
-    size_t rg = (size_t)d->cout, rl = 1;
-    return RT_LAUNCH(ctx, red, 1, &rg, &rl, RT_I32(d->cout), RT_I32(kk), RT_I32(slices), RT_I32(0),
-                     RT_F32(1.0f), RT_BUF(part), RT_I32(0), RT_I32(pstride), RT_F32(0.0f), RT_BUF(dw),
-                     RT_I32(0), RT_I32(kk));
+    return sum_slices(ctx, part, slices, pstride, dw);
 }
 
 /* A stride-1 "same" 3x3 convolution: its padded dy has the padded x's layout, which the
@@ -242,20 +249,16 @@ static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp,
     const int slices = (n + per - 1) / per;
     const size_t pstride = (size_t)d->cout * kk;
     rt_buf *part;
-    rt_kernel *wg, *red;
+    rt_kernel *wg;
     rt_status s = rt_scratch(ctx, RT_SCRATCH_PART, (size_t)slices * pstride * sizeof(float), &part);
     if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", "conv_wgrad_q3", &wg);
-    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "gemm_reduce", &red);
     if (s != RT_OK) return s;
     size_t g = (size_t)slices, l = 1;
     s = RT_LAUNCH(ctx, wg, 1, &g, &l, RT_BUF(c->xp), RT_BUF(dyp), RT_BUF(part), RT_I32(n),
                   RT_I32(d->cin), RT_I32(d->cout), RT_I32(c->hp), RT_I32(c->wp), RT_I32(c->oh),
                   RT_I32(dyoff), RT_I32(per), RT_I32(pstride));
     if (s != RT_OK) return s;
-    size_t rg = (size_t)d->cout, rl = 1;
-    return RT_LAUNCH(ctx, red, 1, &rg, &rl, RT_I32(d->cout), RT_I32(kk), RT_I32(slices), RT_I32(0),
-                     RT_F32(1.0f), RT_BUF(part), RT_I32(0), RT_I32(pstride), RT_F32(0.0f), RT_BUF(dw),
-                     RT_I32(0), RT_I32(kk));
+    return sum_slices(ctx, part, slices, pstride, dw);
 }
 
 static rt_status dgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dyp,
