@@ -141,39 +141,55 @@ static int cnn5_gemms(int batch, gemm_shape *g)
     return n;
 }
 
-static double time_gemm_device(rt_ctx *rt, const gemm_shape *s, int reps)
+typedef struct gemm_bufs { rt_buf *a, *b, *c; float *ha, *hb, *hc; } gemm_bufs;
+
+static int gemm_setup(rt_ctx *rt, const gemm_shape *s, gemm_bufs *g)
 {
     const size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n;
-    rt_buf *a, *b, *c;
-    if (rt_alloc(rt, na * 4, &a) || rt_alloc(rt, nb * 4, &b) || rt_alloc(rt, nc * 4, &c)) return -1;
-    rt_fill_zero(rt, a, 0, na * 4), rt_fill_zero(rt, b, 0, nb * 4);
-    rt_gemm_args g = {s->ta, s->tb, s->m, s->n, s->k, 1.0f, 0.0f, a, 0, s->ta ? s->m : s->k,
-                      b, 0, s->tb ? s->k : s->n, c, 0, s->n};
-    double r[16];
-    rt_gemm(rt, &g);
-    rt_finish(rt);
-    for (int i = 0; i < reps; i++) {
-        const double t0 = now_s();
-        if (rt_gemm(rt, &g) != RT_OK || rt_finish(rt) != RT_OK) return -1;
-        r[i] = now_s() - t0;
-    }
-    rt_free(rt, a), rt_free(rt, b), rt_free(rt, c);
-    return median(r, reps);
+    if (rt_alloc(rt, na * 4, &g->a) || rt_alloc(rt, nb * 4, &g->b) || rt_alloc(rt, nc * 4, &g->c)) return -1;
+    rt_fill_zero(rt, g->a, 0, na * 4), rt_fill_zero(rt, g->b, 0, nb * 4);
+    g->ha = calloc(na, 4), g->hb = calloc(nb, 4), g->hc = calloc(nc, 4);
+    return g->ha && g->hb && g->hc ? 0 : -1;
 }
 
-static double time_gemm_openblas(const gemm_shape *s, int reps)
+static void gemm_release(rt_ctx *rt, gemm_bufs *g)
 {
-    const size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n;
-    float *a = calloc(na, 4), *b = calloc(nb, 4), *c = calloc(nc, 4);
-    double r[16];
+    rt_free(rt, g->a), rt_free(rt, g->b), rt_free(rt, g->c);
+    free(g->ha), free(g->hb), free(g->hc);
+}
+
+static double time_gemm_device(rt_ctx *rt, const gemm_shape *s, gemm_bufs *b)
+{
+    rt_gemm_args g = {s->ta, s->tb, s->m, s->n, s->k, 1.0f, 0.0f, b->a, 0, s->ta ? s->m : s->k,
+                      b->b, 0, s->tb ? s->k : s->n, b->c, 0, s->n};
+    const double t0 = now_s();
+    if (rt_gemm(rt, &g) != RT_OK || rt_finish(rt) != RT_OK) return -1;
+    return now_s() - t0;
+}
+
+static double time_gemm_openblas(const gemm_shape *s, gemm_bufs *b)
+{
+    const double t0 = now_s();
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
+                s->m, s->n, s->k, 1.0f, b->ha, s->ta ? s->m : s->k, b->hb, s->tb ? s->k : s->n, 0.0f,
+                b->hc, s->n);
+    return now_s() - t0;
+}
+
+/* device and OpenBLAS in turn, reps times after a warm-up: medians and the median pair ratio */
+static int compare_gemm(rt_ctx *rt, const gemm_shape *s, int reps, double *dev, double *ob, double *ratio)
+{
+    gemm_bufs b = {0};
+    double td[16], tb[16], r[16];
+    if (gemm_setup(rt, s, &b) != 0) return -1;
     for (int i = -1; i < reps; i++) {
-        const double t0 = now_s();
-        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
-                    s->m, s->n, s->k, 1.0f, a, s->ta ? s->m : s->k, b, s->tb ? s->k : s->n, 0.0f, c, s->n);
-        if (i >= 0) r[i] = now_s() - t0;
+        const double d = time_gemm_device(rt, s, &b), o = time_gemm_openblas(s, &b);
+        if (d < 0) return -1;
+        if (i >= 0) td[i] = d, tb[i] = o, r[i] = o / d;
     }
-    free(a), free(b), free(c);
-    return median(r, reps);
+    gemm_release(rt, &b);
+    *dev = median(td, reps), *ob = median(tb, reps), *ratio = median(r, reps);
+    return 0;
 }
 
 static void usage(void)
@@ -251,21 +267,26 @@ static int bench_device(const bench_opts *o, int index, FILE *json, int first)
     if (o->gemm && strcmp(o->model, "cnn5") == 0) {
         gemm_shape g[16];
         const int n = cnn5_gemms(o->batch, g);
-        printf("%-14s %5s %7s %6s %10s %10s %6s\n", "GEMM", "M", "N", "K", "device GF/s", "OpenBLAS", "ratio");
+        printf("%-14s %5s %7s %6s %10s %10s %6s\n", "GEMM", "M", "N", "K", "device GF/s", "OpenBLAS",
+               "ratio");
         double sum_dev = 0, sum_ob = 0;
         for (int i = 0; i < n; i++) {
             const double flop = 2.0 * g[i].m * g[i].n * g[i].k;
-            const double td = time_gemm_device(rt, &g[i], 5), tb = time_gemm_openblas(&g[i], 5);
+            double td, tb, ratio;
+            if (compare_gemm(rt, &g[i], 7, &td, &tb, &ratio) != 0) {
+                fprintf(stderr, "bench_step: %s\n", rt_error(rt));
+                return -1;
+            }
             sum_dev += td, sum_ob += tb;
             printf("%-14s %5d %7d %6d %10.1f %10.1f %6.2f\n", g[i].what, g[i].m, g[i].n, g[i].k,
-                   flop / td / 1e9, flop / tb / 1e9, tb / td);
+                   flop / td / 1e9, flop / tb / 1e9, ratio);
             if (json)
                 fprintf(json, "%s{\"what\": \"%s\", \"m\": %d, \"n\": %d, \"k\": %d, \"gflops\": %.2f, "
-                        "\"openblas_gflops\": %.2f}", i ? ", " : "", g[i].what, g[i].m, g[i].n, g[i].k,
-                        flop / td / 1e9, flop / tb / 1e9);
+                        "\"openblas_gflops\": %.2f, \"ratio\": %.3f}", i ? ", " : "", g[i].what, g[i].m,
+                        g[i].n, g[i].k, flop / td / 1e9, flop / tb / 1e9, ratio);
         }
-        printf("all 12 GEMMs: device %.1f ms, OpenBLAS %.1f ms, ratio %.2f\n", 1e3 * sum_dev,
-               1e3 * sum_ob, sum_ob / sum_dev);
+        printf("all 12 GEMMs: device %.1f ms, OpenBLAS %.1f ms, ratio %.2f (ratios: median of 7 "
+               "interleaved pairs)\n", 1e3 * sum_dev, 1e3 * sum_ob, sum_ob / sum_dev);
     }
     if (json) fprintf(json, "]}");
     nn_data_free(rt, d);

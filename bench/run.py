@@ -50,7 +50,7 @@ def torch_ips(args, tmp):
          str(args.steps), "--warmup", "3", "--repeats", "1", "--threads", str(args.threads), "--json",
          out], env=env)
     with open(out) as f:
-        return json.load(f)["img_per_s"]
+        return json.load(f)["speed"]["img_per_s"]
 
 
 def main():

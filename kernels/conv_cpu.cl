@@ -11,7 +11,7 @@
  *   conv_wgrad_*: dw[co][ci,kh,kw] = sum_p dyT[p][co] * xp[ci][n][oh*S+kh][ow*S+kw] over output
  *                 pixels p; one work-item owns 16 output channels (lanes) and a slice of the pixels
  *                 and walks every input channel; the K*K taps are scalar broadcasts. Slices are
- *                 summed later in a fixed order (gemm_reduce).
+ *                 summed later in a fixed order (util.cl sum_slices).
  *   conv_flip:    w'[ci][(co*K + kh)*K + kw] = w[co][(ci*K + K-1-kh)*K + K-1-kw], so the gradient
  *                 with respect to the input of a stride-1 convolution is conv_fwd of the padded dy.
  * No local memory, no barriers, fixed summation order.

@@ -6,7 +6,8 @@
  * in cache; the register tile is MR rows x float16, A values are broadcast, B is one contiguous
  * 16-wide load per k. No local memory, no barriers: this is what runs fast on PoCL.
  * Split-K: dimension 1 of the launch picks a slice [s*kchunk, (s+1)*kchunk) of K and writes its
- * partial product to C + s*cstride (alpha 1, beta 0); gemm_reduce then sums the slices in order.
+ * partial product to C + s*cstride (alpha 1, beta 0); the slices are then summed in order
+ * (util.cl sum_slices) and transposed back with alpha and beta (transpose_axpby).
  */
 
 #define REP8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -52,21 +53,17 @@ inline void store_row(__global float *c, float16 v, float alpha, float beta, int
         REP(STORE)                                                     \
     }
 
-/* ---- TN: A stored K x M; a row block is one contiguous MR-wide load per k ---- */
-#define TN_DECL(r) float16 acc##r = 0.0f;
-#define TN_FMA8(r) acc##r = fma((float16)(av[r]), bv, acc##r);
+/* ---- TN: A stored K x M; the MR values of a row block are contiguous in row k of A ---- */
+#define TN_DECL(r) float16 acc##r = 0.0f; \
+    __global const float *a##r = A + min(i0 + r, M - 1);
+#define TN_FMA(r) acc##r = fma((float16)(a##r[(size_t)k * lda]), bv, acc##r);
 
 #define GEMM_TN_BODY(MR, REP, LOADB)                                   \
     for (int i0 = 0; i0 < M; i0 += MR) {                               \
         REP(TN_DECL)                                                   \
-        const int full = i0 + MR <= M;                                 \
         for (int k = k0; k < k1; k++) {                                \
             const float16 bv = LOADB(k);                               \
-            __global const float *ap = A + (size_t)k * lda + i0;       \
-            float av[MR];                                              \
-            if (full) vstore##MR(vload##MR(0, ap), 0, av);             \
-            else for (int r = 0; r < MR; r++) av[r] = i0 + r < M ? ap[r] : 0.0f; \
-            REP(TN_FMA8)                                               \
+            REP(TN_FMA)                                                \
         }                                                              \
         REP(STORE)                                                     \
     }
@@ -127,20 +124,20 @@ __kernel void transpose(int R, int Cn, __global const float *in, int ioff, int l
         for (int r = r0; r < r1; r++) out[(size_t)c * ld_out + r] = in[(size_t)r * ld_in + c];
 }
 
-/* C[i, j] = alpha * sum_s P[s][i, j] + beta * C[i, j]   (trans = 0, P is M x N)
- * C[i, j] = alpha * sum_s P[s][j, i] + beta * C[i, j]   (trans = 1, P is N x M)
- * Slices are added in order s = 0, 1, ... so the result is the same on every run. */
-__kernel void gemm_reduce(int M, int N, int S, int trans, float alpha, __global const float *P,
-                          int poff, int pstride, float beta, __global float *C, int coff, int ldc)
+/* C[i, j] = alpha * T[j, i] + beta * C[i, j] for an M x N block of C (T is N x M): the last step
+ * of the split-K GEMM, after the slices were summed into T in a fixed order. One 16 x 16 tile per
+ * work-item; beta = 0 never reads C. */
+__kernel void transpose_axpby(int M, int N, float alpha, __global const float *T, int toff,
+                              float beta, __global float *C, int coff, int ldc)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= M) return;
-    C += coff + (size_t)i * ldc;
-    P += poff;
-    for (int j = 0; j < N; j++) {
-        const size_t e = trans ? (size_t)j * M + i : (size_t)i * N + j;
-        float acc = 0.0f;
-        for (int s = 0; s < S; s++) acc += P[(size_t)s * pstride + e];
-        C[j] = beta != 0.0f ? alpha * acc + beta * C[j] : alpha * acc;
-    }
+    T += toff;
+    const int j0 = (int)get_global_id(0) * 16, i0 = (int)get_global_id(1) * 16;
+    if (i0 >= M || j0 >= N) return;
+    C += coff;
+    const int i1 = min(i0 + 16, M), j1 = min(j0 + 16, N);
+    for (int i = i0; i < i1; i++)
+        for (int j = j0; j < j1; j++) {
+            const float v = alpha * T[(size_t)j * M + i];
+            C[(size_t)i * ldc + j] = beta != 0.0f ? v + beta * C[(size_t)i * ldc + j] : v;
+        }
 }

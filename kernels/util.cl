@@ -22,10 +22,12 @@ __kernel void scale_copy(__global float *y, __global const float *x, float a, in
 
 /* out[e] = sum over s of part[s * stride + e], slices added in order s = 0, 1, ... (the fixed
  * order that makes split reductions reproducible); RT_CHUNK contiguous elements per work-item */
-__kernel void sum_slices(__global const float *part, int slices, int stride, __global float *out,
-                         int n)
+__kernel void sum_slices(__global const float *part, int poff, int slices, int stride,
+                         __global float *out, int ooff, int n)
 {
     CHUNK_RANGE(n, i0, i1);
+    part += poff;
+    out += ooff;
     for (int e = i0; e < i1; e++) out[e] = part[e];
     for (int s = 1; s < slices; s++) { /* slice by slice: contiguous streams, same order per element */
         __global const float *p = part + (size_t)s * stride;

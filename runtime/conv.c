@@ -88,8 +88,8 @@ static rt_status sum_slices(rt_ctx *ctx, const rt_buf *part, int slices, size_t 
     rt_status s = rt_kernel_get(ctx, "util", "sum_slices", &k);
     if (s != RT_OK) return s;
     const size_t chunk = (size_t)ctx->params.chunk, items = (stride + chunk - 1) / chunk;
-    return RT_LAUNCH1(ctx, k, items, RT_BUF(part), RT_I32(slices), RT_I32(stride), RT_BUF(dw),
-                      RT_I32(stride));
+    return RT_LAUNCH1(ctx, k, items, RT_BUF(part), RT_I32(0), RT_I32(slices), RT_I32(stride),
+                      RT_BUF(dw), RT_I32(0), RT_I32(stride));
 }
 
 static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h, int w, int p,

@@ -5,10 +5,12 @@
  * slower). The own path turns every case into the kernels' NN/TN form:
  *   - a transposed B is transposed into scratch first (B is then K x N);
  *   - with a long K (the weight gradient, K = batch * pixels) and a transposed B it computes
- *     C^T = B * A^T instead, split along K, and gemm_reduce sums the slices in a fixed order while
- *     transposing back. Scratch memory is owned here and reused across calls (in-order queue).
+ *     C^T = B * A^T instead, split along K; the slices are summed in a fixed order (sum_slices) and
+ *     transposed back with alpha and beta. Scratch memory is owned here and reused across calls
+ *     (in-order queue).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_internal.h"
@@ -68,8 +70,9 @@ static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, floa
                              int ldb, float beta, rt_buf *c, size_t coff, int ldc, int nsplit,
                              int kchunk, size_t cstride)
 {
-    const char *name = trans_a ? (m >= 64 ? "gemm_tn16" : "gemm_tn8")
-                               : (m >= 128 ? "gemm_nn16" : "gemm_nn8");
+    /* 16-row blocks pay off for tall TN products; the split-K pass (nsplit > 1) is best with 8 */
+    const int mr16 = nsplit == 1 && (trans_a ? m >= 64 : m >= 128);
+    const char *name = trans_a ? (mr16 ? "gemm_tn16" : "gemm_tn8") : (mr16 ? "gemm_nn16" : "gemm_nn8");
     rt_kernel *kr;
     rt_status s = rt_kernel_get(ctx, "gemm", name, &kr);
     if (s != RT_OK) return s;
@@ -95,11 +98,11 @@ static rt_status transpose(rt_ctx *ctx, int rows, int cols, const rt_buf *in, si
                      RT_I32(ld_in), RT_BUF(out), RT_I32(ooff), RT_I32(rows));
 }
 
-/* The split along K: slices of about 1-2k, at least a few per core for load balance. */
+/* The split along K: slices of about 1k values (measured best between 768 and 1536). */
 static int split_count(const rt_gemm_args *g, int panels)
 {
     if (g->k < 4096) return 1;
-    int s = g->k / 1536;
+    int s = g->k / 1024;
     if (panels >= 64) s = s < 4 ? s : 4; /* enough panels already: split only to bound slices */
     return s < 1 ? 1 : s;
 }
@@ -114,7 +117,7 @@ static rt_status run_own(rt_ctx *ctx, const rt_gemm_args *g)
         const int kchunk = (g->k + S - 1) / S;
         size_t at_floats = g->trans_a ? 0 : (size_t)g->k * (size_t)g->m;
         rt_buf *sc = NULL;
-        rt_status s = scratch(ctx, at_floats + (size_t)S * mn, &sc);
+        rt_status s = scratch(ctx, at_floats + (size_t)(S + 1) * mn, &sc);
         if (s != RT_OK) return s;
         const rt_buf *bt = g->a; /* A^T as K x M */
         size_t bt_off = g->a_off;
@@ -127,12 +130,19 @@ static rt_status run_own(rt_ctx *ctx, const rt_gemm_args *g)
         s = launch_tile(ctx, 0, g->n, g->m, g->k, 1.0f, g->b, g->b_off, g->ldb, bt, bt_off, ldbt,
                         0.0f, sc, at_floats, g->m, S, kchunk, mn);
         if (s != RT_OK) return s;
-        rt_kernel *kr;
-        if ((s = rt_kernel_get(ctx, "gemm", "gemm_reduce", &kr)) != RT_OK) return s;
-        size_t gws = (size_t)g->m, lws = 1;
-        return RT_LAUNCH(ctx, kr, 1, &gws, &lws, RT_I32(g->m), RT_I32(g->n), RT_I32(S), RT_I32(1),
-                         RT_F32(g->alpha), RT_BUF(sc), RT_I32(at_floats), RT_I32(mn),
-                         RT_F32(g->beta), RT_BUF(g->c), RT_I32(g->c_off), RT_I32(g->ldc));
+        /* slices summed in order into T (N x M, right after them), then C = alpha T^T + beta C */
+        const size_t t_off = at_floats + (size_t)S * mn;
+        rt_kernel *sum, *tr;
+        if ((s = rt_kernel_get(ctx, "util", "sum_slices", &sum)) != RT_OK ||
+            (s = rt_kernel_get(ctx, "gemm", "transpose_axpby", &tr)) != RT_OK)
+            return s;
+        const size_t chunk = (size_t)ctx->params.chunk;
+        s = RT_LAUNCH1(ctx, sum, (mn + chunk - 1) / chunk, RT_BUF(sc), RT_I32(at_floats), RT_I32(S),
+                       RT_I32(mn), RT_BUF(sc), RT_I32(t_off), RT_I32(mn));
+        if (s != RT_OK) return s;
+        size_t tg[2] = {(size_t)(g->n + 15) / 16, (size_t)(g->m + 15) / 16}, tl[2] = {1, 1};
+        return RT_LAUNCH(ctx, tr, 2, tg, tl, RT_I32(g->m), RT_I32(g->n), RT_F32(g->alpha), RT_BUF(sc),
+                         RT_I32(t_off), RT_F32(g->beta), RT_BUF(g->c), RT_I32(g->c_off), RT_I32(g->ldc));
     }
     const rt_buf *b = g->b;
     size_t boff = g->b_off;

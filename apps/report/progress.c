@@ -43,9 +43,8 @@ void app_progress_show(app_progress *p, int step, double images, double loss, do
 {
     const double now = app_now(), el = now - p->t_epoch;
     const double rate = el > 0 ? images / el : 0;
-    const double eta = step > 0 ? el / (step + 1) * (p->steps - step - 1) : 0;
-    char eta_s[16];
-    fmt_time(eta, eta_s, sizeof eta_s);
+    char eta_s[16] = "?"; /* after one step the rate still includes kernel compilation */
+    if (step > 0) fmt_time(el / (step + 1) * (p->steps - step - 1), eta_s, sizeof eta_s);
     p->t_last = now;
     p->last_decile = (step + 1) * 10 / p->steps;
     if (p->tty) {
