@@ -119,6 +119,12 @@ static int set_value(const option *opt, const char *v, app_train_opts *o, char *
     switch (opt->k) {
     case K_STR:
         if (strlen(v) >= opt->size || !*v) break;
+        for (const char *c = v; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+                snprintf(err, errlen, "--%s: control characters (newline, tab, ...) are not allowed",
+                         opt->name);
+                return -1;
+            }
         snprintf(field, opt->size, "%s", v);
         return 0;
     case K_INT: {

@@ -185,6 +185,8 @@ rt_status nn_model_create(rt_ctx *rt, const nn_config *cfg, nn_model **out)
     if (s == RT_OK && cfg->input_grad) s = rt_alloc(rt, in_bytes, &m->dx);
     if (s == RT_OK) s = allocate_nodes(m);
     if (s == RT_OK) s = nn_head_setup(m);
+    if (s == RT_OK) s = rt_alloc(rt, 2 * (size_t)m->nparams * sizeof(int), &m->bad);
+    if (s == RT_OK) s = rt_fill_zero(rt, m->bad, 0, 2 * (size_t)m->nparams * sizeof(int));
     if (s == RT_OK) s = nn_stats_reserve(m, 1);
     if (s == RT_OK) s = rt_finish(rt);
     if (s != RT_OK) {
@@ -212,7 +214,7 @@ void nn_model_free(nn_model *m)
         if (m->nodes[i].ops->release) m->nodes[i].ops->release(m, &m->nodes[i]);
     }
     rt_buf *bufs[] = {m->x, m->dx, m->labels, m->hn, m->hnorm, m->wn, m->wnorm,
-                      m->cosv, m->dcos, m->dhn, m->dwn, m->sample, m->stats};
+                      m->cosv, m->dcos, m->dhn, m->dwn, m->sample, m->stats, m->bad};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_free(m->rt, bufs[i]);
     free(m->spec);
     free(m);

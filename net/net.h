@@ -94,6 +94,14 @@ rt_status nn_model_import(nn_model *m, const nn_ckpt *c);
 /* Scans every parameter and gradient for NaN/Inf; *where gets the first bad one's name ("" if
  * all finite). Used after a non-finite loss to name the layer. */
 rt_status nn_model_find_nonfinite(nn_model *m, char *where, size_t len);
+/* Numerical faults seen by the optimizer: the first step (counting from 1 over the whole run, as
+ * set by nn_model_set_step) whose update made a parameter tensor non-finite, or found it already
+ * non-finite (already = 1: a poisoned state, reported first). step = 0: none. */
+typedef struct nn_nonfinite { long long step; int already; char param[48]; } nn_nonfinite;
+rt_status nn_model_nonfinite(nn_model *m, nn_nonfinite *out);
+/* The number of optimizer steps already taken (a resumed run continues the count). */
+rt_status nn_model_set_step(nn_model *m, long long steps_done);
+
 /* Locates where non-finite numbers first appear: parameters, then (re-running the forward pass on
  * batch [first, first + n)) each layer's output in order, the cosines, then the gradients. */
 rt_status nn_model_diagnose(nn_model *m, nn_data *d, int first, int n, char *where, size_t len);

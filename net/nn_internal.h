@@ -77,6 +77,8 @@ struct nn_model {
     rt_buf *hn, *hnorm, *wn, *wnorm, *cosv, *dcos, *dhn, *dwn, *sample;
     rt_buf *stats;
     int stat_slots;
+    rt_buf *bad;               /* int [2 x nparams]: first step that made / found a tensor non-finite */
+    long long steps_done;      /* optimizer steps taken (the step id the SGD kernel records) */
     unsigned char dy_written[NN_MAX_NODES];
 };
 

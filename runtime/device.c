@@ -265,7 +265,11 @@ rt_status rt_open(rt_ctx **out, const rt_options *opt, char *err, size_t errlen)
     ctx->device = dids[pick];
     free(list), free(pids), free(dids);
     rt_params_for(&ctx->dev, row, &ctx->params);
-    rt_fault_parse(ctx, getenv("GAMMACL_FAULT"));
+    if (rt_fault_parse(ctx, getenv("GAMMACL_FAULT")) != RT_OK) {
+        snprintf(err, errlen, "%s", ctx->err);
+        free(ctx);
+        return RT_E_ARG;
+    }
 
     cl_int rc;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};

@@ -12,22 +12,29 @@
 
 #include "rt_internal.h"
 
-void rt_fault_parse(rt_ctx *ctx, const char *spec)
+rt_status rt_fault_parse(rt_ctx *ctx, const char *spec)
 {
     memset(&ctx->fault, 0, sizeof ctx->fault);
-    if (!spec || !*spec) return;
+    if (!spec || !*spec) return RT_OK;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", spec);
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *colon = strchr(tok, ':');
-        long n = colon ? strtol(colon + 1, NULL, 10) : 1;
+        char *colon = strchr(tok, ':'), *end = NULL;
+        long n = colon ? strtol(colon + 1, &end, 10) : 1;
         if (colon) *colon = 0;
-        if (strcmp(tok, "alloc") == 0) ctx->fault.alloc_at = n;
-        else if (strcmp(tok, "launch") == 0) ctx->fault.launch_at = n;
-        else if (strcmp(tok, "lost") == 0) ctx->fault.lost_at = n;
-        else if (strcmp(tok, "build") == 0) ctx->fault.build = 1;
+        const int counted = !strcmp(tok, "alloc") || !strcmp(tok, "launch") || !strcmp(tok, "lost");
+        if (counted && (!colon || !end || *end || n < 1))
+            return rt_fail(ctx, RT_E_ARG, "GAMMACL_FAULT: '%s' needs a count N >= 1 (%s:N)", tok, tok);
+        if (!strcmp(tok, "alloc")) ctx->fault.alloc_at = n;
+        else if (!strcmp(tok, "launch")) ctx->fault.launch_at = n;
+        else if (!strcmp(tok, "lost")) ctx->fault.lost_at = n;
+        else if (!strcmp(tok, "build") && !colon) ctx->fault.build = 1;
+        else
+            return rt_fail(ctx, RT_E_ARG, "GAMMACL_FAULT: unknown fault '%s' (alloc:N, launch:N, "
+                           "lost:N or build)", tok);
     }
+    return RT_OK;
 }
 
 rt_status rt_fault_check_alloc(rt_ctx *ctx, size_t bytes)
@@ -53,8 +60,9 @@ rt_status rt_fault_check_launch(rt_ctx *ctx, const char *kernel)
         ctx->lost = 1;
         return rt_fail(ctx, RT_E_INJECTED,
                        "clEnqueueNDRangeKernel %s failed on '%s': CL_DEVICE_NOT_AVAILABLE (device "
-                       "lost, injected by GAMMACL_FAULT=lost:%ld) — restart the run; it resumes from "
-                       "the last checkpoint", kernel, ctx->dev.name, ctx->fault.lost_at);
+                       "lost, injected by GAMMACL_FAULT=lost:%ld) — check the device and its driver; "
+                       "a training run continues from its last checkpoint with gammacl train --resume",
+                       kernel, ctx->dev.name, ctx->fault.lost_at);
     }
     return RT_OK;
 }

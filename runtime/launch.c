@@ -56,8 +56,9 @@ rt_status rt_launch(rt_ctx *ctx, rt_kernel *k, unsigned dims, const size_t *gws,
 {
     if (ctx->lost)
         return rt_fail(ctx, CL_DEVICE_NOT_AVAILABLE,
-                       "launch of %s refused: device '%s' was lost earlier; restart the run "
-                       "(it resumes from the last checkpoint)", k->name, ctx->dev.name);
+                       "launch of %s refused: device '%s' was lost earlier — check the device and "
+                       "its driver; a training run continues from its last checkpoint with "
+                       "gammacl train --resume", k->name, ctx->dev.name);
     rt_status s = rt_fault_check_launch(ctx, k->name);
     if (s != RT_OK) return s;
     for (unsigned i = 0; i < nargs; i++) {

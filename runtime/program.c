@@ -65,7 +65,8 @@ static rt_status build_failed(rt_ctx *ctx, int index, cl_program prog, cl_int rc
 {
     char *log = prog ? build_log(ctx, prog) : NULL;
     rt_fail(ctx, RT_E_BUILD,
-            "kernels/%s.cl failed to build on '%s' (%s, driver %s) with options '%s': %s (%d)\n"
+            "kernels/%s.cl failed to build on '%s' (%s, driver %s) with options '%s': %s (%d) — "
+            "update the OpenCL driver, try another --device, or report this with the build log\n"
             "build log:\n%.700s%s",
             rt_embedded_kernels[index].name, ctx->dev.name, ctx->dev.platform, ctx->dev.driver,
             ctx->build_opts, rt_status_name(rc), rc, log && *log ? log : "(empty)",
@@ -117,7 +118,8 @@ rt_status rt_program_build(rt_ctx *ctx, int index)
         pr->built = -1;
         return rt_fail(ctx, RT_E_INJECTED,
                        "kernels/%s.cl failed to build on '%s' (%s): build failure injected by "
-                       "GAMMACL_FAULT=build\nbuild log:\n(injected)",
+                       "GAMMACL_FAULT=build — update the OpenCL driver, try another --device, or "
+                       "report this with the build log\nbuild log:\n(injected)",
                        rt_embedded_kernels[index].name, ctx->dev.name, ctx->dev.platform);
     }
     char key[128];

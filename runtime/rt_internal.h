@@ -110,7 +110,7 @@ enum rt_scratch_slot { RT_SCRATCH_GEMM, RT_SCRATCH_COL, RT_SCRATCH_DYT, RT_SCRAT
 rt_status rt_scratch(rt_ctx *ctx, int slot, size_t bytes, rt_buf **out);
 
 /* fault.c */
-void rt_fault_parse(rt_ctx *ctx, const char *spec);
+rt_status rt_fault_parse(rt_ctx *ctx, const char *spec);
 rt_status rt_fault_check_alloc(rt_ctx *ctx, size_t bytes);
 rt_status rt_fault_check_launch(rt_ctx *ctx, const char *kernel);
 

@@ -1,11 +1,12 @@
 /* apps/report/csv.c — see csv.h. */
-#define _POSIX_C_SOURCE 200809L
 #include "csv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "files.h"
 
 /* Reads the header and the first keep data lines of path into a new buffer. */
 static char *read_prefix(const char *path, int keep, const char *header, char *err, size_t errlen)
@@ -57,17 +58,20 @@ int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows
     c->f = NULL;
     char *prefix = NULL;
     if (keep_rows >= 0 && !(prefix = read_prefix(path, keep_rows, header, err, errlen))) return -1;
-    c->f = fopen(path, "w");
-    if (!c->f) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        free(prefix);
+    /* the kept rows (or the header) go to a new file that replaces the old one atomically, so a
+     * crash in between never loses a finished epoch's row; later rows are appended to it */
+    char *text = prefix;
+    if (!text && asprintf(&text, "%s\n", header) < 0) text = NULL;
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int ok = prefix ? fputs(prefix, c->f) >= 0 : fprintf(c->f, "%s\n", header) > 0;
-    free(prefix);
-    if (!ok || fflush(c->f) != 0 || fsync(fileno(c->f)) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        app_csv_close(c);
+    int rc = app_write_file_atomic(path, text, strlen(text), err, errlen);
+    free(text);
+    if (rc != 0) return -1;
+    c->f = fopen(path, "a");
+    if (!c->f) {
+        snprintf(err, errlen, "cannot append to %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -9,7 +9,8 @@
 typedef struct app_csv { FILE *f; } app_csv;
 
 /* Creates path with the header line, or (keep_rows >= 0) keeps the header and the first
- * keep_rows data rows of an existing file and appends after them. */
+ * keep_rows data rows of an existing file; either is written to a temporary file that replaces
+ * the old one atomically, and later rows are appended. */
 int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows, char *err,
                  size_t errlen);
 /* Writes one line (no newline in line), then flushes and fsyncs. */

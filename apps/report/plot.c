@@ -3,6 +3,7 @@
 #include "plot.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,4 +248,10 @@ int app_plot_histograms(const char *path, const app_hist_figure *f, char *err, s
     }
     free(png.data);
     return rc;
+}
+
+void app_plot_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

@@ -31,4 +31,8 @@ typedef struct app_hist_figure {
 /* Draws the figure and writes it atomically to path. Returns 0, or -1 with a message. */
 int app_plot_histograms(const char *path, const app_hist_figure *f, char *err, size_t errlen);
 
+/* Releases cairo's and fontconfig's process-wide caches (call once, when plotting is over), so
+ * leak checkers see a clean exit. */
+void app_plot_shutdown(void);
+
 #endif

@@ -26,11 +26,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int terminated(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
 
-/* A string option holding a newline cannot be stored as one key=value line: known bug, see
- * the reliability test opts_meta_newline. The round trip is checked for every other value. */
+/* A string option holding a newline cannot be stored as one key=value line: a known bug, shown
+ * by the reliability test opts_meta_newline, that this target finds within seconds when built
+ * with -DFUZZ_STRICT_META. Until it is fixed the round trip is checked for every other value. */
 static int has_newline(const app_train_opts *o)
 {
+#ifdef FUZZ_STRICT_META
+    (void)o;
+    return 0;
+#else
     return strchr(o->data, '\n') || strchr(o->model, '\n') || strchr(o->bias_init, '\n');
+#endif
 }
 
 static void check_options(const app_train_opts *o)

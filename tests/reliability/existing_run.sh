@@ -5,6 +5,7 @@
 # (Restarting the same command after a crash is what people do; it must not wipe the finished
 # epochs.)
 # Usage: existing_run.sh GAMMACL CKPT_TOOL
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 dir=$work/run

@@ -12,12 +12,13 @@
 #   lost_first    the device is lost at the first launch (CL_DEVICE_NOT_AVAILABLE)
 #   lost_resume   the device is lost in epoch 2 (after the epoch-1 checkpoint); then --resume
 #                 without the fault ends with the uninterrupted run's metrics.csv (every column
-#                 bit for bit but seconds and img_per_s) and weights
+#                 bit for bit but the wall-clock ones) and weights
 #   launch_resume the same with CL_OUT_OF_RESOURCES in epoch 2
 #   resume_hint   the device is lost in epoch 2: the message must say how to continue
 #                 (gammacl train --resume DIR), since starting the same command again starts over
 #   build_advice  a failed kernel build: the message must say what the user can do, not only
 #                 show the build log
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 case_name=${3:-}
 
@@ -70,7 +71,7 @@ faulty_then_resume() {
     rc=$?
     check "--resume without the fault exits 0 (got $rc)" test "$rc" -eq 0
     [ "$rc" -eq 0 ] || cat "$dir.resume.err"
-    check "metrics.csv equals the uninterrupted run's in every column but seconds and img_per_s" \
+    check "metrics.csv equals the uninterrupted run's, every column but $WALL_CLOCK" \
         same_metrics "$ref/metrics.csv" "$dir/metrics.csv"
     check "the final tensors equal the uninterrupted run's, bit for bit" \
         "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$dir/model.ckpt"
@@ -97,10 +98,10 @@ build)
     ;;
 lost_first)
     faulty_run lost:1 "$work/d"
-    common_checks "$work/d" "CL_DEVICE_NOT_AVAILABLE" "restart the run"
+    common_checks "$work/d" "CL_DEVICE_NOT_AVAILABLE" "gammacl train --resume"
     ;;
 lost_resume)
-    faulty_then_resume lost "CL_DEVICE_NOT_AVAILABLE" "restart the run"
+    faulty_then_resume lost "CL_DEVICE_NOT_AVAILABLE" "gammacl train --resume"
     ;;
 launch_resume)
     faulty_then_resume launch "CL_OUT_OF_RESOURCES" "smaller --batch"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/reliability/lib.sh — shared by the reliability test scripts (sourced, not run).
 #
 # Each script is called by meson as: SCRIPT GAMMACL CKPT_TOOL. It gets a scratch folder ($work,
@@ -102,6 +103,9 @@ rows() {
     awk -F, 'NR > 1 && $1 + 0 >= 1 { n++ } END { print n + 0 }' "$1"
 }
 
+# The wall-clock columns of metrics.csv, the only ones same_metrics does not compare.
+export WALL_CLOCK="seconds, img_per_s and *_seconds"
+
 # same_metrics REF GOT: every column of every row equal as a string, except the wall-clock ones
 # (seconds, img_per_s and any *_seconds), which can never repeat between two runs. The header
 # and the number of rows must match exactly. Prints the first difference.
@@ -118,7 +122,7 @@ same_metrics() {
             for (i = 1; i <= NF; i++) {
                 if (name[i] == "seconds" || name[i] == "img_per_s" || name[i] ~ /_seconds$/) continue
                 if ($i != r[i]) {
-                    print "  epoch row " FNR - 1 ", column " name[i] ": " r[i] " (uninterrupted) vs " $i
+                    print "  row of epoch " $1 ", column " name[i] ": " r[i] " (uninterrupted) vs " $i
                     bad = 1
                 }
             }
@@ -148,7 +152,7 @@ ckpt_step() { "$ckpt_tool" info "$1" 2>/dev/null | awk 'NR == 1 { print $4 }'; }
 ckpt_has_tensor() { "$ckpt_tool" info "$1" 2>/dev/null | grep -qx -- "$2 $3"; }
 
 # no_temp_files DIR: no checkpoint temporaries are left behind by a run that ended normally.
-no_temp_files() { [ ! -d "$1" ] || ! ls "$1" | grep -q '\.tmp\.'; }
+no_temp_files() { ! compgen -G "$1/*.tmp.*" > /dev/null; }
 
 # exited_cleanly RC: a normal non-zero exit — not success, not killed by a signal or the timeout.
 exited_cleanly() { [ "$1" -ne 0 ] && [ "$1" -lt 124 ]; }

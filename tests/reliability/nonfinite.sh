@@ -18,6 +18,7 @@
 #                  step 1, naming conv3 (bn2), instead of finishing with a model full of NaN
 # A resumed checkpoint is edited through ckpt_tool (same format, valid CRC), so the fault lands in
 # a chosen epoch on every device.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 case_name=${3:-}
 

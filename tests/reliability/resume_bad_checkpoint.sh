@@ -4,6 +4,7 @@
 # metrics.csv that lost its rows, an unknown option line) must stop before training with a clean
 # non-zero exit and a message naming the file, and leave the folder's files as they were.
 # Usage: resume_bad_checkpoint.sh GAMMACL CKPT_TOOL
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 base=$work/base

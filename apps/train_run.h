@@ -1,0 +1,74 @@
+/* apps/train_run.h — the state of one training run, shared by the files of `gammacl train`:
+ * train.c (set-up and the epoch loop), train_checkpoint.c (checkpoints and --resume) and
+ * train_metrics.c (feature metrics, E_t, the convergence fit, histograms, metrics.csv rows).
+ */
+#ifndef GAMMACL_TRAIN_RUN_H
+#define GAMMACL_TRAIN_RUN_H
+
+#include "csv.h"
+#include "dataset.h"
+#include "metrics.h"
+#include "net.h"
+#include "progress.h"
+#include "summary.h"
+#include "train.h"
+
+#define CSV_LINE 8192
+#define E_TARGET 1e-2          /* the convergence threshold of summary.json: E_t < 1e-2 */
+
+/* the evaluated epochs' losses (evaluation mode): E_t and the convergence fit need them all */
+typedef struct history {
+    int n, cap;
+    int *epoch;
+    double (*loss)[4];         /* training subset CE, BCE; test set CE, BCE */
+} history;
+
+typedef struct run {
+    app_train_opts *o;
+    app_dataset train, test;
+    float mean[8], std[8];
+    char *spec;
+    rt_ctx *rt;
+    nn_model *model;
+    nn_data *dtrain, *dtest;
+    int classes, steps, test_batches;
+    long long step0;             /* global step at which this process started */
+    int start_epoch, start_step; /* resume point (epoch index, step within it) */
+    float *partial;              /* resumed epoch's statistics of the steps already done */
+    app_csv csv;
+    app_progress progress;
+    app_epoch_row last;
+    double train_seconds, train_images;
+    nn_metrics_ws *mws;          /* feature metrics (NULL with --metrics-every 0) */
+    int mtrain_count, mtrain_batches;
+    history hist;
+    app_convergence conv;
+    app_epoch_row last_metrics;  /* the last evaluated epoch's row */
+    int wrote_checkpoint;         /* this run has a checkpoint on disk */
+    int numeric_fault;            /* stopped by NaN/Inf (resuming as is would repeat it) */
+} run;
+
+
+/* prints "gammacl train: what: msg" and returns 1 */
+int app_run_fail(const char *what, const char *msg);
+
+/* train_metrics.c */
+int app_run_metrics_due(const run *r, int epochs_done);
+/* metrics of the training subset and the test set (whose pass also gives the test losses) */
+int app_run_metrics(run *r, int epoch, double bias, app_epoch_metrics *met, nn_stats *test);
+int app_run_evaluate_untrained(run *r);
+void app_run_print_metrics(const app_epoch_metrics *met);
+int app_run_write_row(run *r, const app_epoch_row *row);
+int app_run_history_save(const run *r, nn_ckpt *c);
+int app_run_history_restore(run *r, const nn_ckpt *c);
+void app_run_history_free(history *h);
+
+/* train_checkpoint.c */
+int app_ckpt_add_tensor(nn_ckpt *c, const char *name, float *data, size_t count);
+int app_run_save_checkpoint(run *r, int epochs_done, int steps_in_epoch);
+int app_run_restore_checkpoint(run *r, nn_ckpt *c);
+int app_run_resume_options(app_train_opts *o, nn_ckpt *c);
+/* refuses to start a new run in a folder that holds one; removes stale temporary files */
+int app_run_check_out_dir(const app_train_opts *o);
+
+#endif
