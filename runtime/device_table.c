@@ -40,6 +40,9 @@ static const rt_params rows[] = {
     /* forced rows for tests and experiments */
     {.row = "cpu-clblast", .gemm = RT_GEMM_CLBLAST, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0, .why = "CPU-style kernels with CLBlast GEMM"},
+    {.row = "cpu-im2col", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 0, .chunk = 2048,
+     .wg = 4, .red_wg = 1, .cache_binaries = 1, .quirks = 0,
+     .why = "CPU-style kernels with im2col + gammacl's GEMM (the first design; for comparisons)"},
     {.row = "gpu-own", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 0, .chunk = 1, .wg = 64, .red_wg = 64,
      .cache_binaries = 1, .quirks = 0, .why = "GPU-style kernels with gammacl's GEMM"},
 };

@@ -1,6 +1,8 @@
-/* tests/unit/test_conv.c — rt_conv (forward, weight and input gradients) on both implementations,
- * im2col + GEMM and the fused CPU kernels, against a double-precision reference, for 3x3, 1x1 and
- * strided shapes including ragged widths (not multiples of 16) and the accumulate mode. */
+/* tests/unit/test_conv.c — rt_conv (forward, weight and input gradients) on every implementation,
+ * im2col + GEMM and the fused CPU kernels (padded rows, and the pitched layout that "same"
+ * convolutions with at least 64 taps per output use), against a double-precision reference, for
+ * 3x3, 1x1 and strided shapes including ragged widths (not multiples of 16) and the accumulate
+ * mode. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -98,6 +100,8 @@ static void body(th *t)
         {2, 8, 6, 6, 16, 1, 1, 0},   {2, 3, 7, 9, 5, 3, 1, 1},    {2, 2, 7, 7, 3, 3, 2, 0},
         {1, 1, 30, 33, 16, 3, 1, 1}, {2, 3, 6, 6, 16, 3, 1, 0},  {3, 4, 3, 3, 5, 3, 1, 1},
         {2, 3, 4, 4, 6, 3, 1, 1},    {5, 2, 2, 3, 3, 3, 1, 1},
+        /* 8+ input channels: the pitched layout (small maps: the vector tail past an image) */
+        {2, 8, 7, 7, 16, 3, 1, 1},   {3, 8, 4, 4, 6, 3, 1, 1},   {2, 9, 13, 11, 16, 3, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int mode = 0; mode < 3; mode++) one(t, &cases[i], mode == 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : mode);
