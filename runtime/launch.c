@@ -95,9 +95,10 @@ rt_status rt_launch(rt_ctx *ctx, rt_kernel *k, unsigned dims, const size_t *gws,
 
 size_t rt_local_size(const rt_ctx *ctx, size_t n)
 {
-    size_t lws = (size_t)ctx->params.wg;
-    if (lws > n && n > 0) lws = n; /* tiny launches: one small group, not a padded large one */
-    return lws ? lws : 1;
+    /* Always the table's size, even for tiny launches (kernels check their bounds): drivers
+     * compile a kernel once per local size, so sizes that follow n would recompile per shape. */
+    (void)n;
+    return ctx->params.wg > 0 ? (size_t)ctx->params.wg : 1;
 }
 
 rt_status rt_launch1(rt_ctx *ctx, rt_kernel *k, size_t n, unsigned nargs, const rt_arg *args)

@@ -165,8 +165,8 @@ rt_status rt_launch(rt_ctx *ctx, rt_kernel *k, unsigned dims, const size_t *gws,
     rt_launch((ctx), (k), (dims), (gws), (lws), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), \
               (rt_arg[]){__VA_ARGS__})
 
-/* The local size for dimension 0 of a launch of n work-items: the device table's size, capped by
- * n (tiny launches stay one small group). CPU rows use small sizes, GPU-style rows large ones. */
+/* The local size for dimension 0 of a launch of n work-items: the device table's size (small on
+ * CPU rows, large on GPU-style rows), whatever n: the work size is rounded up to it. */
 size_t rt_local_size(const rt_ctx *ctx, size_t n);
 
 /* Convenience: a 1-D launch of n work-items with the device's default local size. */

@@ -23,8 +23,8 @@ typedef struct th {
 typedef void (*th_body)(th *t);
 
 /* Runs body on every device; styles: 0 = the device's own row only, 1 = also the opposite
- * kernel style (CPU-style rows also run "gpu-own", GPU-style rows also "cpu"). Returns the
- * exit code. */
+ * kernel style (CPU-style rows also run "gpu-own", GPU-style rows also "cpu") on the first device
+ * tested, or on every device with GAMMACL_TEST_ALL_STYLES=1. Returns the exit code. */
 int th_run(const char *suite, th_body body, int styles);
 
 /* Records a check; prints the message when it fails. Returns cond. */
