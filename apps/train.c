@@ -320,22 +320,41 @@ static int stop_mid_epoch(run *r, int epoch, int steps_done, int sig)
 static int run_steps(run *r, int epoch, int first_step, double *lr, int *stopped)
 {
     *stopped = 0;
-    for (int step = first_step; step < r->steps; step++) {
+    /* the host stays at most AHEAD steps in front of the device, so that a stop request is
+     * served after the step in flight, not after everything queued (an epoch, without it) */
+    enum { AHEAD = 2 };
+    rt_fence *fence[AHEAD] = {NULL};
+    int rc = 0;
+    for (int step = first_step; step < r->steps && rc == 0; step++) {
         const int first = step * r->o->batch;
         const int n = r->train.count - first < r->o->batch ? r->train.count - first : r->o->batch;
         *lr = lr_at(r, (long long)epoch * r->steps + step);
-        if (nn_train_step(r->model, r->dtrain, first, n, (float)*lr, step) != RT_OK)
-            return app_run_fail("training step", rt_error(r->rt));
+        rt_fence **slot = &fence[step % AHEAD];
+        if (rt_fence_wait(r->rt, *slot) != RT_OK) {
+            *slot = NULL;
+            rc = app_run_fail("training step", rt_error(r->rt));
+            break;
+        }
+        *slot = NULL;
+        if (nn_train_step(r->model, r->dtrain, first, n, (float)*lr, step) != RT_OK ||
+            rt_fence_mark(r->rt, slot) != RT_OK) {
+            rc = app_run_fail("training step", rt_error(r->rt));
+            break;
+        }
         if (app_progress_due(&r->progress, step) &&
-            show_progress(r, epoch, step, first + n - first_step * r->o->batch))
-            return 1;
+            show_progress(r, epoch, step, first + n - first_step * r->o->batch)) {
+            rc = 1;
+            break;
+        }
         const int sig = interrupted();
         if (sig && step + 1 < r->steps) {
             *stopped = sig;
-            return stop_mid_epoch(r, epoch, step + 1, sig);
+            rc = stop_mid_epoch(r, epoch, step + 1, sig);
+            break;
         }
     }
-    return 0;
+    for (int i = 0; i < AHEAD; i++) rt_fence_release(fence[i]);
+    return rc;
 }
 
 static int train_epochs(run *r)

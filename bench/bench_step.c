@@ -250,10 +250,14 @@ static int bench_device(const bench_opts *o, int index, FILE *json, int first)
     printf("\n== %s (%s, driver %s) — %s, batch %d, GEMM %s\n", dev->name, dev->platform, dev->driver,
            o->model, o->batch, rt_gemm_path_name(rt_device_params(rt)->gemm));
     printf("training step: %.1f ms  (%.0f img/s, median of %d x %d steps)\n", ms, ips, o->repeats, o->steps);
+    const rt_build_stats bs = rt_get_build_stats(rt);
+    printf("kernel programs: %d compiled, %d from gammacl's cache, %.2f s building or loading\n",
+           bs.compiled, bs.cached, bs.seconds);
     if (json)
         fprintf(json, "%s{\"device\": \"%s\", \"platform\": \"%s\", \"driver\": \"%s\", \"model\": \"%s\", "
-                "\"batch\": %d, \"ms_per_step\": %.3f, \"img_per_s\": %.1f, \"layers\": [",
-                first ? "" : ",\n", dev->name, dev->platform, dev->driver, o->model, o->batch, ms, ips);
+                "\"batch\": %d, \"ms_per_step\": %.3f, \"img_per_s\": %.1f, \"build_s\": %.3f, \"layers\": [",
+                first ? "" : ",\n", dev->name, dev->platform, dev->driver, o->model, o->batch, ms, ips,
+                bs.seconds);
     if (o->layers) {
         printf("%-44s %9s %6s %8s\n", "layer", "ms/step", "share", "launches");
         for (int i = 0; i < nrows; i++) {

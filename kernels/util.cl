@@ -34,3 +34,20 @@ __kernel void sum_slices(__global const float *part, int poff, int slices, int s
         for (int e = i0; e < i1; e++) out[e] += p[e];
     }
 }
+
+/* C[i, j] = alpha * (sum over s of part[s * M * N + i * N + j], added in order s = 0, 1, ...)
+ * + beta * C[i, j] for a row-major M x N block per slice; C is not read when beta is 0 */
+__kernel void sum_slices_axpby(__global const float *part, int slices, int M, int N, float alpha,
+                               float beta, __global float *C, int coff, int ldc)
+{
+    const int mn = M * N;
+    CHUNK_RANGE(mn, e0, e1);
+    C += coff;
+    for (int e = e0; e < e1; e++) {
+        float acc = part[e];
+        for (int s = 1; s < slices; s++) acc += part[(size_t)s * mn + e];
+        const int i = e / N, j = e - i * N;
+        const float v = alpha * acc;
+        C[(size_t)i * ldc + j] = beta != 0.0f ? v + beta * C[(size_t)i * ldc + j] : v;
+    }
+}

@@ -288,6 +288,11 @@ rt_status rt_open(rt_ctx **out, const rt_options *opt, char *err, size_t errlen)
         free(ctx);
         return rc;
     }
+    if (rt_gemm_setup(ctx) != RT_OK) {
+        snprintf(err, errlen, "%s", ctx->err);
+        rt_close(ctx);
+        return RT_E_ARG;
+    }
     ctx->programs = calloc((size_t)rt_embedded_kernel_count, sizeof *ctx->programs);
     if (!ctx->programs) {
         snprintf(err, errlen, "out of host memory");

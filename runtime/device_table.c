@@ -14,8 +14,11 @@
  *    vector loops) are the worst case there: a batch-32 cnn5 step took ~150 s CPU-style and ~65 s
  *    GPU-style; gammacl's GEMM at 128^3 took ~0.8 s against ~40 ms for CLBlast. So its row is
  *    GPU-style with CLBlast. Its event profiling reports zero durations (quirk NO_EVENT_TIMES).
- *  - NVIDIA: the driver caches compiled kernels itself (~/.nv/ComputeCache), so gammacl's cache is
- *    off there; CLBlast is tuned for it.
+ *  - NVIDIA (H100, driver 580.159.04): kernel builds took 1.7 s cold, 0.01 s from the driver's own
+ *    cache (~/.nv/ComputeCache) and 0.9 s from gammacl's binary cache, so gammacl's cache is off
+ *    there. CLBlast's indirect GEMM allocates a temporary buffer per call (~12 ms of GPU idle in a
+ *    41 ms resnet18 step); its direct GEMM at every size (row nvidia-direct) avoids that but ran
+ *    slower (44.6 ms), so the row keeps CLBlast's default. Long-K GEMMs are split (runtime/gemm.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +46,9 @@ static const rt_params rows[] = {
     {.row = "cpu-im2col", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 0, .chunk = 2048,
      .wg = 4, .red_wg = 1, .cache_binaries = 1, .quirks = 0,
      .why = "CPU-style kernels with im2col + gammacl's GEMM (the first design; for comparisons)"},
+    {.row = "nvidia-direct", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .chunk = 1, .wg = 256,
+     .red_wg = 256, .cache_binaries = 0, .clblast_direct = 1, .quirks = 0,
+     .why = "the NVIDIA row with CLBlast's direct GEMM at every size (for comparisons)"},
     {.row = "gpu-own", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 0, .chunk = 1, .wg = 64, .red_wg = 64,
      .cache_binaries = 1, .quirks = 0, .why = "GPU-style kernels with gammacl's GEMM"},
 };

@@ -8,6 +8,8 @@
  *     C^T = B * A^T instead, split along K; the slices are summed in a fixed order (sum_slices) and
  *     transposed back with alpha and beta. Scratch memory is owned here and reused across calls
  *     (in-order queue).
+ * The CLBlast path splits a long K over a small C the same way (one strided-batched call, then a
+ * fixed-order sum), since CLBlast spreads only the tiles of C over the device.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +48,58 @@ static rt_status scratch(rt_ctx *ctx, size_t floats, rt_buf **out)
     return rt_scratch(ctx, RT_SCRATCH_GEMM, floats * sizeof(float), out);
 }
 
+static rt_status clblast_fail(rt_ctx *ctx, CLBlastStatusCode rc, const char *call, const rt_gemm_args *g)
+{
+    char what[96];
+    snprintf(what, sizeof what, "(%c%c, M=%d N=%d K=%d)", g->trans_a ? 'T' : 'N', g->trans_b ? 'T' : 'N',
+             g->m, g->n, g->k);
+    return rt_cl_fail(ctx, rc, call, what);
+}
+
+/* Slices for a CLBlast GEMM with a long K and a small C: CLBlast parallelizes over tiles of C
+ * only, so cnn5's first weight gradients (C of 32 x 9 and 32 x 288, K = 100352) left an H100
+ * nearly idle for 5-6 ms each of a 17 ms step. Slices of at least 2048 along K, at most 64, a
+ * divisor of K (the batched call needs equal slices), scratch of at most 16M floats; 1 = none. */
+static int clblast_slices(const rt_gemm_args *g)
+{
+    const size_t mn = (size_t)g->m * (size_t)g->n;
+    if (g->k < 8192 || mn >= ((size_t)1 << 20)) return 1;
+    int s = g->k / 2048 < 64 ? g->k / 2048 : 64;
+    while (s > 1 && (g->k % s != 0 || mn * (size_t)s > ((size_t)16 << 20))) s--;
+    return s;
+}
+
+/* C = alpha A B + beta C as S partial products over K slices (one strided-batched call into
+ * scratch), then summed in slice order with alpha and beta (util.cl sum_slices_axpby). */
+static rt_status run_clblast_split(rt_ctx *ctx, const rt_gemm_args *g, int S)
+{
+    const size_t mn = (size_t)g->m * (size_t)g->n, kc = (size_t)(g->k / S);
+    rt_buf *sc = NULL;
+    rt_status s = scratch(ctx, (size_t)S * mn, &sc);
+    if (s != RT_OK) return s;
+    const size_t a_stride = g->trans_a ? kc * (size_t)g->lda : kc;
+    const size_t b_stride = g->trans_b ? kc : kc * (size_t)g->ldb;
+    const double t0 = ctx->prof_on ? rt_now() : 0;
+    cl_event *ev = rt_prof_event_slot(ctx);
+    CLBlastStatusCode rc = CLBlastSgemmStridedBatched(
+        CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m, (size_t)g->n, kc, 1.0f,
+        g->a->mem, g->a_off, (size_t)g->lda, a_stride, g->b->mem, g->b_off, (size_t)g->ldb, b_stride,
+        0.0f, sc->mem, 0, (size_t)g->n, mn, (size_t)S, &ctx->queue, ev);
+    if (rc != CLBlastSuccess) return clblast_fail(ctx, rc, "CLBlastSgemmStridedBatched", g);
+    rt_prof_after(ctx, t0);
+    rt_kernel *sum;
+    if ((s = rt_kernel_get(ctx, "util", "sum_slices_axpby", &sum)) != RT_OK) return s;
+    const size_t chunk = (size_t)ctx->params.chunk;
+    return RT_LAUNCH1(ctx, sum, (mn + chunk - 1) / chunk, RT_BUF(sc), RT_I32(S), RT_I32(g->m),
+                      RT_I32(g->n), RT_F32(g->alpha), RT_F32(g->beta), RT_BUF(g->c), RT_I32(g->c_off),
+                      RT_I32(g->ldc));
+}
+
 static rt_status run_clblast(rt_ctx *ctx, const rt_gemm_args *g)
 {
+    const int S = clblast_slices(g);
+    if (S > 1) return run_clblast_split(ctx, g, S);
     const double t0 = ctx->prof_on ? rt_now() : 0;
     cl_event *ev = rt_prof_event_slot(ctx);
     CLBlastStatusCode rc = CLBlastSgemm(
@@ -55,12 +107,7 @@ static rt_status run_clblast(rt_ctx *ctx, const rt_gemm_args *g)
         g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m, (size_t)g->n,
         (size_t)g->k, g->alpha, g->a->mem, g->a_off, (size_t)g->lda, g->b->mem, g->b_off,
         (size_t)g->ldb, g->beta, g->c->mem, g->c_off, (size_t)g->ldc, &ctx->queue, ev);
-    if (rc != CLBlastSuccess) {
-        char what[96];
-        snprintf(what, sizeof what, "(%c%c, M=%d N=%d K=%d)", g->trans_a ? 'T' : 'N',
-                 g->trans_b ? 'T' : 'N', g->m, g->n, g->k);
-        return rt_cl_fail(ctx, rc, "CLBlastSgemm", what);
-    }
+    if (rc != CLBlastSuccess) return clblast_fail(ctx, rc, "CLBlastSgemm", g);
     rt_prof_after(ctx, t0);
     return RT_OK;
 }
@@ -174,6 +221,18 @@ static rt_status check_args(rt_ctx *ctx, const rt_gemm_args *g)
         return rt_fail(ctx, RT_E_ARG, "GEMM operand larger than its buffer (M=%d N=%d K=%d)", g->m,
                        g->n, g->k);
     return RT_OK;
+}
+
+rt_status rt_gemm_setup(rt_ctx *ctx)
+{
+    if (ctx->params.gemm != RT_GEMM_CLBLAST || !ctx->params.clblast_direct) return RT_OK;
+    /* CLBlast uses its direct kernel when M*N*K < XGEMM_MIN_INDIRECT_SIZE^3 */
+    const char *names[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+    const size_t values[] = {(size_t)1 << 20};
+    CLBlastStatusCode rc = CLBlastOverrideParameters(ctx->device, "GemmRoutine", CLBlastPrecisionSingle,
+                                                     1, names, values);
+    return rc == CLBlastSuccess ? RT_OK
+                                : rt_cl_fail(ctx, rc, "CLBlastOverrideParameters", "(GemmRoutine, direct GEMM)");
 }
 
 rt_status rt_gemm_with(rt_ctx *ctx, rt_gemm_path path, const rt_gemm_args *g)

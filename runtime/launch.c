@@ -115,6 +115,39 @@ rt_status rt_finish(rt_ctx *ctx)
     return rc == CL_SUCCESS ? RT_OK : rt_cl_fail(ctx, rc, "clFinish", "");
 }
 
+struct rt_fence { cl_event ev; };
+
+rt_status rt_fence_mark(rt_ctx *ctx, rt_fence **out)
+{
+    *out = NULL;
+    if (ctx->lost) return rt_fail(ctx, CL_DEVICE_NOT_AVAILABLE, "device '%s' was lost", ctx->dev.name);
+    rt_fence *f = malloc(sizeof *f);
+    if (!f) return rt_fail(ctx, CL_OUT_OF_HOST_MEMORY, "out of host memory for a queue fence");
+    cl_int rc = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &f->ev);
+    if (rc != CL_SUCCESS) {
+        free(f);
+        return rt_cl_fail(ctx, rc, "clEnqueueMarkerWithWaitList", "");
+    }
+    *out = f;
+    return RT_OK;
+}
+
+rt_status rt_fence_wait(rt_ctx *ctx, rt_fence *f)
+{
+    if (!f) return RT_OK;
+    cl_int rc = clWaitForEvents(1, &f->ev);
+    rt_fence_release(f);
+    if (ctx->lost) return rt_fail(ctx, CL_DEVICE_NOT_AVAILABLE, "device '%s' was lost", ctx->dev.name);
+    return rc == CL_SUCCESS ? RT_OK : rt_cl_fail(ctx, rc, "clWaitForEvents", "(a queue fence)");
+}
+
+void rt_fence_release(rt_fence *f)
+{
+    if (!f) return;
+    clReleaseEvent(f->ev);
+    free(f);
+}
+
 void rt_profile_enable(rt_ctx *ctx, int on)
 {
     ctx->prof_on = on != 0;

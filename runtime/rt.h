@@ -103,6 +103,8 @@ typedef struct rt_params {
     int red_wg;                /* work-group size of per-channel reductions (1 = chunked loop) */
     int conv_fused;            /* 1: convolutions without im2col buffers (CPU kernels); 0: im2col + GEMM */
     int cache_binaries;        /* 1: keep compiled programs in gammacl's disk cache */
+    int clblast_direct;        /* 1: CLBlast's single-kernel GEMM at every size (its faster
+                                  indirect GEMM allocates a temporary buffer per call) */
     unsigned quirks;           /* RT_QUIRK_* bits */
     const char *why;           /* one line: why this row looks the way it does */
 } rt_params;
@@ -176,6 +178,15 @@ rt_status rt_launch1(rt_ctx *ctx, rt_kernel *k, size_t n, unsigned nargs, const 
                (rt_arg[]){__VA_ARGS__})
 
 rt_status rt_finish(rt_ctx *ctx);
+
+/* Fences bound how far the host runs ahead of the device (a long queue would make a stop request
+ * wait for all of it): rt_fence_mark records the current end of the queue, rt_fence_wait blocks
+ * until the device has passed that point and releases the fence; rt_fence_release drops one
+ * without waiting (NULL is fine). */
+typedef struct rt_fence rt_fence;
+rt_status rt_fence_mark(rt_ctx *ctx, rt_fence **out);
+rt_status rt_fence_wait(rt_ctx *ctx, rt_fence *f);
+void rt_fence_release(rt_fence *f);
 
 /* ---- profiling (bench) ---------------------------------------------------------------------- */
 

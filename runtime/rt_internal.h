@@ -83,6 +83,8 @@ struct rt_ctx {
 
 /* Records a failed OpenCL call: "<call> failed on <device>: <CODE> — <hint>". Returns the code. */
 rt_status rt_cl_fail(rt_ctx *ctx, cl_int code, const char *call, const char *what);
+/* Per-context GEMM set-up at rt_open (CLBlast parameter overrides the device row asks for). */
+rt_status rt_gemm_setup(rt_ctx *ctx);
 /* The advice for an OpenCL or CLBlast code ("" if none). */
 const char *rt_status_hint(rt_status s);
 

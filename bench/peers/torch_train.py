@@ -576,6 +576,9 @@ def parse_args(argv):
                    help="folder with the Fashion-MNIST IDX files (or a root holding fashion-mnist/)")
     p.add_argument("--synthetic", type=synthetic_arg, default=None, metavar="C,H,W,K",
                    help="random data of this shape instead of Fashion-MNIST")
+    p.add_argument("--strict-fp32", action="store_true",
+                   help="CUDA: no TF32 in convolutions and matrix products (PyTorch lets cuDNN "
+                        "use TF32 for convolutions by default); gammacl computes in plain fp32")
     p.add_argument("--json", default=None, metavar="OUT", help="write a JSON summary here")
     p.add_argument("--steps", type=positive_int, default=None,
                    help="speed mode: time this many training steps per repeat")
@@ -609,6 +612,9 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     device = torch.device(args.device)
+    if args.strict_fp32:
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
 
     data = load_data(args)
     in_channels = data["x_train"].shape[1]
@@ -621,6 +627,7 @@ def main(argv=None):
         "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
         "threads": torch.get_num_threads(), "device": args.device, "device_name": device_name(device),
         "onednn": torch.backends.mkldnn.is_available(),
+        "cudnn_tf32": bool(torch.backends.cudnn.allow_tf32) if args.device == "cuda" else None,
         "data": data["source"], "classes": data["classes"],
         "train_samples": int(data["x_train"].shape[0]), "test_samples": int(data["x_test"].shape[0]),
         "input_mean": data["mean"], "input_std": data["std"], "b_star": b_star,

@@ -78,6 +78,13 @@ static void body(th *t)
         /* the weight-gradient shape: long K, transposed B (split along K) */
         one_case(t, path, 0, 1, 32, 72, 9000, 1.0f, 0.0f, 0);
         one_case(t, path, 1, 1, 17, 40, 5000, 1.0f, 1.0f, 0);
+        /* long K over a small C: CLBlast's split path (equal slices, divisor of K), every layout,
+         * alpha and beta; and a prime K that cannot be split */
+        one_case(t, path, 0, 1, 32, 9, 16384, 0.5f, 0.25f, 1);
+        one_case(t, path, 0, 0, 7, 20, 12288, 1.0f, 0.0f, 0);
+        one_case(t, path, 1, 0, 24, 30, 10240, -1.0f, 1.0f, 1);
+        one_case(t, path, 1, 1, 9, 11, 8192, 1.0f, 0.0f, 0);
+        one_case(t, path, 0, 1, 5, 6, 8209, 1.0f, 0.5f, 0);
     }
 }
 
