@@ -120,6 +120,17 @@ __kernel void transpose(int R, int Cn, __global const float *in, int ioff, int l
     in += ioff;
     out += ooff;
     const int r1 = min(r0 + 16, R), c1 = min(c0 + 16, Cn);
+    if (r1 - r0 == 16 && c1 - c0 == 16) {
+        /* a full tile: 16 row loads, then each output row gathered from the registers */
+        float16 v[16];
+        for (int r = 0; r < 16; r++) v[r] = vload16(0, in + (size_t)(r0 + r) * ld_in + c0);
+        for (int c = 0; c < 16; c++) {
+            float t[16];
+            for (int r = 0; r < 16; r++) t[r] = ((float *)&v[r])[c];
+            vstore16(vload16(0, t), 0, out + (size_t)(c0 + c) * ld_out + r0);
+        }
+        return;
+    }
     for (int c = c0; c < c1; c++)
         for (int r = r0; r < r1; r++) out[(size_t)c * ld_out + r] = in[(size_t)r * ld_in + c];
 }
