@@ -6,25 +6,10 @@ inputs into tests/fuzz/corpus/{idx,cifar,png}/ (files named seed-*; crash reprod
 fuzzing are kept next to them under other names and are not touched).
 """
 import gzip
-import os
 import struct
 import zlib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def out_dir(target):
-    path = os.path.join(HERE, "corpus", target)
-    os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
-        if name.startswith("seed-"):
-            os.remove(os.path.join(path, name))
-    return path
-
-
-def save(directory, name, data):
-    with open(os.path.join(directory, "seed-" + name), "wb") as f:
-        f.write(data)
+from corpus_files import out_dir, save
 
 
 # ---- IDX: two bytes of split position, then the image file, then the label file ----

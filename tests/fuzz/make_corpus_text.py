@@ -11,22 +11,10 @@ names and are not touched.
 """
 import os
 
+from corpus_files import out_dir, save
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def out_dir(target):
-    path = os.path.join(HERE, "corpus", target)
-    os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
-        if name.startswith("seed-"):
-            os.remove(os.path.join(path, name))
-    return path
-
-
-def save(directory, name, data):
-    with open(os.path.join(directory, "seed-" + name), "wb") as f:
-        f.write(data)
 
 
 def shape(c, h, w):
