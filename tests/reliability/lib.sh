@@ -71,6 +71,21 @@ run_gammacl() {
     timeout -k 10 "$limit" "$gammacl" "$@" > "$log.out" 2> "$log.err"
 }
 
+# resume_matches LABEL DIR REF LOG PROGRESS: resumes the stopped run in DIR (output to LOG.out and
+# LOG.err, --progress PROGRESS) and checks that it exits 0 and ends with REF's metrics.csv (every
+# column but the wall-clock ones) and REF's final tensors, bit for bit.
+resume_matches() {
+    local label=$1 dir=$2 ref=$3 log=$4 progress=$5 rc
+    run_gammacl "$log" train --resume "$dir" --device "$device" --progress "$progress"
+    rc=$?
+    check "$label: resume exits 0 (got $rc)" test "$rc" -eq 0
+    [ "$rc" -eq 0 ] || cat "$log.err"
+    check "$label: metrics.csv equals the uninterrupted run's, every column but $WALL_CLOCK" \
+        same_metrics "$ref/metrics.csv" "$dir/metrics.csv"
+    check "$label: the final tensors equal the uninterrupted run's, bit for bit" \
+        "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$dir/model.ckpt"
+}
+
 # wait_for_line PID FILE PATTERN: waits until FILE has a line matching PATTERN; 1 when process PID
 # ends first or the time limit passes.
 wait_for_line() {

@@ -29,14 +29,7 @@ check "it was killed inside epoch 2 (metrics.csv rows: $(rows "$run/metrics.csv"
 check "the checkpoint left behind is readable and holds epoch 1" \
     test "$(ckpt_epoch "$run/model.ckpt")" = 1
 
-run_gammacl "$work/resume" train --resume "$run" --device "$device" --progress 1
-rc=$?
-check "gammacl train --resume exits 0 (got $rc)" test "$rc" -eq 0
-[ "$rc" -eq 0 ] || cat "$work/resume.err"
+resume_matches "SIGKILL + resume" "$run" "$ref" "$work/resume" 1
 check "the resumed run says it resumed" has_line "$work/resume.out" '\(resumed\)'
-check "metrics.csv equals the uninterrupted run's, every column but $WALL_CLOCK" \
-    same_metrics "$ref/metrics.csv" "$run/metrics.csv"
-check "the final checkpoint holds the same tensors, bit for bit" \
-    "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$run/model.ckpt"
 check "no checkpoint temporary is left in the run folder" no_temp_files "$run"
 done_checks

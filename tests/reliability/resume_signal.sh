@@ -70,14 +70,7 @@ check "SIGINT again: the checkpoint is in epoch 2 (completed epochs: $(ckpt_epoc
     test "$(ckpt_epoch "$run/model.ckpt")" = 1
 check "SIGINT again: metrics.csv keeps epoch 1's row" test "$(rows "$run/metrics.csv")" -eq 1
 
-run_gammacl "$run.r2" train --resume "$run" --device "$device" --progress 1
-rc=$?
-check "second resume exits 0 (got $rc)" test "$rc" -eq 0
-[ "$rc" -eq 0 ] || cat "$run.r2.err"
-check "SIGINT twice + resume twice: metrics.csv equals the uninterrupted run's, every column but $WALL_CLOCK" \
-    same_metrics "$ref/metrics.csv" "$run/metrics.csv"
-check "SIGINT twice + resume twice: the final tensors equal the uninterrupted run's, bit for bit" \
-    "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$run/model.ckpt"
+resume_matches "SIGINT twice, second resume" "$run" "$ref" "$run.r2" 1
 
 else
 # ---- SIGTERM in the middle of epoch 2 ----
@@ -91,14 +84,7 @@ stop_run TERM "$run"
 check "SIGTERM: exit status 143 (got $rc; the shell also says 143 when the signal killed it)" test "$rc" -eq 143
 check "SIGTERM: the message names the signal and how to resume" \
     has_line "$run.err" "stopped by SIGTERM after epoch [23](, step [0-9]+)?; checkpoint written\. Continue with: gammacl train --resume $run"
-run_gammacl "$run.r1" train --resume "$run" --device "$device" --progress 1
-rc=$?
-check "SIGTERM: resume exits 0 (got $rc)" test "$rc" -eq 0
-[ "$rc" -eq 0 ] || cat "$run.r1.err"
-check "SIGTERM + resume: metrics.csv equals the uninterrupted run's, every column but $WALL_CLOCK" \
-    same_metrics "$ref/metrics.csv" "$run/metrics.csv"
-check "SIGTERM + resume: the final tensors equal the uninterrupted run's, bit for bit" \
-    "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$run/model.ckpt"
+resume_matches "SIGTERM + resume" "$run" "$ref" "$run.r1" 1
 fi
 check "no checkpoint temporary is left in the run folder" no_temp_files "$run"
 done_checks

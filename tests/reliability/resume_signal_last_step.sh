@@ -27,12 +27,5 @@ kill -INT "$pid"
 check "SIGINT: exit status 130 (got $rc; the shell also says 130 when the signal killed it)" test "$rc" -eq 130
 check "SIGINT: the message says how to resume" has_line "$run.err" "gammacl train --resume $run"
 
-run_gammacl "$run.r1" train --resume "$run" --device "$device" --progress 0
-rc=$?
-check "resume after a stop at an epoch's last step exits 0 (got $rc)" test "$rc" -eq 0
-[ "$rc" -eq 0 ] || cat "$run.r1.err"
-check "metrics.csv equals the uninterrupted run's, every column but $WALL_CLOCK" \
-    same_metrics "$ref/metrics.csv" "$run/metrics.csv"
-check "the final tensors equal the uninterrupted run's, bit for bit" \
-    "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$run/model.ckpt"
+resume_matches "stop at an epoch's last step + resume" "$run" "$ref" "$run.r1" 0
 done_checks
