@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "train.h"
+#include "run.h"
 
 int cmd_train(int argc, char **argv)
 {

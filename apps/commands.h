@@ -10,5 +10,7 @@
 int cmd_devices(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

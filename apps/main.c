@@ -13,6 +13,8 @@ typedef struct {
 static const command commands[] = {
     {"devices", cmd_devices, "list every OpenCL device (--json for scripts)"},
     {"train", cmd_train, "train a model with CE or BCE at a scale gamma; logs both losses"},
+    {"eval", cmd_eval, "a trained model under small disturbances: accuracy and flip rate; .npz export"},
+    {"sweep", cmd_sweep, "the gamma study: a grid of runs (gamma x loss x seed), tables, plots, report"},
     {"theory", cmd_theory, "closed-form loss minima and optimal bias for K classes and gammas"},
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "provenance.h"
 
 /* ---- the columns of metrics.csv: one table drives the header, the rows and summary.json ---- */
 
@@ -251,6 +252,8 @@ int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const ap
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "gammacl_version", GAMMACL_VERSION);
+    cJSON *prov = app_provenance_json();
+    if (prov) cJSON_AddItemToObject(root, "provenance", prov);
     cJSON_AddItemToObject(root, "arguments", args_json(o));
     cJSON_AddItemToObject(root, "device", device_json(rt));
     cJSON *v = cJSON_AddObjectToObject(root, "versions");

@@ -7,7 +7,7 @@
 
 #include "metrics.h"
 #include "net.h"
-#include "train.h"
+#include "run.h"
 
 /* The feature metrics of an evaluated epoch (net/metrics.h) and what is derived from them. */
 typedef struct app_epoch_metrics {

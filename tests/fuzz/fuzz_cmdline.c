@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_cmdline.c — libFuzzer target for `gammacl train`'s option parsing
- * (apps/train_opts.c), host only: the command line, and the key=value options that checkpoints
+ * (apps/run/run_opts.c), host only: the command line, and the key=value options that checkpoints
  * store and --resume reads back (untrusted: they come from a file).
  *
  * The lowest bit of the first byte picks the mode:
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train.h"
+#include "run.h"
 
 #define MAX_ARGS 64
 

@@ -1,9 +1,12 @@
-/* apps/train_run.h — the state of one training run, shared by the files of `gammacl train`:
- * train.c (set-up and the epoch loop), train_checkpoint.c (checkpoints and --resume) and
- * train_metrics.c (feature metrics, E_t, the convergence fit, histograms, metrics.csv rows).
+/* apps/run/run_internal.h — the state of one training run, shared inside apps/run/ only:
+ * run.c (the epoch loop) uses run_setup.c (data, spec, device, model), run_checkpoint.c
+ * (checkpoints and --resume) and run_metrics.c (feature metrics, E_t, the convergence fit,
+ * histograms, metrics.csv rows); none of those calls back into run.c.
  */
 #ifndef GAMMACL_TRAIN_RUN_H
 #define GAMMACL_TRAIN_RUN_H
+
+#include <stdio.h>
 
 #include "csv.h"
 #include "dataset.h"
@@ -11,7 +14,7 @@
 #include "net.h"
 #include "progress.h"
 #include "summary.h"
-#include "train.h"
+#include "run.h"
 
 #define CSV_LINE 8192
 #define E_TARGET 1e-2          /* the convergence threshold of summary.json: E_t < 1e-2 */
@@ -50,7 +53,11 @@ typedef struct run {
 
 
 /* prints "gammacl train: what: msg" and returns 1 */
-int app_run_fail(const char *what, const char *msg);
+static inline int app_run_fail(const char *what, const char *msg)
+{
+    fprintf(stderr, "gammacl train: %s%s%s\n", what, *what ? ": " : "", msg);
+    return 1;
+}
 
 /* train_metrics.c */
 int app_run_metrics_due(const run *r, int epochs_done);

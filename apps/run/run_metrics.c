@@ -1,4 +1,4 @@
-/* apps/train_metrics.c — the feature metrics of a run (net/metrics.h) at its evaluated epochs:
+/* apps/run/run_metrics.c — the feature metrics of a run (net/metrics.h) at its evaluated epochs:
  * the training-subset and test-set passes, E_t against the epoch-0 losses, the convergence fit,
  * the score histograms (hist/epoch_NNN.png), metrics.csv rows, and the loss history that the
  * checkpoint carries so a resumed run keeps its E_t.
@@ -11,7 +11,7 @@
 #include "files.h"
 #include "plot.h"
 #include "theory.h"
-#include "train_run.h"
+#include "run_internal.h"
 
 static int history_add(history *h, int epoch, const double loss[4])
 {

@@ -1,4 +1,4 @@
-/* apps/train.c — a training run: data, device, model, the epoch loop, reports and checkpoints.
+/* apps/run/run.c — a training run: data, device, model, the epoch loop, reports and checkpoints.
  *
  * Each epoch: the order is drawn from (seed, epoch); every step is queued with no read-back (the
  * progress display reads the latest step's loss about twice a second); at the end one read of the
@@ -13,7 +13,7 @@
  * A non-finite loss stops the run naming the epoch, the step and the first layer that went bad.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "train.h"
+#include "run.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,97 +28,17 @@
 
 #include "files.h"
 #include "theory.h"
-#include "train_run.h"
-
-int app_run_fail(const char *what, const char *msg)
-{
-    fprintf(stderr, "gammacl train: %s%s%s\n", what, *what ? ": " : "", msg);
-    return 1;
-}
+#include "run_internal.h"
 
 /* ---- set-up ---- */
 
-static int load_data(run *r)
-{
-    char err[APP_ERRLEN];
-    if (app_dataset_open(r->o->data, 1, &r->train, err, sizeof err) != 0 ||
-        app_dataset_open(r->o->data, 0, &r->test, err, sizeof err) != 0) {
-        fprintf(stderr, "gammacl train: %s\n", err);
-        return 2;
-    }
-    app_dataset_limit(&r->train, r->o->train_limit);
-    app_dataset_limit(&r->test, r->o->test_limit);
-    if (r->train.channels > 8 || r->train.channels != r->test.channels ||
-        r->train.height != r->test.height || r->train.width != r->test.width ||
-        r->train.classes != r->test.classes) {
-        fprintf(stderr, "gammacl train: the training and test sets of '%s' differ in shape\n", r->o->data);
-        return 2;
-    }
-    r->classes = r->train.classes;
-    const int C = r->train.channels;
-    const size_t hw = (size_t)r->train.height * r->train.width;
-    for (int c = 0; c < C; c++) {
-        double s = 0, ss = 0;
-        for (int i = 0; i < r->train.count; i++) {
-            const uint8_t *p = r->train.pixels + ((size_t)i * C + c) * hw;
-            for (size_t j = 0; j < hw; j++) s += p[j], ss += (double)p[j] * p[j];
-        }
-        const double n = (double)r->train.count * (double)hw, mu = s / n;
-        r->mean[c] = (float)mu;
-        r->std[c] = (float)sqrt(fmax(ss / n - mu * mu, 1e-12));
-    }
-    return 0;
-}
-
-static int load_spec(run *r)
-{
-    const char *builtin = nn_builtin_model(r->o->model);
-    char err[1024];
-    if (builtin) r->spec = strdup(builtin);
-    else if (app_read_text_file(r->o->model, 1 << 20, &r->spec, err, sizeof err) != 0) {
-        char names[128];
-        nn_builtin_model_names(names, sizeof names);
-        fprintf(stderr, "gammacl train: --model '%s' is neither a built-in model (%s) nor a readable "
-                        "spec file: %s\n", r->o->model, names, err);
-        return 2;
-    }
-    if (!r->spec) return app_run_fail("", "out of memory");
-    if (nn_spec_check(r->spec, r->train.channels, r->train.height, r->train.width, err, sizeof err)) {
-        fprintf(stderr, "gammacl train: model '%s': %s\n", r->o->model, err);
-        return 2;
-    }
-    return 0;
-}
-
-static int open_device(run *r)
-{
-    char err[RT_ERRLEN];
-    rt_options ro = {.device_spec = r->o->device, .fast_math = r->o->fast_math};
-    if (rt_open(&r->rt, &ro, err, sizeof err) != RT_OK) {
-        fprintf(stderr, "gammacl train: %s\n", err);
-        return 2;
-    }
-    const rt_device_info *d = rt_device(r->rt);
-    printf("device: %s (%s, driver %s), kernels: %s, GEMM: %s%s\n", d->name, d->platform, d->driver,
-           rt_device_params(r->rt)->row, rt_gemm_path_name(rt_device_params(r->rt)->gemm),
-           r->o->fast_math ? ", fast math" : "");
-    return 0;
-}
-
 static int build_model(run *r)
 {
-    float b0;
-    char err[512];
-    if (app_bias_init_value(r->o, r->classes, &b0, err, sizeof err) != 0) return app_run_fail("", err), 2;
-    nn_config cfg = {.spec = r->spec, .in_c = r->train.channels, .in_h = r->train.height,
-                     .in_w = r->train.width, .classes = r->classes, .max_batch = r->o->batch,
-                     .loss = r->o->loss ? NN_LOSS_BCE : NN_LOSS_CE, .gamma = (float)r->o->gamma,
-                     .bias_init = b0, .seed = r->o->seed, .momentum = (float)r->o->momentum,
-                     .weight_decay = (float)r->o->wd};
-    rt_status s = nn_model_create(r->rt, &cfg, &r->model);
-    if (s == RT_OK)
-        s = nn_data_upload(r->rt, r->train.pixels, r->train.labels, r->train.count, r->train.channels,
-                           r->train.height, r->train.width, r->mean, r->std, &r->dtrain);
+    int rc = app_setup_model("train", r->o, r->rt, r->spec, &r->train, r->o->batch, 0, &r->model);
+    if (rc) return rc;
+    rt_status s = nn_data_upload(r->rt, r->train.pixels, r->train.labels, r->train.count,
+                                 r->train.channels, r->train.height, r->train.width, r->mean, r->std,
+                                 &r->dtrain);
     if (s == RT_OK)
         s = nn_data_upload(r->rt, r->test.pixels, r->test.labels, r->test.count, r->test.channels,
                            r->test.height, r->test.width, r->mean, r->std, &r->dtest);
@@ -433,9 +353,10 @@ int app_train_run(app_train_opts *o)
     int rc = 0;
     if (o->resume[0]) rc = app_run_resume_options(o, &resume);
     else rc = app_run_check_out_dir(o);
-    if (!rc) rc = load_data(&r);
-    if (!rc) rc = load_spec(&r);
-    if (!rc) rc = open_device(&r);
+    if (!rc) rc = app_setup_data("train", o, &r.train, &r.test, r.mean, r.std);
+    if (!rc) r.classes = r.train.classes;
+    if (!rc) rc = app_setup_spec("train", o, &r.train, &r.spec);
+    if (!rc) rc = app_setup_device("train", o, &r.rt);
     catch_stop_signals(); /* after the driver set up its own handlers, so ours stays in charge */
     if (!rc) rc = build_model(&r);
     if (!rc && o->resume[0]) rc = app_run_restore_checkpoint(&r, &resume);

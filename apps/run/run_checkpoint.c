@@ -1,4 +1,4 @@
-/* apps/train_checkpoint.c — checkpoints of a run and --resume.
+/* apps/run/run_checkpoint.c — checkpoints of a run and --resume.
  *
  * A checkpoint is written at every epoch end and when SIGINT/SIGTERM stops a run mid-epoch (then
  * with the epoch's step statistics, so its metrics.csv row comes out exactly as in an
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "train_run.h"
+#include "run_internal.h"
 
 static void remove_stale_temporaries(const char *dir);
 

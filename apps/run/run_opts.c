@@ -1,4 +1,4 @@
-/* apps/train_opts.c — `gammacl train` options: one table drives parsing, validation, --help, and
+/* apps/run/run_opts.c — the options of a training run: one table drives parsing, validation, --help, and
  * the key=value lines stored in checkpoints (so --resume restores exactly the same run). */
 #include <errno.h>
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "theory.h"
-#include "train.h"
+#include "run.h"
 
 typedef enum { K_STR, K_INT, K_DBL, K_U64, K_LOSS, K_SCHED, K_LIST, K_FLAG } kind;
 
@@ -175,6 +175,12 @@ static const option *find(const char *name, size_t len)
     for (size_t i = 0; i < NOPTS; i++)
         if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0) return &options[i];
     return NULL;
+}
+
+int app_train_option_takes_value(const char *name)
+{
+    const option *opt = find(name, strlen(name));
+    return opt ? opt->k != K_FLAG : -1;
 }
 
 int app_train_parse(int argc, char **argv, app_train_opts *o, char *err, size_t errlen)

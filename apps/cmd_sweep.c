@@ -1,0 +1,140 @@
+/* apps/cmd_sweep.c — `gammacl sweep`: parses the grid, the sweep's own options and the training
+ * options every cell shares, then runs the sweep (apps/sweep/). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "run.h"
+#include "sweep.h"
+
+static void usage(void)
+{
+    printf("usage: gammacl sweep --out DIR [--gammas G1,G2,..] [--losses ce,bce] [--seeds N|S1,S2,..]\n"
+           "                     [--bias-init zero|theory|B[,..]] [--devices SPEC,SPEC|all]\n"
+           "                     [--fail-fast] [--retry-failed] [any gammacl train option]\n\n"
+           "Runs the gamma study: one ordinary `gammacl train` run per cell (gamma x loss x seed,\n"
+           "and x bias init for BCE) in DIR/cells/<name>/, then `gammacl eval` on it (robustness\n"
+           "under small disturbances), and makes DIR/sweep.csv (a row per cell), DIR/summary.csv\n"
+           "(mean, standard deviation and n over seeds), DIR/plots/ (PNG and SVG) and DIR/report.md.\n"
+           "`gammacl sweep --out DIR` alone continues a sweep: finished cells are checked and kept,\n"
+           "interrupted ones resume from their checkpoint, damaged ones are redone. A rerun may add\n"
+           "gammas, losses, seeds or bias inits (only the new cells run); other changes are refused.\n\n"
+           "grid (defaults for a new sweep):\n"
+           "  --gammas LIST           scales gamma > 0 (default 0.5,1,2,4,8,16,32,64)\n"
+           "  --losses LIST           ce, bce or both (default ce,bce)\n"
+           "  --seeds N|LIST          N: seeds 1..N; or a list S1,S2,.. (default 1)\n"
+           "  --bias-init LIST        BCE's initial bias: zero, theory (b*), numbers (default zero)\n\n"
+           "running:\n"
+           "  --devices SPEC,..|all   devices to spread cells over, one cell per device at a time\n"
+           "                          (default: the default device, or GAMMACL_DEVICE)\n"
+           "  --fail-fast             stop at the first failed cell (default: record it, go on)\n"
+           "  --retry-failed          run again the cells recorded as failed\n\n"
+           "Every other option is a `gammacl train` option applied to every cell (see gammacl train\n"
+           "--help), except --gamma, --loss, --seed, --out, --resume, --device and --progress.\n"
+           "Ctrl-C or SIGTERM stops every running cell with a checkpoint; rerun to continue.\n");
+}
+
+static const char *const grid_lists[] = {"gammas", "losses", "seeds", "bias-init"};
+static const char *const not_shared[] = {"gamma", "loss", "seed", "out", "resume", "device", "progress"};
+
+static int add_arg(sw_opts *o, const char *name, const char *value)
+{
+    char **a = realloc(o->train_args, (size_t)(o->ntrain_args + 1) * sizeof *a);
+    if (!a) return -1;
+    o->train_args = a;
+    const size_t len = strlen(name) + (value ? strlen(value) : 1) + 4;
+    char *s = malloc(len);
+    if (!s) return -1;
+    snprintf(s, len, "--%s=%s", name, value ? value : "1");
+    a[o->ntrain_args++] = s;
+    return 0;
+}
+
+/* the value of option i (--name=value or --name value); NULL when missing */
+static const char *value_of(int argc, char **argv, int *i, const char *eq)
+{
+    if (eq) return eq + 1;
+    if (*i + 1 >= argc) return NULL;
+    return argv[++*i];
+}
+
+static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, errlen, "unexpected argument '%.60s' (options start with --; try --help)", a);
+            return 2;
+        }
+        const char *eq = strchr(a, '=');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
+        if (strcmp(name, "fail-fast") == 0 || strcmp(name, "retry-failed") == 0) {
+            *(name[0] == 'f' ? &o->fail_fast : &o->retry_failed) = 1;
+            continue;
+        }
+        int grid = -1;
+        for (int g = 0; g < 4; g++)
+            if (strcmp(name, grid_lists[g]) == 0) grid = g;
+        const int own = grid >= 0 || strcmp(name, "out") == 0 || strcmp(name, "devices") == 0;
+        int takes = own ? 1 : app_train_option_takes_value(name);
+        for (size_t k = 0; !own && k < sizeof not_shared / sizeof not_shared[0]; k++)
+            if (strcmp(name, not_shared[k]) == 0) {
+                snprintf(err, errlen, "--%s cannot be given to a sweep%s", name,
+                         strcmp(name, "device") == 0 ? " (use --devices)" :
+                         strcmp(name, "out") == 0 || strcmp(name, "resume") == 0 ? "" :
+                         " (the grid sets it per cell: --gammas, --losses, --seeds)");
+                return 2;
+            }
+        if (takes < 0) {
+            snprintf(err, errlen, "unknown option '%.60s' (try --help)", a);
+            return 2;
+        }
+        const char *v = takes ? value_of(argc, argv, &i, eq) : (eq ? eq + 1 : NULL);
+        if (takes && !v) {
+            snprintf(err, errlen, "--%s needs a value", name);
+            return 2;
+        }
+        if (grid >= 0) {
+            if (sw_parse_list(grid_lists[grid], v, &o->grid, err, errlen) != 0) return 2;
+            int *given[4] = {&o->given_gammas, &o->given_losses, &o->given_seeds, &o->given_bias};
+            *given[grid] = 1;
+        } else if (strcmp(name, "out") == 0) {
+            snprintf(o->out, sizeof o->out, "%s", v);
+        } else if (strcmp(name, "devices") == 0) {
+            snprintf(o->devices, sizeof o->devices, "%s", v);
+        } else if (add_arg(o, name, v) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return 2;
+        }
+    }
+    if (!o->out[0]) {
+        snprintf(err, errlen, "--out DIR is required (the sweep's folder; try --help)");
+        return 2;
+    }
+    /* the shared options must make a valid training run */
+    char **targv = calloc((size_t)o->ntrain_args + 2, sizeof *targv);
+    if (!targv) return 2;
+    targv[0] = "train";
+    for (int i = 0; i < o->ntrain_args; i++) targv[i + 1] = o->train_args[i];
+    app_train_opts t;
+    const int rc = app_train_parse(o->ntrain_args + 1, targv, &t, err, errlen);
+    free(targv);
+    return rc == 0 ? 0 : 2;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    sw_opts o;
+    memset(&o, 0, sizeof o);
+    char err[SW_ERRLEN] = "";
+    int rc = parse(argc, argv, &o, err, sizeof err);
+    if (rc == 1) usage();
+    else if (rc != 0) fprintf(stderr, "gammacl sweep: %s\n", err);
+    else rc = sw_run(&o);
+    for (int i = 0; i < o.ntrain_args; i++) free(o.train_args[i]);
+    free(o.train_args);
+    return rc == 1 ? 0 : rc;
+}

@@ -1,0 +1,65 @@
+/* apps/eval/eval.h — `gammacl eval`: a trained model on the clean test set and under small,
+ * seeded disturbances (science.md §5), reporting test accuracy and the flip rate (the fraction of
+ * test samples whose predicted class changes from the clean prediction) for each:
+ *   input noise    Gaussian, sigma in pixel levels (k/255 of the raw range), added to the raw
+ *                  pixels before standardization, clipped to [0, 255];
+ *   feature noise  hn + sigma z, z ~ N(0, I/d) (so the noise has length ~sigma), renormalized; cosines with the
+ *                  normalized class weights on the host in double precision (the clean
+ *                  reference prediction is computed the same way);
+ *   FGSM           one step of eps pixel levels along the sign of the gradient of the loss the
+ *                  model was trained with (CE, or BCE at its learned bias), clipped to [0, 255];
+ * and the fraction of test samples whose cosine margin c_y - max_{k != y} c_k is below 0.05.
+ * Noise is drawn per (seed, condition, sample), so results do not depend on the batch size.
+ */
+#ifndef GAMMACL_EVAL_H
+#define GAMMACL_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EV_MAX_LEVELS 16
+
+typedef struct ev_opts {
+    char run[1024];            /* a run folder (its model.ckpt; eval.json goes there) */
+    char ckpt[1200];           /* or a checkpoint file */
+    char data[512];            /* another test set ("" = the run's) */
+    char device[128];
+    char json[1200];           /* where eval.json goes ("" = RUN/eval.json, or none for --ckpt) */
+    char npz[1200];            /* --export FILE.npz ("" = none) */
+    double noise[EV_MAX_LEVELS], feature[EV_MAX_LEVELS], fgsm[EV_MAX_LEVELS];
+    int nnoise, nfeature, nfgsm;
+    double margin;             /* the small-margin threshold (0.05) */
+    uint64_t seed;
+    int batch;
+} ev_opts;
+
+typedef struct ev_condition {
+    char name[48];             /* input_noise_4, feature_noise_0.05, fgsm_1 */
+    const char *kind, *unit;
+    double level;
+    long correct, flips;
+    double acc, flip_rate;
+} ev_condition;
+
+typedef struct ev_result {
+    int count, classes, dim, epoch, loss;
+    double gamma, bias;
+    double clean_acc, small_margin;
+    ev_condition cond[3 * EV_MAX_LEVELS];
+    int ncond;
+    /* kept for the export: n x d features, n x K cosines, labels, clean predictions, K x d weights */
+    float *hn, *cos, *w, *wn;
+    int32_t *labels, *pred;
+} ev_result;
+
+/* eval.c: loads the model and runs every condition; returns 0 or an exit code after a message. */
+int ev_run(const ev_opts *o, ev_result *r, char *device_name, size_t len);
+void ev_result_free(ev_result *r);
+
+/* eval_output.c: the table on stdout, eval.json, the .npz export */
+void ev_print(const ev_opts *o, const ev_result *r);
+int ev_write_json(const char *path, const ev_opts *o, const ev_result *r, const char *device,
+                  char *err, size_t errlen);
+int ev_write_npz(const char *path, const ev_result *r, char *err, size_t errlen);
+
+#endif

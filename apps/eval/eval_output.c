@@ -1,0 +1,90 @@
+/* apps/eval/eval_output.c — what `gammacl eval` gives back: a table on stdout, eval.json (with
+ * provenance) and, on request, a NumPy .npz of the test set's features, cosines, labels,
+ * predictions and the class weights. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "files.h"
+#include "npz.h"
+#include "provenance.h"
+
+void ev_print(const ev_opts *o, const ev_result *r)
+{
+    printf("  %-22s %9s %9s\n", "condition", "accuracy", "flip rate");
+    printf("  %-22s %8.2f%% %9s\n", "clean", 100 * r->clean_acc, "-");
+    for (int c = 0; c < r->ncond; c++)
+        printf("  %-22s %8.2f%% %8.2f%%\n", r->cond[c].name, 100 * r->cond[c].acc, 100 * r->cond[c].flip_rate);
+    printf("  margin below %g: %.2f%% of test samples\n", o->margin, 100 * r->small_margin);
+}
+
+int ev_write_json(const char *path, const ev_opts *o, const ev_result *r, const char *device,
+                  char *err, size_t errlen)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON *prov = app_provenance_json();
+    if (prov) cJSON_AddItemToObject(j, "provenance", prov);
+    cJSON_AddStringToObject(j, "checkpoint", o->run[0] ? o->run : o->ckpt);
+    cJSON_AddStringToObject(j, "test_data", o->data[0] ? o->data : "the run's");
+    cJSON_AddStringToObject(j, "device", device);
+    cJSON_AddNumberToObject(j, "epoch", r->epoch);
+    cJSON_AddStringToObject(j, "loss", r->loss ? "bce" : "ce");
+    cJSON_AddNumberToObject(j, "gamma", r->gamma);
+    cJSON_AddNumberToObject(j, "bias", r->bias);
+    cJSON_AddNumberToObject(j, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(j, "test_count", r->count);
+    cJSON_AddNumberToObject(j, "clean_acc", r->clean_acc);
+    cJSON_AddNumberToObject(j, "margin_threshold", o->margin);
+    cJSON_AddNumberToObject(j, "frac_margin_below_0.05", r->small_margin);
+    cJSON_AddStringToObject(j, "notes", "input noise and FGSM act on raw pixels (0..255) before "
+                            "standardization and are clipped to [0, 255]; feature noise is added to the "
+                            "unit feature, which is then renormalized; flip rate: predictions that "
+                            "differ from the clean ones");
+    cJSON *list = cJSON_AddArrayToObject(j, "conditions");
+    for (int c = 0; c < r->ncond; c++) {
+        const ev_condition *k = &r->cond[c];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", k->name);
+        cJSON_AddStringToObject(e, "kind", k->kind);
+        cJSON_AddNumberToObject(e, "level", k->level);
+        cJSON_AddStringToObject(e, "unit", k->unit);
+        cJSON_AddNumberToObject(e, "acc", k->acc);
+        cJSON_AddNumberToObject(e, "flip_rate", k->flip_rate);
+        cJSON_AddItemToArray(list, e);
+    }
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const int rc = app_write_file_atomic(path, text, strlen(text), err, errlen);
+    free(text);
+    return rc;
+}
+
+int ev_write_npz(const char *path, const ev_result *r, char *err, size_t errlen)
+{
+    app_npz *z;
+    if (app_npz_open(path, &z, err, errlen) != 0) return -1;
+    const size_t N = (size_t)r->count, K = (size_t)r->classes, d = (size_t)r->dim;
+    const size_t nd[2] = {N, d}, nk[2] = {N, K}, kd[2] = {K, d}, n1[1] = {N};
+    const double gamma = r->gamma, bias = r->bias;
+    int rc = app_npz_add(z, "features", APP_NPY_F32, 2, nd, r->hn, err, errlen);
+    if (!rc) rc = app_npz_add(z, "cosines", APP_NPY_F32, 2, nk, r->cos, err, errlen);
+    if (!rc) rc = app_npz_add(z, "labels", APP_NPY_I32, 1, n1, r->labels, err, errlen);
+    if (!rc) rc = app_npz_add(z, "predictions", APP_NPY_I32, 1, n1, r->pred, err, errlen);
+    if (!rc) rc = app_npz_add(z, "class_weights", APP_NPY_F32, 2, kd, r->w, err, errlen);
+    if (!rc) rc = app_npz_add(z, "class_weights_normalized", APP_NPY_F32, 2, kd, r->wn, err, errlen);
+    if (!rc) rc = app_npz_add(z, "gamma", APP_NPY_F64, 0, n1, &gamma, err, errlen);
+    if (!rc) rc = app_npz_add(z, "bias", APP_NPY_F64, 0, n1, &bias, err, errlen);
+    char cerr[512];
+    if (app_npz_close(z, rc == 0, cerr, sizeof cerr) != 0 && rc == 0) {
+        snprintf(err, errlen, "%s", cerr);
+        rc = -1;
+    }
+    return rc;
+}

@@ -1,0 +1,819 @@
+/* apps/report/chart.c — line charts for the study's figures (see chart.h): panels with linear or
+ * log axes, "nice" ticks, error bars, reference lines and legends, drawn with cairo into a PNG and
+ * an SVG of the same size, each written to a temporary file that is then renamed into place. */
+#include "chart.h"
+
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FONT "DejaVu Sans"
+#define DEFAULT_W 480
+#define DEFAULT_H 360
+#define MAX_TICKS 64
+#define MAX_ENTRIES (APP_CHART_MAX_SERIES + APP_CHART_MAX_REFS)
+#define ROW_H 17                /* one row of a legend */
+#define SAMPLE_W 26.0           /* the line sample in a legend entry */
+#define ENTRY_GAP 18.0          /* between entries on one legend row */
+#define PATH_CAP 4096
+#define ELLIPSIS "\xe2\x80\xa6"
+
+typedef struct rgb { double r, g, b; } rgb;
+typedef struct rect { double l, t, r, b; } rect;
+
+/* Okabe-Ito first, then three darker colours from Paul Tol's palettes; all readable on white */
+static const rgb PALETTE[10] = {
+    {0.000, 0.447, 0.698}, {0.835, 0.369, 0.000}, {0.000, 0.620, 0.451}, {0.800, 0.475, 0.655},
+    {0.902, 0.624, 0.000}, {0.337, 0.706, 0.914}, {0.000, 0.000, 0.000}, {0.533, 0.133, 0.333},
+    {0.600, 0.600, 0.200}, {0.200, 0.133, 0.533}};
+static const rgb GREY = {0.45, 0.45, 0.45};
+enum { SOLID, DASHED, DOTTED };      /* line styles; reference line i is drawn in style DOTTED + i */
+
+typedef struct axis {
+    int log, pow2;              /* log scale; ticks at the powers of two */
+    double lo, hi;              /* visible range, in log10 units on a log axis */
+    double step;                /* > 0: ticks are multiples of step (labels with fixed decimals) */
+    int expo;                   /* log ticks labelled 1e-4 style (some are too small or large) */
+    double tick[MAX_TICKS];
+    int nticks;
+} axis;
+
+typedef struct frame { rect cell, plot; axis x, y; int has_data; } frame;
+typedef struct entry { const char *text; rgb color; int dash, marker, line; } entry;
+
+typedef struct layout {
+    int w, h, pw, ph, cols;
+    int top[APP_CHART_MAX_PANELS];   /* y of each panel's cell */
+} layout;
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen > 0) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- checking the figure before anything is drawn ---- */
+
+static int utf8_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        const int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                    : (*p & 0xF8) == 0xF0 ? 3 : -1;  /* continuation bytes that follow */
+        if (n < 0 || *p == 0xC0 || *p == 0xC1 || *p > 0xF4) return 0;
+        p++;
+        for (int k = 0; k < n; k++, p++)
+            if ((*p & 0xC0) != 0x80) return 0;
+    }
+    return 1;
+}
+
+/* where: "base: panel 2" and the like, to start each message */
+static int check_text(const char *s, size_t cap, const char *where, const char *name, char *err, size_t errlen)
+{
+    if (!memchr(s, 0, cap))
+        return fail(err, errlen, "%s: %s is longer than its field (no terminating NUL)", where, name);
+    if (!utf8_ok(s)) return fail(err, errlen, "%s: %s is not valid UTF-8", where, name);
+    return 0;
+}
+
+static int check_series(const char *panel, int si, const app_series *s, char *err, size_t errlen)
+{
+    char where[PATH_CAP + 64];
+    snprintf(where, sizeof where, "%s series %d", panel, si + 1);
+    if (s->n < 0) return fail(err, errlen, "%s: n = %d points", where, s->n);
+    if (s->n > 0 && (!s->x || !s->y)) return fail(err, errlen, "%s: %d points but no x or y values", where, s->n);
+    if (s->marker < 0 || s->marker > 4) return fail(err, errlen, "%s: marker %d is not 0..4", where, s->marker);
+    return check_text(s->label, sizeof s->label, where, "the label", err, errlen);
+}
+
+static int check_panel(const char *base, int pi, const app_panel *p, char *err, size_t errlen)
+{
+    char where[PATH_CAP + 32];
+    snprintf(where, sizeof where, "%s: panel %d", base, pi + 1);
+    if (p->nseries < 0 || p->nseries > APP_CHART_MAX_SERIES)
+        return fail(err, errlen, "%s: %d series (0..%d allowed)", where, p->nseries, APP_CHART_MAX_SERIES);
+    if (p->nrefs < 0 || p->nrefs > APP_CHART_MAX_REFS)
+        return fail(err, errlen, "%s: %d reference lines (0..%d allowed)", where, p->nrefs, APP_CHART_MAX_REFS);
+    if (p->legend < 0 || p->legend > 2)
+        return fail(err, errlen, "%s: legend %d is not 0, 1 or 2", where, p->legend);
+    if (p->fix_y && !(isfinite(p->ymin) && isfinite(p->ymax) && p->ymin < p->ymax && (!p->logy || p->ymin > 0)))
+        return fail(err, errlen, "%s: the fixed y range [%g, %g] is empty%s", where, p->ymin, p->ymax,
+                    p->logy ? " or not positive on its log axis" : "");
+    if (check_text(p->title, sizeof p->title, where, "the title", err, errlen) ||
+        check_text(p->xlabel, sizeof p->xlabel, where, "the x label", err, errlen) ||
+        check_text(p->ylabel, sizeof p->ylabel, where, "the y label", err, errlen))
+        return -1;
+    for (int i = 0; i < p->nrefs; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "the label of reference line %d", i + 1);
+        if (check_text(p->refs[i].label, sizeof p->refs[i].label, where, name, err, errlen)) return -1;
+    }
+    for (int i = 0; i < p->nseries; i++)
+        if (check_series(where, i, &p->series[i], err, errlen)) return -1;
+    return 0;
+}
+
+static int check_figure(const char *base, const app_figure *f, char *err, size_t errlen)
+{
+    if (f->npanels < 1 || f->npanels > APP_CHART_MAX_PANELS)
+        return fail(err, errlen, "%s: %d panels (1..%d allowed)", base, f->npanels, APP_CHART_MAX_PANELS);
+    if (f->cols < 0) return fail(err, errlen, "%s: cols = %d is negative", base, f->cols);
+    if (f->panel_width != 0 && (f->panel_width < 160 || f->panel_width > 4000))
+        return fail(err, errlen, "%s: panel width %d is not 160..4000 pixels", base, f->panel_width);
+    if (f->panel_height != 0 && (f->panel_height < 120 || f->panel_height > 4000))
+        return fail(err, errlen, "%s: panel height %d is not 120..4000 pixels", base, f->panel_height);
+    if (check_text(f->title, sizeof f->title, base, "the figure title", err, errlen) ||
+        check_text(f->note, sizeof f->note, base, "the figure note", err, errlen))
+        return -1;
+    for (int i = 0; i < f->npanels; i++)
+        if (check_panel(base, i, &f->panels[i], err, errlen)) return -1;
+    return 0;
+}
+
+/* ---- text and styles ---- */
+
+static rgb color(int index) { return PALETTE[((index % 10) + 10) % 10]; }
+static void set_rgb(cairo_t *cr, rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
+static void ink(cairo_t *cr, double grey) { cairo_set_source_rgb(cr, grey, grey, grey); }
+
+static void set_font(cairo_t *cr, double size, int bold)
+{
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+static double text_w(cairo_t *cr, const char *s)
+{
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    return e.x_advance;
+}
+
+/* text anchored at (x, y): ax 0/0.5/1 = left/centre/right; ay 0/0.5/1 = capital top/middle/baseline */
+static void text_at(cairo_t *cr, const char *s, double x, double y, double ax, double ay)
+{
+    cairo_text_extents_t cap;
+    cairo_text_extents(cr, "H", &cap);
+    cairo_move_to(cr, x - ax * text_w(cr, s), y + (1 - ay) * cap.height);
+    cairo_show_text(cr, s);
+}
+
+/* s, cut at a character boundary and ended with an ellipsis when it is wider than maxw */
+static void fit_text(cairo_t *cr, const char *s, double maxw, char *out, size_t cap)
+{
+    char tmp[512];
+    size_t n = strlen(s);
+    if (n < sizeof tmp && text_w(cr, s) <= maxw) {
+        snprintf(out, cap, "%s", s);
+        return;
+    }
+    if (n > sizeof tmp - 4) n = sizeof tmp - 4;
+    for (;; n--) {
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+        size_t k = n;
+        while (k > 0 && s[k - 1] == ' ') k--;
+        memcpy(tmp, s, k);
+        memcpy(tmp + k, ELLIPSIS, sizeof ELLIPSIS);
+        if (n == 0 || text_w(cr, tmp) <= maxw) break;
+    }
+    snprintf(out, cap, "%s", tmp);
+}
+
+/* s centred on x, capitals' top at y, cut to maxw */
+static void centred(cairo_t *cr, const char *s, double x, double y, double maxw)
+{
+    char t[320];
+    fit_text(cr, s, maxw, t, sizeof t);
+    text_at(cr, t, x, y, 0.5, 0);
+}
+
+static void set_stroke(cairo_t *cr, rgb c, int style, double width)
+{
+    static const double PATTERN[6][6] = {{0}, {6, 3.5}, {1.6, 3}, {1.6, 3, 6, 3}, {0.8, 1.8},
+                                         {8, 3, 1.6, 3, 1.6, 3}};
+    static const int LENGTH[6] = {0, 2, 2, 4, 2, 6};
+    style = style < 0 || style > 5 ? SOLID : style;
+    set_rgb(cr, c);
+    cairo_set_line_width(cr, width);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_dash(cr, PATTERN[style], LENGTH[style], 0);
+}
+
+/* 1 circle, 2 square, 3 triangle, 4 diamond: filled, with a thin white outline */
+static void draw_marker(cairo_t *cr, int kind, double x, double y, rgb c)
+{
+    static const double TRIANGLE[3][2] = {{0, -1.25}, {1.1, 0.7}, {-1.1, 0.7}};
+    static const double DIAMOND[4][2] = {{0, -1.3}, {1.05, 0}, {0, 1.3}, {-1.05, 0}};
+    const double r = 3.6;
+    cairo_set_dash(cr, NULL, 0, 0);
+    cairo_new_path(cr); /* text leaves a current point behind */
+    if (kind == 1) cairo_new_sub_path(cr), cairo_arc(cr, x, y, r, 0, 2 * M_PI);
+    else if (kind == 2) cairo_rectangle(cr, x - 0.9 * r, y - 0.9 * r, 1.8 * r, 1.8 * r);
+    else if (kind == 3)
+        for (int i = 0; i < 3; i++) cairo_line_to(cr, x + TRIANGLE[i][0] * r, y + TRIANGLE[i][1] * r);
+    else if (kind == 4)
+        for (int i = 0; i < 4; i++) cairo_line_to(cr, x + DIAMOND[i][0] * r, y + DIAMOND[i][1] * r);
+    else return;
+    cairo_close_path(cr);
+    set_rgb(cr, c);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_set_line_width(cr, 0.8);
+    cairo_stroke(cr);
+}
+
+/* ---- ranges and ticks ---- */
+
+typedef struct span { double lo, hi; int any; } span;
+
+static int ok_value(double v, int log) { return isfinite(v) && (!log || v > 0); }
+static double tf(double v, int log) { return log ? log10(v) : v; }
+
+static int point_ok(const app_panel *p, const app_series *s, int i)
+{
+    return ok_value(s->x[i], p->logx) && ok_value(s->y[i], p->logy);
+}
+
+static void grow(span *s, double v)
+{
+    if (!isfinite(v)) return;
+    if (!s->any) s->lo = s->hi = v, s->any = 1;
+    else s->lo = fmin(s->lo, v), s->hi = fmax(s->hi, v);
+}
+
+static void data_spans(const app_panel *p, span *sx, span *sy)
+{
+    for (int k = 0; k < p->nseries; k++) {
+        const app_series *s = &p->series[k];
+        for (int i = 0; i < s->n; i++) {
+            if (!point_ok(p, s, i)) continue;
+            grow(sx, tf(s->x[i], p->logx));
+            grow(sy, tf(s->y[i], p->logy));
+            const double e = s->yerr ? fabs(s->yerr[i]) : NAN;
+            if (!isfinite(e)) continue;
+            if (ok_value(s->y[i] + e, p->logy)) grow(sy, tf(s->y[i] + e, p->logy));
+            if (ok_value(s->y[i] - e, p->logy)) grow(sy, tf(s->y[i] - e, p->logy));
+        }
+    }
+}
+
+/* every x is a power of two, from 1/1024 to 2^20 (beyond, powers of ten read better) */
+static int all_pow2(const app_panel *p)
+{
+    for (int k = 0; k < p->nseries; k++)
+        for (int i = 0; i < p->series[k].n; i++) {
+            const double x = p->series[k].x[i];
+            int e;
+            if (point_ok(p, &p->series[k], i) && (frexp(x, &e) != 0.5 || e < -9 || e > 21)) return 0;
+        }
+    return 1;
+}
+
+/* the span, widened when it is a single value, plus pad of its length on both sides */
+static void fit_axis(axis *a, span s, double pad)
+{
+    double lo = s.lo, hi = s.hi;
+    if (hi - lo <= 1e-9 * fmax(fabs(lo), fabs(hi))) {
+        const double d = a->log ? 0.5 : lo == 0 ? 1 : fabs(lo) * 0.1;
+        lo -= d, hi += d;
+    }
+    a->lo = lo - pad * (hi - lo), a->hi = hi + pad * (hi - lo);
+}
+
+static double nice_step(double range, double target)
+{
+    const double raw = range / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
+    return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
+}
+
+static void add_tick(axis *a, double v)
+{
+    if (a->nticks < MAX_TICKS) a->tick[a->nticks++] = v;
+}
+
+static void linear_ticks(axis *a, double lo, double hi, double target)
+{
+    const double step = nice_step(hi - lo, target);
+    a->nticks = 0, a->step = step;
+    if (!isfinite(step) || step <= 0) return;
+    for (double k = ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9 && a->nticks < MAX_TICKS; k++)
+        add_tick(a, fabs(k * step) < step * 1e-9 ? 0 : k * step);
+}
+
+/* log axis: powers of two, or of ten (every few when many), or 1-2-5 over two decades or less */
+static void log_ticks(axis *a, double target)
+{
+    const double unit = a->pow2 ? log10(2) : 1;
+    const int e0 = (int)ceil(a->lo / unit - 1e-9), e1 = (int)floor(a->hi / unit + 1e-9);
+    if (a->pow2 || e1 - e0 >= 2) {
+        const int every = 1 + (e1 - e0) / (int)fmax(1, a->pow2 ? 2 * target : target);
+        for (int e = e0; e <= e1; e++)
+            if (e % every == 0) add_tick(a, pow(a->pow2 ? 2 : 10, e));
+        return;
+    }
+    for (int e = e0 - 1; e <= e1; e++)
+        for (int m = 1; m <= 5; m += m == 1 ? 1 : 3) {
+            const double v = m * pow(10, e);
+            if (log10(v) >= a->lo && log10(v) <= a->hi) add_tick(a, v);
+        }
+    if (a->nticks < 3) linear_ticks(a, pow(10, a->lo), pow(10, a->hi), target);
+}
+
+static void make_ticks(axis *a, double target)
+{
+    a->nticks = 0, a->step = 0;
+    if (a->log) log_ticks(a, target);
+    else linear_ticks(a, a->lo, a->hi, target);
+    for (int i = 0; i < a->nticks && a->log; i++)
+        a->expo |= a->tick[i] < 0.01 * (1 - 1e-9) || a->tick[i] > 1000 * (1 + 1e-9);
+}
+
+/* %g without the padded exponent: 2e-5, 1.5e6 */
+static void compact_g(double v, char *buf, size_t n)
+{
+    char tmp[48], *e;
+    snprintf(tmp, sizeof tmp, "%.6g", v);
+    if ((e = strchr(tmp, 'e'))) *e = 0, snprintf(buf, n, "%se%ld", tmp, strtol(e + 1, NULL, 10));
+    else snprintf(buf, n, "%s", tmp);
+}
+
+static void format_tick(const axis *a, double v, char *buf, size_t n)
+{
+    if (a->step > 0) {
+        const double big = fmax(fabs(a->tick[0]), fabs(a->tick[a->nticks - 1]));
+        if (a->step >= 1e-4 && big < 1e6)
+            snprintf(buf, n, "%.*f", a->step >= 1 ? 0 : (int)ceil(-log10(a->step) - 1e-9), v);
+        else compact_g(v, buf, n);
+    } else if (a->pow2) {
+        snprintf(buf, n, "%.6g", v);
+    } else {
+        const int k = (int)floor(log10(v) + 1e-9);
+        const double m = round(v / pow(10, k));
+        if (!a->expo || (k == 0 && m == 1)) snprintf(buf, n, "%g", m * pow(10, k));
+        else if (m == 1) snprintf(buf, n, "1e%d", k);
+        else snprintf(buf, n, "%.0fe%d", m, k);
+    }
+}
+
+static double widest_tick(cairo_t *cr, const axis *a)
+{
+    double w = 0;
+    char s[48];
+    for (int i = 0; i < a->nticks; i++) format_tick(a, a->tick[i], s, sizeof s), w = fmax(w, text_w(cr, s));
+    return w;
+}
+
+static double clamp_px(double v) { return fmax(-1e5, fmin(1e5, v)); }
+
+static double px(const frame *fr, double x)
+{
+    const axis *a = &fr->x;
+    return clamp_px(fr->plot.l + (tf(x, a->log) - a->lo) / (a->hi - a->lo) * (fr->plot.r - fr->plot.l));
+}
+
+static double py(const frame *fr, double y)
+{
+    const axis *a = &fr->y;
+    return clamp_px(fr->plot.b - (tf(y, a->log) - a->lo) / (a->hi - a->lo) * (fr->plot.b - fr->plot.t));
+}
+
+/* axis ranges and ticks, then the plot rectangle inside the cell, wide enough for the labels */
+static void setup_frame(cairo_t *cr, const app_panel *p, rect cell, frame *fr)
+{
+    memset(fr, 0, sizeof *fr);
+    fr->cell = cell, fr->x.log = p->logx, fr->y.log = p->logy;
+    span sx = {0}, sy = {0};
+    data_spans(p, &sx, &sy);
+    fr->has_data = sx.any;
+    for (int i = 0; i < p->nrefs && fr->has_data; i++) {
+        const app_ref_line *r = &p->refs[i];
+        if (ok_value(r->value, r->vertical ? p->logx : p->logy))
+            grow(r->vertical ? &sx : &sy, tf(r->value, r->vertical ? p->logx : p->logy));
+    }
+    rect *pl = &fr->plot;
+    pl->t = cell.t + (p->title[0] ? 32 : 14);
+    pl->b = cell.b - (p->xlabel[0] ? 46 : 30);
+    if (fr->has_data) {
+        fr->x.pow2 = p->logx && all_pow2(p);
+        fit_axis(&fr->x, sx, 0.04);
+        if (p->fix_y) fr->y.lo = tf(p->ymin, p->logy), fr->y.hi = tf(p->ymax, p->logy);
+        else fit_axis(&fr->y, sy, 0.06);
+        fr->has_data = isfinite(fr->x.hi - fr->x.lo) && isfinite(fr->y.hi - fr->y.lo);
+    }
+    set_font(cr, 11, 0);
+    if (fr->has_data) make_ticks(&fr->y, fmax(2, (pl->b - pl->t) / 48));
+    pl->l = cell.l + 8 + (p->ylabel[0] ? 18 : 0) + fmax(24, widest_tick(cr, &fr->y)) + 8;
+    pl->r = cell.r - 16;
+    if (!fr->has_data) return;
+    make_ticks(&fr->x, fmax(2, (pl->r - pl->l) / 72));
+    if (fr->x.nticks > 0) {
+        char s[48];
+        format_tick(&fr->x, fr->x.tick[fr->x.nticks - 1], s, sizeof s);
+        pl->r = cell.r - fmax(16, text_w(cr, s) / 2 + 6);
+    }
+}
+
+/* ---- drawing one panel ---- */
+
+static void draw_axes(cairo_t *cr, const frame *fr)
+{
+    const rect *r = &fr->plot;
+    char s[48];
+    set_font(cr, 11, 0);
+    cairo_set_line_width(cr, 1);
+    cairo_set_dash(cr, NULL, 0, 0);
+    for (int i = 0; i < fr->x.nticks; i++) {
+        const double x = floor(px(fr, fr->x.tick[i])) + 0.5;
+        ink(cr, 0.9), cairo_move_to(cr, x, r->t), cairo_line_to(cr, x, r->b), cairo_stroke(cr);
+        ink(cr, 0.25), cairo_move_to(cr, x, r->b), cairo_line_to(cr, x, r->b + 4), cairo_stroke(cr);
+        format_tick(&fr->x, fr->x.tick[i], s, sizeof s);
+        text_at(cr, s, x, r->b + 7, 0.5, 0);
+    }
+    for (int i = 0; i < fr->y.nticks; i++) {
+        const double y = floor(py(fr, fr->y.tick[i])) + 0.5;
+        ink(cr, 0.9), cairo_move_to(cr, r->l, y), cairo_line_to(cr, r->r, y), cairo_stroke(cr);
+        ink(cr, 0.25), cairo_move_to(cr, r->l - 4, y), cairo_line_to(cr, r->l, y), cairo_stroke(cr);
+        format_tick(&fr->y, fr->y.tick[i], s, sizeof s);
+        text_at(cr, s, r->l - 7, y, 1, 0.5);
+    }
+}
+
+static void draw_refs(cairo_t *cr, const frame *fr, const app_panel *p)
+{
+    for (int i = 0; i < p->nrefs; i++) {
+        const app_ref_line *ref = &p->refs[i];
+        if (!ok_value(ref->value, ref->vertical ? p->logx : p->logy)) continue;
+        set_stroke(cr, GREY, DOTTED + i, 1.3);
+        const double x = ref->vertical ? px(fr, ref->value) : 0, y = ref->vertical ? 0 : py(fr, ref->value);
+        if (ref->vertical) cairo_move_to(cr, x, fr->plot.t), cairo_line_to(cr, x, fr->plot.b);
+        else cairo_move_to(cr, fr->plot.l, y), cairo_line_to(cr, fr->plot.r, y);
+        cairo_stroke(cr);
+    }
+}
+
+static int isolated(const app_panel *p, const app_series *s, int i)
+{
+    return (i == 0 || !point_ok(p, s, i - 1)) && (i == s->n - 1 || !point_ok(p, s, i + 1));
+}
+
+/* the line (broken at left-out points; a lone point becomes a dot) and the error bars */
+static void draw_series(cairo_t *cr, const frame *fr, const app_panel *p, const app_series *s)
+{
+    const rgb c = color(s->color);
+    set_stroke(cr, c, s->dashed ? DASHED : SOLID, 1.8);
+    for (int i = 0, pen = 0; i < s->n && !s->no_line; i++) {
+        if (!point_ok(p, s, i)) {
+            pen = 0;
+            continue;
+        }
+        const double x = px(fr, s->x[i]), y = py(fr, s->y[i]);
+        if (pen) cairo_line_to(cr, x, y);
+        else cairo_move_to(cr, x, y);
+        if (!s->marker && isolated(p, s, i)) cairo_new_sub_path(cr), cairo_arc(cr, x, y, 1.6, 0, 2 * M_PI);
+        pen = 1;
+    }
+    cairo_stroke(cr);
+    set_stroke(cr, c, SOLID, 1.1);
+    for (int i = 0; i < s->n && s->yerr; i++) {
+        const double e = fabs(s->yerr[i]), y = s->y[i];
+        if (!point_ok(p, s, i) || !isfinite(e) || e == 0) continue;
+        const double x = px(fr, s->x[i]), top = py(fr, y + e);
+        const double bottom = ok_value(y - e, p->logy) ? py(fr, y - e) : fr->plot.b + 10;
+        cairo_move_to(cr, x, top), cairo_line_to(cr, x, bottom);
+        cairo_move_to(cr, x - 3, top), cairo_line_to(cr, x + 3, top);
+        if (bottom <= fr->plot.b) cairo_move_to(cr, x - 3, bottom), cairo_line_to(cr, x + 3, bottom);
+    }
+    cairo_stroke(cr);
+}
+
+static int legend_entries(const app_panel *p, entry *e)
+{
+    int n = 0;
+    for (int i = 0; i < p->nseries; i++) {
+        const app_series *s = &p->series[i];
+        if (s->label[0])
+            e[n++] = (entry){s->label, color(s->color), s->dashed ? DASHED : SOLID, s->marker, !s->no_line};
+    }
+    for (int i = 0; i < p->nrefs; i++)
+        if (p->refs[i].label[0]) e[n++] = (entry){p->refs[i].label, GREY, DOTTED + i, 0, 1};
+    return n;
+}
+
+static void draw_sample(cairo_t *cr, const entry *e, double x, double y)
+{
+    if (e->line) {
+        set_stroke(cr, e->color, e->dash, e->dash >= DOTTED ? 1.3 : 1.8);
+        cairo_move_to(cr, x, y), cairo_line_to(cr, x + SAMPLE_W, y), cairo_stroke(cr);
+    }
+    if (e->marker) draw_marker(cr, e->marker, x + SAMPLE_W / 2, y, e->color);
+}
+
+static int near_box(const rect *b, double x, double y)
+{
+    return x >= b->l - 4 && x <= b->r + 4 && y >= b->t - 4 && y <= b->b + 4;
+}
+
+/* how many points, samples along lines and along reference lines fall in (or next to) box b */
+static int crowding(const frame *fr, const app_panel *p, const rect *b)
+{
+    int hits = 0;
+    for (int k = 0; k < p->nseries; k++) {
+        const app_series *s = &p->series[k];
+        for (int i = 0; i < s->n; i++) {
+            if (!point_ok(p, s, i)) continue;
+            const double x = px(fr, s->x[i]), y = py(fr, s->y[i]);
+            hits += near_box(b, x, y);
+            if (i == 0 || s->no_line || !point_ok(p, s, i - 1)) continue;
+            const double x0 = px(fr, s->x[i - 1]), y0 = py(fr, s->y[i - 1]);
+            for (int j = 1; j < 8; j++) hits += near_box(b, x0 + (x - x0) * j / 8, y0 + (y - y0) * j / 8);
+        }
+    }
+    for (int i = 0; i < p->nrefs; i++) {
+        const app_ref_line *r = &p->refs[i];
+        if (!ok_value(r->value, r->vertical ? p->logx : p->logy)) continue;
+        for (int j = 0; j <= 16; j++) {
+            const double x = r->vertical ? px(fr, r->value) : fr->plot.l + (fr->plot.r - fr->plot.l) * j / 16;
+            const double y = r->vertical ? fr->plot.t + (fr->plot.b - fr->plot.t) * j / 16 : py(fr, r->value);
+            hits += near_box(b, x, y);
+        }
+    }
+    return hits;
+}
+
+/* legend 1: a box in the corner of the plot with the fewest data in it */
+static void legend_inside(cairo_t *cr, const frame *fr, const app_panel *p, const entry *e, int n)
+{
+    char text[MAX_ENTRIES][160];
+    double tw = 0;
+    const rect *pl = &fr->plot;
+    set_font(cr, 11, 0);
+    for (int i = 0; i < n; i++) {
+        fit_text(cr, e[i].text, (pl->r - pl->l) * 0.6, text[i], sizeof text[i]);
+        tw = fmax(tw, text_w(cr, text[i]));
+    }
+    const double w = 8 + SAMPLE_W + 6 + tw + 8, h = n * ROW_H + 8;
+    rect best = {0};
+    int fewest = -1;
+    for (int c = 0; c < 4; c++) { /* top right, top left, bottom right, bottom left */
+        const double l = c % 2 ? pl->l + 8 : pl->r - 8 - w, t = c < 2 ? pl->t + 8 : pl->b - 8 - h;
+        const rect b = {l, t, l + w, t + h};
+        const int hits = crowding(fr, p, &b);
+        if (fewest < 0 || hits < fewest) fewest = hits, best = b;
+    }
+    cairo_rectangle(cr, best.l, best.t, w, h);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+    cairo_fill_preserve(cr);
+    set_stroke(cr, (rgb){0.75, 0.75, 0.75}, SOLID, 0.8);
+    cairo_stroke(cr);
+    for (int i = 0; i < n; i++) {
+        const double y = best.t + 4 + ROW_H * (i + 0.5);
+        draw_sample(cr, &e[i], best.l + 8, y);
+        ink(cr, 0.1);
+        text_at(cr, text[i], best.l + 8 + SAMPLE_W + 6, y, 0, 0.5);
+    }
+}
+
+/* places legend entries in rows no wider than avail: x offsets, row numbers, row widths; returns
+ * the number of rows (the text is truncated as it will be drawn) */
+static int flow(cairo_t *cr, const entry *e, int n, double avail, double *xoff, int *row, double *roww)
+{
+    int rows = 0;
+    double x = 0;
+    set_font(cr, 11, 0);
+    for (int i = 0; i < n; i++) {
+        char t[160];
+        fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
+        const double w = SAMPLE_W + 6 + text_w(cr, t);
+        if (rows > 0 && x + ENTRY_GAP + w <= avail) {
+            x += ENTRY_GAP;
+        } else { /* a new row */
+            if (rows > 0) roww[rows - 1] = x;
+            rows++, x = 0;
+        }
+        xoff[i] = x, row[i] = rows - 1, x += w;
+    }
+    if (rows > 0) roww[rows - 1] = x;
+    return rows;
+}
+
+static int below_height(cairo_t *cr, const app_panel *p, int pw)
+{
+    entry e[MAX_ENTRIES];
+    double xoff[MAX_ENTRIES], roww[MAX_ENTRIES];
+    int row[MAX_ENTRIES];
+    const int rows = p->legend == 2 ? flow(cr, e, legend_entries(p, e), pw - 40, xoff, row, roww) : 0;
+    return rows > 0 ? rows * ROW_H + 12 : 0;
+}
+
+/* legend 2: rows of entries centred under the panel */
+static void legend_below(cairo_t *cr, const frame *fr, const entry *e, int n)
+{
+    double xoff[MAX_ENTRIES], roww[MAX_ENTRIES];
+    int row[MAX_ENTRIES];
+    const double avail = fr->cell.r - fr->cell.l - 40, mid = (fr->cell.l + fr->cell.r) / 2;
+    flow(cr, e, n, avail, xoff, row, roww);
+    for (int i = 0; i < n; i++) {
+        char t[160];
+        const double x = mid - roww[row[i]] / 2 + xoff[i], y = fr->cell.b + 4 + ROW_H * (row[i] + 0.5);
+        draw_sample(cr, &e[i], x, y);
+        set_font(cr, 11, 0);
+        fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
+        ink(cr, 0.1);
+        text_at(cr, t, x + SAMPLE_W + 6, y, 0, 0.5);
+    }
+}
+
+static void draw_titles(cairo_t *cr, const frame *fr, const app_panel *p)
+{
+    const rect *r = &fr->plot;
+    const double mid = (r->l + r->r) / 2;
+    set_font(cr, 13, 1), ink(cr, 0.1);
+    centred(cr, p->title, mid, fr->cell.t + 10, 2 * fmin(mid - fr->cell.l, fr->cell.r - mid) - 12);
+    set_font(cr, 12, 0);
+    centred(cr, p->xlabel, mid, r->b + 26, r->r - r->l);
+    cairo_save(cr);
+    cairo_translate(cr, fr->cell.l + 8, (r->t + r->b) / 2);
+    cairo_rotate(cr, -M_PI / 2);
+    centred(cr, p->ylabel, 0, 0, r->b - r->t);
+    cairo_restore(cr);
+}
+
+static void draw_panel(cairo_t *cr, const app_panel *p, rect cell)
+{
+    frame fr;
+    setup_frame(cr, p, cell, &fr);
+    const rect *r = &fr.plot;
+    if (fr.has_data) {
+        draw_axes(cr, &fr);
+        cairo_save(cr);
+        cairo_rectangle(cr, r->l, r->t, r->r - r->l, r->b - r->t);
+        cairo_clip(cr);
+        draw_refs(cr, &fr, p);
+        for (int i = 0; i < p->nseries; i++) draw_series(cr, &fr, p, &p->series[i]);
+        for (int k = 0; k < p->nseries; k++) {
+            const app_series *s = &p->series[k];
+            for (int i = 0; i < s->n; i++)
+                if (point_ok(p, s, i))
+                    draw_marker(cr, s->marker, px(&fr, s->x[i]), py(&fr, s->y[i]), color(s->color));
+        }
+        cairo_restore(cr);
+    } else {
+        set_font(cr, 13, 0), ink(cr, 0.55);
+        text_at(cr, "no data", (r->l + r->r) / 2, (r->t + r->b) / 2, 0.5, 0.5);
+    }
+    set_stroke(cr, (rgb){0.25, 0.25, 0.25}, SOLID, 1);
+    cairo_rectangle(cr, floor(r->l) + 0.5, floor(r->t) + 0.5, floor(r->r) - floor(r->l),
+                    floor(r->b) - floor(r->t));
+    cairo_stroke(cr);
+    draw_titles(cr, &fr, p);
+    entry e[MAX_ENTRIES];
+    const int n = legend_entries(p, e);
+    if (n > 0 && fr.has_data && p->legend == 1) legend_inside(cr, &fr, p, e, n);
+    if (n > 0 && p->legend == 2) legend_below(cr, &fr, e, n);
+}
+
+/* ---- the figure ---- */
+
+static int header_height(const app_figure *f)
+{
+    const int h = 10 + (f->title[0] ? 24 : 0) + (f->note[0] ? 18 : 0);
+    return h > 10 ? h + 2 : 0;
+}
+
+static void draw_header(cairo_t *cr, const app_figure *f, int w)
+{
+    set_font(cr, 16, 1), ink(cr, 0.05);
+    centred(cr, f->title, w / 2.0, 10, w - 20);
+    set_font(cr, 12, 0), ink(cr, 0.35);
+    centred(cr, f->note, w / 2.0, f->title[0] ? 34 : 10, w - 20);
+}
+
+/* same text metrics on every surface, so that the layout measured once holds for both files */
+static void prepare(cairo_t *cr)
+{
+    cairo_font_options_t *o = cairo_font_options_create();
+    cairo_font_options_set_hint_metrics(o, CAIRO_HINT_METRICS_OFF);
+    cairo_set_font_options(cr, o);
+    cairo_font_options_destroy(o);
+}
+
+static void compute_layout(const app_figure *f, layout *L)
+{
+    L->pw = f->panel_width > 0 ? f->panel_width : DEFAULT_W;
+    L->ph = f->panel_height > 0 ? f->panel_height : DEFAULT_H;
+    L->cols = f->cols <= 0 || f->cols > f->npanels ? f->npanels : f->cols;
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+    cairo_t *cr = cairo_create(s);
+    prepare(cr);
+    int y = header_height(f);
+    for (int first = 0; first < f->npanels; first += L->cols) {
+        int extra = 0;
+        for (int i = first; i < f->npanels && i < first + L->cols; i++) {
+            const int h = below_height(cr, &f->panels[i], L->pw);
+            extra = h > extra ? h : extra;
+            L->top[i] = y;
+        }
+        y += L->ph + extra;
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    L->w = L->cols * L->pw, L->h = y;
+}
+
+void app_chart_size(const app_figure *f, int *width, int *height)
+{
+    int w = 0, h = 0;
+    char err[8];
+    if (f && check_figure("", f, err, sizeof err) == 0) {
+        layout L;
+        compute_layout(f, &L);
+        w = L.w, h = L.h;
+    }
+    if (width) *width = w;
+    if (height) *height = h;
+}
+
+static cairo_status_t draw_figure(cairo_surface_t *s, const app_figure *f, const layout *L)
+{
+    cairo_t *cr = cairo_create(s);
+    prepare(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    draw_header(cr, f, L->w);
+    for (int i = 0; i < f->npanels; i++) {
+        const double l = (i % L->cols) * L->pw;
+        draw_panel(cr, &f->panels[i], (rect){l, L->top[i], l + L->pw, L->top[i] + L->ph});
+    }
+    const cairo_status_t st = cairo_status(cr);
+    cairo_destroy(cr);
+    return st;
+}
+
+typedef struct sink { FILE *fp; int err; } sink;
+
+static cairo_status_t sink_write(void *closure, const unsigned char *data, unsigned int len)
+{
+    sink *k = closure;
+    if (fwrite(data, 1, len, k->fp) == len) return CAIRO_STATUS_SUCCESS;
+    if (!k->err) k->err = errno ? errno : EIO;
+    return CAIRO_STATUS_WRITE_ERROR;
+}
+
+static cairo_status_t render(const app_figure *f, const layout *L, int svg, sink *k)
+{
+    cairo_surface_t *s = svg ? cairo_svg_surface_create_for_stream(sink_write, k, L->w, L->h)
+                             : cairo_image_surface_create(CAIRO_FORMAT_RGB24, L->w, L->h);
+    cairo_status_t st = cairo_surface_status(s);
+    if (st == CAIRO_STATUS_SUCCESS) st = draw_figure(s, f, L);
+    if (st == CAIRO_STATUS_SUCCESS && !svg) st = cairo_surface_write_to_png_stream(s, sink_write, k);
+    cairo_surface_finish(s);
+    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(s);
+    cairo_surface_destroy(s);
+    return st;
+}
+
+/* base.ext via base.ext.tmp, which is removed when anything fails */
+static int write_one(const char *base, const char *ext, const app_figure *f, const layout *L, char *err,
+                     size_t errlen)
+{
+    char path[PATH_CAP], tmp[PATH_CAP + 8];
+    snprintf(path, sizeof path, "%s.%s", base, ext);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    errno = 0;
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) return fail(err, errlen, "%s: cannot create the file: %s", path, strerror(errno));
+    sink k = {fp, 0};
+    const cairo_status_t st = render(f, L, strcmp(ext, "svg") == 0, &k);
+    if (fclose(fp) != 0 && !k.err) k.err = errno ? errno : EIO;
+    if (st != CAIRO_STATUS_SUCCESS || k.err) {
+        remove(tmp);
+        return fail(err, errlen, "%s: %s", path, k.err ? strerror(k.err) : cairo_status_to_string(st));
+    }
+    if (rename(tmp, path) != 0) {
+        const int e = errno;
+        remove(tmp);
+        return fail(err, errlen, "%s: cannot rename the temporary file into place: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+int app_chart_write(const char *base, const app_figure *f, char *err, size_t errlen)
+{
+    if (!base || !base[0]) return fail(err, errlen, "chart: no output path given");
+    if (strlen(base) + 9 > PATH_CAP) return fail(err, errlen, "%.64s...: the output path is too long", base);
+    if (!f) return fail(err, errlen, "%s: no figure given", base);
+    if (check_figure(base, f, err, errlen)) return -1;
+    layout L;
+    compute_layout(f, &L);
+    if (write_one(base, "png", f, &L, err, errlen)) return -1;
+    return write_one(base, "svg", f, &L, err, errlen);
+}

@@ -1,0 +1,101 @@
+/* apps/run/run_setup.c — what a run stands on: the data sets and their standardization, the
+ * model spec, the device and the model. Used by the training loop and by app_run_load. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "files.h"
+#include "run.h"
+
+int app_setup_data(const char *cmd, const app_train_opts *o, app_dataset *train, app_dataset *test,
+                   float mean[8], float std[8])
+{
+    char err[APP_ERRLEN];
+    if (app_dataset_open(o->data, 1, train, err, sizeof err) != 0 ||
+        app_dataset_open(o->data, 0, test, err, sizeof err) != 0) {
+        fprintf(stderr, "gammacl %s: %s\n", cmd, err);
+        return 2;
+    }
+    app_dataset_limit(train, o->train_limit);
+    app_dataset_limit(test, o->test_limit);
+    if (train->channels > 8 || train->channels != test->channels || train->height != test->height ||
+        train->width != test->width || train->classes != test->classes) {
+        fprintf(stderr, "gammacl %s: the training and test sets of '%s' differ in shape\n", cmd, o->data);
+        return 2;
+    }
+    const int C = train->channels;
+    const size_t hw = (size_t)train->height * train->width;
+    for (int c = 0; c < C; c++) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < train->count; i++) {
+            const uint8_t *p = train->pixels + ((size_t)i * C + c) * hw;
+            for (size_t j = 0; j < hw; j++) s += p[j], ss += (double)p[j] * p[j];
+        }
+        const double n = (double)train->count * (double)hw, mu = s / n;
+        mean[c] = (float)mu;
+        std[c] = (float)sqrt(fmax(ss / n - mu * mu, 1e-12));
+    }
+    return 0;
+}
+
+int app_setup_spec(const char *cmd, const app_train_opts *o, const app_dataset *train, char **spec)
+{
+    const char *builtin = nn_builtin_model(o->model);
+    char err[1024];
+    *spec = NULL;
+    if (builtin) *spec = strdup(builtin);
+    else if (app_read_text_file(o->model, 1 << 20, spec, err, sizeof err) != 0) {
+        char names[128];
+        nn_builtin_model_names(names, sizeof names);
+        fprintf(stderr, "gammacl %s: --model '%s' is neither a built-in model (%s) nor a readable "
+                        "spec file: %s\n", cmd, o->model, names, err);
+        return 2;
+    }
+    if (!*spec) {
+        fprintf(stderr, "gammacl %s: out of memory\n", cmd);
+        return 1;
+    }
+    if (nn_spec_check(*spec, train->channels, train->height, train->width, err, sizeof err)) {
+        fprintf(stderr, "gammacl %s: model '%s': %s\n", cmd, o->model, err);
+        return 2;
+    }
+    return 0;
+}
+
+int app_setup_device(const char *cmd, const app_train_opts *o, rt_ctx **rt)
+{
+    char err[RT_ERRLEN];
+    rt_options ro = {.device_spec = o->device, .fast_math = o->fast_math};
+    if (rt_open(rt, &ro, err, sizeof err) != RT_OK) {
+        fprintf(stderr, "gammacl %s: %s\n", cmd, err);
+        return 2;
+    }
+    const rt_device_info *d = rt_device(*rt);
+    printf("device: %s (%s, driver %s), kernels: %s, GEMM: %s%s\n", d->name, d->platform, d->driver,
+           rt_device_params(*rt)->row, rt_gemm_path_name(rt_device_params(*rt)->gemm),
+           o->fast_math ? ", fast math" : "");
+    return 0;
+}
+
+int app_setup_model(const char *cmd, const app_train_opts *o, rt_ctx *rt, const char *spec,
+                    const app_dataset *train, int max_batch, int input_grad, nn_model **model)
+{
+    float b0;
+    char err[512];
+    *model = NULL;
+    if (app_bias_init_value(o, train->classes, &b0, err, sizeof err) != 0) {
+        fprintf(stderr, "gammacl %s: %s\n", cmd, err);
+        return 2;
+    }
+    nn_config cfg = {.spec = spec, .in_c = train->channels, .in_h = train->height,
+                     .in_w = train->width, .classes = train->classes, .max_batch = max_batch,
+                     .loss = o->loss ? NN_LOSS_BCE : NN_LOSS_CE, .gamma = (float)o->gamma,
+                     .bias_init = b0, .seed = o->seed, .momentum = (float)o->momentum,
+                     .weight_decay = (float)o->wd, .input_grad = input_grad};
+    if (nn_model_create(rt, &cfg, model) != RT_OK) {
+        fprintf(stderr, "gammacl %s: %s\n", cmd, rt_error(rt));
+        return 1;
+    }
+    return 0;
+}

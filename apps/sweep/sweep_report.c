@@ -1,0 +1,5 @@
+/* apps/sweep/sweep_report.c — being written */
+#include "sweep_results.h"
+int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res, int n,
+                    const char *title, char *err, size_t errlen)
+{ (void)dir, (void)cells, (void)res, (void)n, (void)title, (void)err, (void)errlen; return 0; }
