@@ -131,10 +131,10 @@ int cmd_sweep(int argc, char **argv)
     memset(&o, 0, sizeof o);
     char err[SW_ERRLEN] = "";
     int rc = parse(argc, argv, &o, err, sizeof err);
-    if (rc == 1) usage();
+    if (rc == 1) usage(), rc = 0; /* --help */
     else if (rc != 0) fprintf(stderr, "gammacl sweep: %s\n", err);
     else rc = sw_run(&o);
     for (int i = 0; i < o.ntrain_args; i++) free(o.train_args[i]);
     free(o.train_args);
-    return rc == 1 ? 0 : rc;
+    return rc;
 }

@@ -36,6 +36,7 @@ int ev_write_json(const char *path, const ev_opts *o, const ev_result *r, const 
     cJSON_AddNumberToObject(j, "bias", r->bias);
     cJSON_AddNumberToObject(j, "seed", (double)o->seed);
     cJSON_AddNumberToObject(j, "test_count", r->count);
+    cJSON_AddNumberToObject(j, "classes", r->classes);
     cJSON_AddNumberToObject(j, "clean_acc", r->clean_acc);
     cJSON_AddNumberToObject(j, "margin_threshold", o->margin);
     cJSON_AddNumberToObject(j, "frac_margin_below_0.05", r->small_margin);

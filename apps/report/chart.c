@@ -1,7 +1,8 @@
-/* apps/report/chart.c — line charts for the study's figures (see chart.h): panels with linear or
- * log axes, "nice" ticks, error bars, reference lines and legends, drawn with cairo into a PNG and
- * an SVG of the same size, each written to a temporary file that is then renamed into place. */
-#include "chart.h"
+/* apps/report/chart.c — line charts for the study's figures (see chart.h): the figure's layout, its
+ * checks, panels with error bars, reference lines and legends, drawn with cairo into a PNG and an
+ * SVG of the same size, each written to a temporary file that is then renamed into place. The axes
+ * (ranges, ticks and their labels, value-to-pixel mapping) are in chart_axes.c. */
+#include "chart_internal.h"
 
 #include <cairo-svg.h>
 #include <cairo.h>
@@ -15,7 +16,6 @@
 #define FONT "DejaVu Sans"
 #define DEFAULT_W 480
 #define DEFAULT_H 360
-#define MAX_TICKS 64
 #define MAX_ENTRIES (APP_CHART_MAX_SERIES + APP_CHART_MAX_REFS)
 #define ROW_H 17                /* one row of a legend */
 #define SAMPLE_W 26.0           /* the line sample in a legend entry */
@@ -24,9 +24,10 @@
 #define ELLIPSIS "\xe2\x80\xa6"
 
 typedef struct rgb { double r, g, b; } rgb;
-typedef struct rect { double l, t, r, b; } rect;
 
-/* Okabe-Ito first, then three darker colours from Paul Tol's palettes; all readable on white */
+/* Okabe-Ito first, then three darker colours from Paul Tol's palettes; all readable on white:
+ * 0 blue, 1 vermillion, 2 bluish green, 3 reddish purple, 4 orange, 5 sky blue, 6 black, 7 wine,
+ * 8 olive, 9 indigo */
 static const rgb PALETTE[10] = {
     {0.000, 0.447, 0.698}, {0.835, 0.369, 0.000}, {0.000, 0.620, 0.451}, {0.800, 0.475, 0.655},
     {0.902, 0.624, 0.000}, {0.337, 0.706, 0.914}, {0.000, 0.000, 0.000}, {0.533, 0.133, 0.333},
@@ -34,16 +35,6 @@ static const rgb PALETTE[10] = {
 static const rgb GREY = {0.45, 0.45, 0.45};
 enum { SOLID, DASHED, DOTTED };      /* line styles; reference line i is drawn in style DOTTED + i */
 
-typedef struct axis {
-    int log, pow2;              /* log scale; ticks at the powers of two */
-    double lo, hi;              /* visible range, in log10 units on a log axis */
-    double step;                /* > 0: ticks are multiples of step (labels with fixed decimals) */
-    int expo;                   /* log ticks labelled 1e-4 style (some are too small or large) */
-    double tick[MAX_TICKS];
-    int nticks;
-} axis;
-
-typedef struct frame { rect cell, plot; axis x, y; int has_data; } frame;
 typedef struct entry { const char *text; rgb color; int dash, marker, line; } entry;
 
 typedef struct layout {
@@ -142,16 +133,16 @@ static int check_figure(const char *base, const app_figure *f, char *err, size_t
 
 static rgb color(int index) { return PALETTE[((index % 10) + 10) % 10]; }
 static void set_rgb(cairo_t *cr, rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
-static void ink(cairo_t *cr, double grey) { cairo_set_source_rgb(cr, grey, grey, grey); }
+void chart_ink(cairo_t *cr, double grey) { cairo_set_source_rgb(cr, grey, grey, grey); }
 
-static void set_font(cairo_t *cr, double size, int bold)
+void chart_set_font(cairo_t *cr, double size, int bold)
 {
     cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
                            bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(cr, size);
 }
 
-static double text_w(cairo_t *cr, const char *s)
+double chart_text_w(cairo_t *cr, const char *s)
 {
     cairo_text_extents_t e;
     cairo_text_extents(cr, s, &e);
@@ -159,11 +150,11 @@ static double text_w(cairo_t *cr, const char *s)
 }
 
 /* text anchored at (x, y): ax 0/0.5/1 = left/centre/right; ay 0/0.5/1 = capital top/middle/baseline */
-static void text_at(cairo_t *cr, const char *s, double x, double y, double ax, double ay)
+void chart_text_at(cairo_t *cr, const char *s, double x, double y, double ax, double ay)
 {
     cairo_text_extents_t cap;
     cairo_text_extents(cr, "H", &cap);
-    cairo_move_to(cr, x - ax * text_w(cr, s), y + (1 - ay) * cap.height);
+    cairo_move_to(cr, x - ax * chart_text_w(cr, s), y + (1 - ay) * cap.height);
     cairo_show_text(cr, s);
 }
 
@@ -172,7 +163,7 @@ static void fit_text(cairo_t *cr, const char *s, double maxw, char *out, size_t 
 {
     char tmp[512];
     size_t n = strlen(s);
-    if (n < sizeof tmp && text_w(cr, s) <= maxw) {
+    if (n < sizeof tmp && chart_text_w(cr, s) <= maxw) {
         snprintf(out, cap, "%s", s);
         return;
     }
@@ -183,7 +174,7 @@ static void fit_text(cairo_t *cr, const char *s, double maxw, char *out, size_t 
         while (k > 0 && s[k - 1] == ' ') k--;
         memcpy(tmp, s, k);
         memcpy(tmp + k, ELLIPSIS, sizeof ELLIPSIS);
-        if (n == 0 || text_w(cr, tmp) <= maxw) break;
+        if (n == 0 || chart_text_w(cr, tmp) <= maxw) break;
     }
     snprintf(out, cap, "%s", tmp);
 }
@@ -193,7 +184,7 @@ static void centred(cairo_t *cr, const char *s, double x, double y, double maxw)
 {
     char t[320];
     fit_text(cr, s, maxw, t, sizeof t);
-    text_at(cr, t, x, y, 0.5, 0);
+    chart_text_at(cr, t, x, y, 0.5, 0);
 }
 
 static void set_stroke(cairo_t *cr, rgb c, int style, double width)
@@ -231,238 +222,24 @@ static void draw_marker(cairo_t *cr, int kind, double x, double y, rgb c)
     cairo_stroke(cr);
 }
 
-/* ---- ranges and ticks ---- */
-
-typedef struct span { double lo, hi; int any; } span;
-
-static int ok_value(double v, int log) { return isfinite(v) && (!log || v > 0); }
-static double tf(double v, int log) { return log ? log10(v) : v; }
-
-static int point_ok(const app_panel *p, const app_series *s, int i)
-{
-    return ok_value(s->x[i], p->logx) && ok_value(s->y[i], p->logy);
-}
-
-static void grow(span *s, double v)
-{
-    if (!isfinite(v)) return;
-    if (!s->any) s->lo = s->hi = v, s->any = 1;
-    else s->lo = fmin(s->lo, v), s->hi = fmax(s->hi, v);
-}
-
-static void data_spans(const app_panel *p, span *sx, span *sy)
-{
-    for (int k = 0; k < p->nseries; k++) {
-        const app_series *s = &p->series[k];
-        for (int i = 0; i < s->n; i++) {
-            if (!point_ok(p, s, i)) continue;
-            grow(sx, tf(s->x[i], p->logx));
-            grow(sy, tf(s->y[i], p->logy));
-            const double e = s->yerr ? fabs(s->yerr[i]) : NAN;
-            if (!isfinite(e)) continue;
-            if (ok_value(s->y[i] + e, p->logy)) grow(sy, tf(s->y[i] + e, p->logy));
-            if (ok_value(s->y[i] - e, p->logy)) grow(sy, tf(s->y[i] - e, p->logy));
-        }
-    }
-}
-
-/* every x is a power of two, from 1/1024 to 2^20 (beyond, powers of ten read better) */
-static int all_pow2(const app_panel *p)
-{
-    for (int k = 0; k < p->nseries; k++)
-        for (int i = 0; i < p->series[k].n; i++) {
-            const double x = p->series[k].x[i];
-            int e;
-            if (point_ok(p, &p->series[k], i) && (frexp(x, &e) != 0.5 || e < -9 || e > 21)) return 0;
-        }
-    return 1;
-}
-
-/* the span, widened when it is a single value, plus pad of its length on both sides */
-static void fit_axis(axis *a, span s, double pad)
-{
-    double lo = s.lo, hi = s.hi;
-    if (hi - lo <= 1e-9 * fmax(fabs(lo), fabs(hi))) {
-        const double d = a->log ? 0.5 : lo == 0 ? 1 : fabs(lo) * 0.1;
-        lo -= d, hi += d;
-    }
-    a->lo = lo - pad * (hi - lo), a->hi = hi + pad * (hi - lo);
-}
-
-static double nice_step(double range, double target)
-{
-    const double raw = range / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
-    return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-}
-
-static void add_tick(axis *a, double v)
-{
-    if (a->nticks < MAX_TICKS) a->tick[a->nticks++] = v;
-}
-
-static void linear_ticks(axis *a, double lo, double hi, double target)
-{
-    const double step = nice_step(hi - lo, target);
-    a->nticks = 0, a->step = step;
-    if (!isfinite(step) || step <= 0) return;
-    for (double k = ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9 && a->nticks < MAX_TICKS; k++)
-        add_tick(a, fabs(k * step) < step * 1e-9 ? 0 : k * step);
-}
-
-/* log axis: powers of two, or of ten (every few when many), or 1-2-5 over two decades or less */
-static void log_ticks(axis *a, double target)
-{
-    const double unit = a->pow2 ? log10(2) : 1;
-    const int e0 = (int)ceil(a->lo / unit - 1e-9), e1 = (int)floor(a->hi / unit + 1e-9);
-    if (a->pow2 || e1 - e0 >= 2) {
-        const int every = 1 + (e1 - e0) / (int)fmax(1, a->pow2 ? 2 * target : target);
-        for (int e = e0; e <= e1; e++)
-            if (e % every == 0) add_tick(a, pow(a->pow2 ? 2 : 10, e));
-        return;
-    }
-    for (int e = e0 - 1; e <= e1; e++)
-        for (int m = 1; m <= 5; m += m == 1 ? 1 : 3) {
-            const double v = m * pow(10, e);
-            if (log10(v) >= a->lo && log10(v) <= a->hi) add_tick(a, v);
-        }
-    if (a->nticks < 3) linear_ticks(a, pow(10, a->lo), pow(10, a->hi), target);
-}
-
-static void make_ticks(axis *a, double target)
-{
-    a->nticks = 0, a->step = 0;
-    if (a->log) log_ticks(a, target);
-    else linear_ticks(a, a->lo, a->hi, target);
-    for (int i = 0; i < a->nticks && a->log; i++)
-        a->expo |= a->tick[i] < 0.01 * (1 - 1e-9) || a->tick[i] > 1000 * (1 + 1e-9);
-}
-
-/* %g without the padded exponent: 2e-5, 1.5e6 */
-static void compact_g(double v, char *buf, size_t n)
-{
-    char tmp[48], *e;
-    snprintf(tmp, sizeof tmp, "%.6g", v);
-    if ((e = strchr(tmp, 'e'))) *e = 0, snprintf(buf, n, "%se%ld", tmp, strtol(e + 1, NULL, 10));
-    else snprintf(buf, n, "%s", tmp);
-}
-
-static void format_tick(const axis *a, double v, char *buf, size_t n)
-{
-    if (a->step > 0) {
-        const double big = fmax(fabs(a->tick[0]), fabs(a->tick[a->nticks - 1]));
-        if (a->step >= 1e-4 && big < 1e6)
-            snprintf(buf, n, "%.*f", a->step >= 1 ? 0 : (int)ceil(-log10(a->step) - 1e-9), v);
-        else compact_g(v, buf, n);
-    } else if (a->pow2) {
-        snprintf(buf, n, "%.6g", v);
-    } else {
-        const int k = (int)floor(log10(v) + 1e-9);
-        const double m = round(v / pow(10, k));
-        if (!a->expo || (k == 0 && m == 1)) snprintf(buf, n, "%g", m * pow(10, k));
-        else if (m == 1) snprintf(buf, n, "1e%d", k);
-        else snprintf(buf, n, "%.0fe%d", m, k);
-    }
-}
-
-static double widest_tick(cairo_t *cr, const axis *a)
-{
-    double w = 0;
-    char s[48];
-    for (int i = 0; i < a->nticks; i++) format_tick(a, a->tick[i], s, sizeof s), w = fmax(w, text_w(cr, s));
-    return w;
-}
-
-static double clamp_px(double v) { return fmax(-1e5, fmin(1e5, v)); }
-
-static double px(const frame *fr, double x)
-{
-    const axis *a = &fr->x;
-    return clamp_px(fr->plot.l + (tf(x, a->log) - a->lo) / (a->hi - a->lo) * (fr->plot.r - fr->plot.l));
-}
-
-static double py(const frame *fr, double y)
-{
-    const axis *a = &fr->y;
-    return clamp_px(fr->plot.b - (tf(y, a->log) - a->lo) / (a->hi - a->lo) * (fr->plot.b - fr->plot.t));
-}
-
-/* axis ranges and ticks, then the plot rectangle inside the cell, wide enough for the labels */
-static void setup_frame(cairo_t *cr, const app_panel *p, rect cell, frame *fr)
-{
-    memset(fr, 0, sizeof *fr);
-    fr->cell = cell, fr->x.log = p->logx, fr->y.log = p->logy;
-    span sx = {0}, sy = {0};
-    data_spans(p, &sx, &sy);
-    fr->has_data = sx.any;
-    for (int i = 0; i < p->nrefs && fr->has_data; i++) {
-        const app_ref_line *r = &p->refs[i];
-        if (ok_value(r->value, r->vertical ? p->logx : p->logy))
-            grow(r->vertical ? &sx : &sy, tf(r->value, r->vertical ? p->logx : p->logy));
-    }
-    rect *pl = &fr->plot;
-    pl->t = cell.t + (p->title[0] ? 32 : 14);
-    pl->b = cell.b - (p->xlabel[0] ? 46 : 30);
-    if (fr->has_data) {
-        fr->x.pow2 = p->logx && all_pow2(p);
-        fit_axis(&fr->x, sx, 0.04);
-        if (p->fix_y) fr->y.lo = tf(p->ymin, p->logy), fr->y.hi = tf(p->ymax, p->logy);
-        else fit_axis(&fr->y, sy, 0.06);
-        fr->has_data = isfinite(fr->x.hi - fr->x.lo) && isfinite(fr->y.hi - fr->y.lo);
-    }
-    set_font(cr, 11, 0);
-    if (fr->has_data) make_ticks(&fr->y, fmax(2, (pl->b - pl->t) / 48));
-    pl->l = cell.l + 8 + (p->ylabel[0] ? 18 : 0) + fmax(24, widest_tick(cr, &fr->y)) + 8;
-    pl->r = cell.r - 16;
-    if (!fr->has_data) return;
-    make_ticks(&fr->x, fmax(2, (pl->r - pl->l) / 72));
-    if (fr->x.nticks > 0) {
-        char s[48];
-        format_tick(&fr->x, fr->x.tick[fr->x.nticks - 1], s, sizeof s);
-        pl->r = cell.r - fmax(16, text_w(cr, s) / 2 + 6);
-    }
-}
-
 /* ---- drawing one panel ---- */
-
-static void draw_axes(cairo_t *cr, const frame *fr)
-{
-    const rect *r = &fr->plot;
-    char s[48];
-    set_font(cr, 11, 0);
-    cairo_set_line_width(cr, 1);
-    cairo_set_dash(cr, NULL, 0, 0);
-    for (int i = 0; i < fr->x.nticks; i++) {
-        const double x = floor(px(fr, fr->x.tick[i])) + 0.5;
-        ink(cr, 0.9), cairo_move_to(cr, x, r->t), cairo_line_to(cr, x, r->b), cairo_stroke(cr);
-        ink(cr, 0.25), cairo_move_to(cr, x, r->b), cairo_line_to(cr, x, r->b + 4), cairo_stroke(cr);
-        format_tick(&fr->x, fr->x.tick[i], s, sizeof s);
-        text_at(cr, s, x, r->b + 7, 0.5, 0);
-    }
-    for (int i = 0; i < fr->y.nticks; i++) {
-        const double y = floor(py(fr, fr->y.tick[i])) + 0.5;
-        ink(cr, 0.9), cairo_move_to(cr, r->l, y), cairo_line_to(cr, r->r, y), cairo_stroke(cr);
-        ink(cr, 0.25), cairo_move_to(cr, r->l - 4, y), cairo_line_to(cr, r->l, y), cairo_stroke(cr);
-        format_tick(&fr->y, fr->y.tick[i], s, sizeof s);
-        text_at(cr, s, r->l - 7, y, 1, 0.5);
-    }
-}
 
 static void draw_refs(cairo_t *cr, const frame *fr, const app_panel *p)
 {
     for (int i = 0; i < p->nrefs; i++) {
         const app_ref_line *ref = &p->refs[i];
-        if (!ok_value(ref->value, ref->vertical ? p->logx : p->logy)) continue;
+        if (!chart_ok_value(ref->value, ref->vertical ? p->logx : p->logy)) continue;
         set_stroke(cr, GREY, DOTTED + i, 1.3);
-        const double x = ref->vertical ? px(fr, ref->value) : 0, y = ref->vertical ? 0 : py(fr, ref->value);
-        if (ref->vertical) cairo_move_to(cr, x, fr->plot.t), cairo_line_to(cr, x, fr->plot.b);
-        else cairo_move_to(cr, fr->plot.l, y), cairo_line_to(cr, fr->plot.r, y);
+        const double at = ref->vertical ? chart_px(fr, ref->value) : chart_py(fr, ref->value);
+        if (ref->vertical) cairo_move_to(cr, at, fr->plot.t), cairo_line_to(cr, at, fr->plot.b);
+        else cairo_move_to(cr, fr->plot.l, at), cairo_line_to(cr, fr->plot.r, at);
         cairo_stroke(cr);
     }
 }
 
 static int isolated(const app_panel *p, const app_series *s, int i)
 {
-    return (i == 0 || !point_ok(p, s, i - 1)) && (i == s->n - 1 || !point_ok(p, s, i + 1));
+    return (i == 0 || !chart_point_ok(p, s, i - 1)) && (i == s->n - 1 || !chart_point_ok(p, s, i + 1));
 }
 
 /* the line (broken at left-out points; a lone point becomes a dot) and the error bars */
@@ -471,11 +248,11 @@ static void draw_series(cairo_t *cr, const frame *fr, const app_panel *p, const 
     const rgb c = color(s->color);
     set_stroke(cr, c, s->dashed ? DASHED : SOLID, 1.8);
     for (int i = 0, pen = 0; i < s->n && !s->no_line; i++) {
-        if (!point_ok(p, s, i)) {
+        if (!chart_point_ok(p, s, i)) {
             pen = 0;
             continue;
         }
-        const double x = px(fr, s->x[i]), y = py(fr, s->y[i]);
+        const double x = chart_px(fr, s->x[i]), y = chart_py(fr, s->y[i]);
         if (pen) cairo_line_to(cr, x, y);
         else cairo_move_to(cr, x, y);
         if (!s->marker && isolated(p, s, i)) cairo_new_sub_path(cr), cairo_arc(cr, x, y, 1.6, 0, 2 * M_PI);
@@ -485,9 +262,9 @@ static void draw_series(cairo_t *cr, const frame *fr, const app_panel *p, const 
     set_stroke(cr, c, SOLID, 1.1);
     for (int i = 0; i < s->n && s->yerr; i++) {
         const double e = fabs(s->yerr[i]), y = s->y[i];
-        if (!point_ok(p, s, i) || !isfinite(e) || e == 0) continue;
-        const double x = px(fr, s->x[i]), top = py(fr, y + e);
-        const double bottom = ok_value(y - e, p->logy) ? py(fr, y - e) : fr->plot.b + 10;
+        if (!chart_point_ok(p, s, i) || !isfinite(e) || e == 0) continue;
+        const double x = chart_px(fr, s->x[i]), top = chart_py(fr, y + e);
+        const double bottom = chart_ok_value(y - e, p->logy) ? chart_py(fr, y - e) : fr->plot.b + 10;
         cairo_move_to(cr, x, top), cairo_line_to(cr, x, bottom);
         cairo_move_to(cr, x - 3, top), cairo_line_to(cr, x + 3, top);
         if (bottom <= fr->plot.b) cairo_move_to(cr, x - 3, bottom), cairo_line_to(cr, x + 3, bottom);
@@ -522,27 +299,32 @@ static int near_box(const rect *b, double x, double y)
     return x >= b->l - 4 && x <= b->r + 4 && y >= b->t - 4 && y <= b->b + 4;
 }
 
-/* how many points, samples along lines and along reference lines fall in (or next to) box b */
+/* how many points, error bar ends, samples along lines and along reference lines fall in (or next
+ * to) box b */
 static int crowding(const frame *fr, const app_panel *p, const rect *b)
 {
+    const rect *pl = &fr->plot;
     int hits = 0;
     for (int k = 0; k < p->nseries; k++) {
         const app_series *s = &p->series[k];
         for (int i = 0; i < s->n; i++) {
-            if (!point_ok(p, s, i)) continue;
-            const double x = px(fr, s->x[i]), y = py(fr, s->y[i]);
-            hits += near_box(b, x, y);
-            if (i == 0 || s->no_line || !point_ok(p, s, i - 1)) continue;
-            const double x0 = px(fr, s->x[i - 1]), y0 = py(fr, s->y[i - 1]);
+            if (!chart_point_ok(p, s, i)) continue;
+            const double x = chart_px(fr, s->x[i]), y = chart_py(fr, s->y[i]);
+            const double e = s->yerr ? fabs(s->yerr[i]) : NAN;
+            hits += near_box(b, x, y) + (isfinite(e) && near_box(b, x, chart_py(fr, s->y[i] + e)));
+            hits += isfinite(e) && chart_ok_value(s->y[i] - e, p->logy) &&
+                    near_box(b, x, chart_py(fr, s->y[i] - e));
+            if (i == 0 || s->no_line || !chart_point_ok(p, s, i - 1)) continue;
+            const double x0 = chart_px(fr, s->x[i - 1]), y0 = chart_py(fr, s->y[i - 1]);
             for (int j = 1; j < 8; j++) hits += near_box(b, x0 + (x - x0) * j / 8, y0 + (y - y0) * j / 8);
         }
     }
     for (int i = 0; i < p->nrefs; i++) {
         const app_ref_line *r = &p->refs[i];
-        if (!ok_value(r->value, r->vertical ? p->logx : p->logy)) continue;
+        if (!chart_ok_value(r->value, r->vertical ? p->logx : p->logy)) continue;
         for (int j = 0; j <= 16; j++) {
-            const double x = r->vertical ? px(fr, r->value) : fr->plot.l + (fr->plot.r - fr->plot.l) * j / 16;
-            const double y = r->vertical ? fr->plot.t + (fr->plot.b - fr->plot.t) * j / 16 : py(fr, r->value);
+            const double x = r->vertical ? chart_px(fr, r->value) : pl->l + (pl->r - pl->l) * j / 16;
+            const double y = r->vertical ? pl->t + (pl->b - pl->t) * j / 16 : chart_py(fr, r->value);
             hits += near_box(b, x, y);
         }
     }
@@ -555,10 +337,10 @@ static void legend_inside(cairo_t *cr, const frame *fr, const app_panel *p, cons
     char text[MAX_ENTRIES][160];
     double tw = 0;
     const rect *pl = &fr->plot;
-    set_font(cr, 11, 0);
+    chart_set_font(cr, 11, 0);
     for (int i = 0; i < n; i++) {
         fit_text(cr, e[i].text, (pl->r - pl->l) * 0.6, text[i], sizeof text[i]);
-        tw = fmax(tw, text_w(cr, text[i]));
+        tw = fmax(tw, chart_text_w(cr, text[i]));
     }
     const double w = 8 + SAMPLE_W + 6 + tw + 8, h = n * ROW_H + 8;
     rect best = {0};
@@ -577,8 +359,8 @@ static void legend_inside(cairo_t *cr, const frame *fr, const app_panel *p, cons
     for (int i = 0; i < n; i++) {
         const double y = best.t + 4 + ROW_H * (i + 0.5);
         draw_sample(cr, &e[i], best.l + 8, y);
-        ink(cr, 0.1);
-        text_at(cr, text[i], best.l + 8 + SAMPLE_W + 6, y, 0, 0.5);
+        chart_ink(cr, 0.1);
+        chart_text_at(cr, text[i], best.l + 8 + SAMPLE_W + 6, y, 0, 0.5);
     }
 }
 
@@ -588,11 +370,11 @@ static int flow(cairo_t *cr, const entry *e, int n, double avail, double *xoff, 
 {
     int rows = 0;
     double x = 0;
-    set_font(cr, 11, 0);
+    chart_set_font(cr, 11, 0);
     for (int i = 0; i < n; i++) {
         char t[160];
         fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
-        const double w = SAMPLE_W + 6 + text_w(cr, t);
+        const double w = SAMPLE_W + 6 + chart_text_w(cr, t);
         if (rows > 0 && x + ENTRY_GAP + w <= avail) {
             x += ENTRY_GAP;
         } else { /* a new row */
@@ -625,10 +407,10 @@ static void legend_below(cairo_t *cr, const frame *fr, const entry *e, int n)
         char t[160];
         const double x = mid - roww[row[i]] / 2 + xoff[i], y = fr->cell.b + 4 + ROW_H * (row[i] + 0.5);
         draw_sample(cr, &e[i], x, y);
-        set_font(cr, 11, 0);
+        chart_set_font(cr, 11, 0);
         fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
-        ink(cr, 0.1);
-        text_at(cr, t, x + SAMPLE_W + 6, y, 0, 0.5);
+        chart_ink(cr, 0.1);
+        chart_text_at(cr, t, x + SAMPLE_W + 6, y, 0, 0.5);
     }
 }
 
@@ -636,9 +418,9 @@ static void draw_titles(cairo_t *cr, const frame *fr, const app_panel *p)
 {
     const rect *r = &fr->plot;
     const double mid = (r->l + r->r) / 2;
-    set_font(cr, 13, 1), ink(cr, 0.1);
+    chart_set_font(cr, 13, 1), chart_ink(cr, 0.1);
     centred(cr, p->title, mid, fr->cell.t + 10, 2 * fmin(mid - fr->cell.l, fr->cell.r - mid) - 12);
-    set_font(cr, 12, 0);
+    chart_set_font(cr, 12, 0);
     centred(cr, p->xlabel, mid, r->b + 26, r->r - r->l);
     cairo_save(cr);
     cairo_translate(cr, fr->cell.l + 8, (r->t + r->b) / 2);
@@ -650,10 +432,10 @@ static void draw_titles(cairo_t *cr, const frame *fr, const app_panel *p)
 static void draw_panel(cairo_t *cr, const app_panel *p, rect cell)
 {
     frame fr;
-    setup_frame(cr, p, cell, &fr);
+    chart_setup_frame(cr, p, cell, &fr);
     const rect *r = &fr.plot;
     if (fr.has_data) {
-        draw_axes(cr, &fr);
+        chart_draw_axes(cr, &fr);
         cairo_save(cr);
         cairo_rectangle(cr, r->l, r->t, r->r - r->l, r->b - r->t);
         cairo_clip(cr);
@@ -662,13 +444,13 @@ static void draw_panel(cairo_t *cr, const app_panel *p, rect cell)
         for (int k = 0; k < p->nseries; k++) {
             const app_series *s = &p->series[k];
             for (int i = 0; i < s->n; i++)
-                if (point_ok(p, s, i))
-                    draw_marker(cr, s->marker, px(&fr, s->x[i]), py(&fr, s->y[i]), color(s->color));
+                if (chart_point_ok(p, s, i))
+                    draw_marker(cr, s->marker, chart_px(&fr, s->x[i]), chart_py(&fr, s->y[i]), color(s->color));
         }
         cairo_restore(cr);
     } else {
-        set_font(cr, 13, 0), ink(cr, 0.55);
-        text_at(cr, "no data", (r->l + r->r) / 2, (r->t + r->b) / 2, 0.5, 0.5);
+        chart_set_font(cr, 13, 0), chart_ink(cr, 0.55);
+        chart_text_at(cr, "no data", (r->l + r->r) / 2, (r->t + r->b) / 2, 0.5, 0.5);
     }
     set_stroke(cr, (rgb){0.25, 0.25, 0.25}, SOLID, 1);
     cairo_rectangle(cr, floor(r->l) + 0.5, floor(r->t) + 0.5, floor(r->r) - floor(r->l),
@@ -691,9 +473,9 @@ static int header_height(const app_figure *f)
 
 static void draw_header(cairo_t *cr, const app_figure *f, int w)
 {
-    set_font(cr, 16, 1), ink(cr, 0.05);
+    chart_set_font(cr, 16, 1), chart_ink(cr, 0.05);
     centred(cr, f->title, w / 2.0, 10, w - 20);
-    set_font(cr, 12, 0), ink(cr, 0.35);
+    chart_set_font(cr, 12, 0), chart_ink(cr, 0.35);
     centred(cr, f->note, w / 2.0, f->title[0] ? 34 : 10, w - 20);
 }
 

@@ -351,8 +351,9 @@ static void record_failure(sweep *s, int c, int stage, int status)
 }
 
 /* A child ended: the next stage, a finished cell, a failure, or (stopping) an interruption. */
-static void child_ended(sweep *s, device_slot *d, int status)
+static void child_ended(sweep *s, int slot, int status)
 {
+    device_slot *d = &s->dev[slot];
     const int c = d->cell, stage = d->stage;
     d->pid = 0;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -366,7 +367,9 @@ static void child_ended(sweep *s, device_slot *d, int status)
         return;
     }
     if (stage == 0) {
+        /* evaluated where it trained: another device would sum in another order */
         s->state[c] = SW_EVAL;
+        if (!s->stopping && start_cell(s, slot, c) != 0) s->state[c] = SW_FAILED, s->failed++;
         return;
     }
     s->state[c] = SW_DONE;
@@ -416,7 +419,7 @@ static void run_cells(sweep *s)
         const pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid > 0) {
             for (int k = 0; k < s->ndev; k++)
-                if (s->dev[k].pid == pid) child_ended(s, &s->dev[k], status);
+                if (s->dev[k].pid == pid) child_ended(s, k, status);
             continue;
         }
         if (pid < 0 && errno != EINTR && errno != ECHILD) break;

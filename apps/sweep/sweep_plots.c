@@ -1,5 +1,341 @@
-/* apps/sweep/sweep_plots.c — being written */
+/* apps/sweep/sweep_plots.c — the sweep's charts (apps/report/chart.h), PNG and SVG in DIR/plots/:
+ *   convergence_rate  -d ln E_t / d epoch of the trained loss vs gamma (training subset, test set)
+ *   excess_loss       E_t vs epoch, one curve per gamma, one panel per loss (and BCE bias init)
+ *   geometry          compactness, class-mean angles (ETF drawn), NC1, uniform accuracy, small
+ *                     margins vs gamma
+ *   robustness        accuracy and flip rate under each disturbance vs gamma, per loss
+ *   bias              BCE's learned bias b against the optimal b*(gamma, K)
+ * Points are means over seeds with one standard deviation as error bars; notes say how many
+ * seeds each point rests on. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart.h"
+#include "files.h"
 #include "sweep_results.h"
+#include "theory.h"
+
+#define MAXG SW_MAX_VALUES
+
+/* one line of a panel: a loss (and BCE bias init) over the gammas */
+typedef struct line {
+    int loss;
+    char bias[32];
+    double x[MAXG], y[MAXG], err[MAXG];
+    int n;
+} line;
+
+typedef struct plot_ctx {
+    const char *dir, *title;
+    const sw_cell *cells;
+    const sw_result *res;
+    int ncells;
+    sw_group *g;
+    int ng;
+    int kinds;                 /* distinct (loss, bias) lines */
+    int loss_of[8];
+    char bias_of[8][32];
+    int nmin, nmax;            /* seeds per point */
+    int classes;
+    char note[256];
+} plot_ctx;
+
+static void kind_label(int loss, const char *bias, int kinds_with_bce, char *out, size_t len)
+{
+    if (!loss) snprintf(out, len, "CE");
+    else if (kinds_with_bce < 2 && strcmp(bias, "zero") == 0) snprintf(out, len, "BCE");
+    else if (strcmp(bias, "zero") == 0) snprintf(out, len, "BCE, b0 = 0");
+    else if (strcmp(bias, "theory") == 0) snprintf(out, len, "BCE, b0 = b*");
+    else snprintf(out, len, "BCE, b0 = %s", bias);
+}
+
+static int bce_kinds(const plot_ctx *p)
+{
+    int n = 0;
+    for (int k = 0; k < p->kinds; k++) n += p->loss_of[k];
+    return n;
+}
+
+/* the mean and sd of column col over the seeds of each gamma, for kind k */
+static void collect(const plot_ctx *p, int k, int col, double scale, line *l)
+{
+    memset(l, 0, sizeof *l);
+    l->loss = p->loss_of[k];
+    snprintf(l->bias, sizeof l->bias, "%s", p->bias_of[k]);
+    for (int i = 0; i < p->ng && l->n < MAXG; i++) {
+        const sw_group *g = &p->g[i];
+        if (g->loss != l->loss || strcmp(g->bias, l->bias) != 0) continue;
+        double mean, sd;
+        int used;
+        sw_group_stat(g, p->res, col, &mean, &sd, &used);
+        l->x[l->n] = g->gamma;
+        l->y[l->n] = used ? scale * mean : NAN;
+        l->err[l->n] = used > 1 ? fabs(scale) * sd : 0;
+        l->n++;
+    }
+}
+
+static void add_series(app_panel *pan, const line *l, const char *label, int color, int marker, int dashed)
+{
+    if (pan->nseries == APP_CHART_MAX_SERIES) return;
+    app_series *s = &pan->series[pan->nseries++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->label, sizeof s->label, "%s", label);
+    s->n = l->n, s->x = l->x, s->y = l->y, s->yerr = l->err;
+    s->color = color, s->marker = marker, s->dashed = dashed;
+}
+
+static void panel_setup(app_panel *pan, const char *title, const char *ylabel, int logy)
+{
+    memset(pan, 0, sizeof *pan);
+    snprintf(pan->title, sizeof pan->title, "%s", title);
+    snprintf(pan->xlabel, sizeof pan->xlabel, "scale factor gamma (log scale)");
+    snprintf(pan->ylabel, sizeof pan->ylabel, "%s", ylabel);
+    pan->logx = 1, pan->logy = logy, pan->legend = 1;
+}
+
+static void figure_setup(app_figure *f, const plot_ctx *p, const char *what, int cols)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->title, sizeof f->title, "%s — %s", what, p->title);
+    snprintf(f->note, sizeof f->note, "%s", p->note);
+    f->cols = cols;
+}
+
+static int save(const plot_ctx *p, const char *name, const app_figure *f, char *err, size_t errlen)
+{
+    char base[1300];
+    snprintf(base, sizeof base, "%s/plots/%s", p->dir, name);
+    if (app_chart_write(base, f, err, errlen) != 0) return -1;
+    printf("plot: %s.png (and .svg)\n", base);
+    return 0;
+}
+
+/* a panel with one series per kind for column col (by loss: CE's and BCE's own column) */
+static void kind_panel(const plot_ctx *p, app_panel *pan, line *lines, const char *ce_col,
+                       const char *bce_col, double scale)
+{
+    for (int k = 0; k < p->kinds; k++) {
+        char label[96];
+        kind_label(p->loss_of[k], p->bias_of[k], bce_kinds(p), label, sizeof label);
+        collect(p, k, sw_col_index(p->loss_of[k] ? bce_col : ce_col), scale, &lines[k]);
+        add_series(pan, &lines[k], label, k, 1 + k % 4, p->loss_of[k] && strcmp(p->bias_of[k], "zero"));
+    }
+}
+
+static int plot_convergence(const plot_ctx *p, char *err, size_t errlen)
+{
+    app_figure f;
+    figure_setup(&f, p, "Convergence rate vs gamma", 2);
+    f.npanels = 2;
+    line lines[2][8];
+    panel_setup(&f.panels[0], "training subset (trained loss)", "rate -d ln E_t / d epoch (1/epoch)", 0);
+    panel_setup(&f.panels[1], "test set (trained loss)", "rate -d ln E_t / d epoch (1/epoch)", 0);
+    kind_panel(p, &f.panels[0], lines[0], "rate_train_ce", "rate_train_bce", -1);
+    kind_panel(p, &f.panels[1], lines[1], "rate_test_ce", "rate_test_bce", -1);
+    return save(p, "convergence_rate", &f, err, errlen);
+}
+
+static const struct { const char *title, *ylabel, *col; int logy; } GEOMETRY[] = {
+    {"intra-class compactness", "mean cos(h_i, class mean)", "test_compact", 0},
+    {"smallest angle between class means", "angle (degrees)", "test_sep_min_deg", 0},
+    {"mean angle between class means", "angle (degrees)", "test_sep_mean_deg", 0},
+    {"NC1 within/between variability", "NC1 (log scale)", "test_nc1", 1},
+    {"uniform accuracy (one threshold)", "fraction of samples", "test_uacc", 0},
+    {"samples with cosine margin < 0.05", "fraction of samples", "frac_margin_below_0.05", 0},
+};
+
+static int plot_geometry(const plot_ctx *p, char *err, size_t errlen)
+{
+    app_figure f;
+    figure_setup(&f, p, "Feature geometry vs gamma (test set)", 3);
+    f.npanels = (int)(sizeof GEOMETRY / sizeof GEOMETRY[0]);
+    line (*lines)[8] = calloc((size_t)f.npanels, sizeof *lines);
+    if (!lines) return snprintf(err, errlen, "out of memory"), -1;
+    for (int i = 0; i < f.npanels; i++) {
+        panel_setup(&f.panels[i], GEOMETRY[i].title, GEOMETRY[i].ylabel, GEOMETRY[i].logy);
+        kind_panel(p, &f.panels[i], lines[i], GEOMETRY[i].col, GEOMETRY[i].col, 1);
+        if (p->classes > 1 && strstr(GEOMETRY[i].col, "sep_")) {
+            app_ref_line *r = &f.panels[i].refs[f.panels[i].nrefs++];
+            r->value = acos(-1.0 / (p->classes - 1)) * 180 / M_PI;
+            snprintf(r->label, sizeof r->label, "simplex ETF (%.2f deg)", r->value);
+        }
+    }
+    const int rc = save(p, "geometry", &f, err, errlen);
+    free(lines);
+    return rc;
+}
+
+static const struct { const char *col, *label; } DISTURB[] = {
+    {"clean_acc", "clean"}, {"input_noise_4", "input noise 4/255"}, {"input_noise_8", "input noise 8/255"},
+    {"feature_noise_0.05", "feature noise 0.05"}, {"feature_noise_0.1", "feature noise 0.1"},
+    {"fgsm_1", "FGSM 1/255"}, {"fgsm_2", "FGSM 2/255"},
+};
+#define NDISTURB ((int)(sizeof DISTURB / sizeof DISTURB[0]))
+
+static int plot_robustness(const plot_ctx *p, char *err, size_t errlen)
+{
+    app_figure f;
+    figure_setup(&f, p, "Robustness vs gamma (test set)", p->kinds);
+    line (*lines)[8][NDISTURB] = calloc(2, sizeof *lines);
+    if (!lines) return snprintf(err, errlen, "out of memory"), -1;
+    for (int k = 0; k < p->kinds && k < 3; k++) {
+        char label[96], title[160];
+        kind_label(p->loss_of[k], p->bias_of[k], bce_kinds(p), label, sizeof label);
+        for (int which = 0; which < 2; which++) {
+            app_panel *pan = &f.panels[which * p->kinds + k];
+            snprintf(title, sizeof title, "%s: %s", label, which ? "flip rate" : "accuracy");
+            panel_setup(pan, title, which ? "fraction of predictions changed" : "test accuracy", 0);
+            pan->legend = which ? 1 : 2;
+            for (int d = which; d < NDISTURB; d++) {
+                char col[64];
+                snprintf(col, sizeof col, "%s%s", d == 0 ? "" : which ? "flip_" : "acc_", DISTURB[d].col);
+                collect(p, k, sw_col_index(col), 1, &lines[which][k][d]);
+                add_series(pan, &lines[which][k][d], DISTURB[d].label, d, 1 + d % 4, d > 2);
+            }
+        }
+    }
+    f.npanels = 2 * (p->kinds < 3 ? p->kinds : 3);
+    if (p->kinds > 3) f.cols = 3;
+    const int rc = save(p, "robustness", &f, err, errlen);
+    free(lines);
+    return rc;
+}
+
+static int plot_bias(const plot_ctx *p, char *err, size_t errlen)
+{
+    if (!bce_kinds(p)) return 0;
+    app_figure f;
+    figure_setup(&f, p, "BCE's learned bias vs the optimum", 1);
+    f.npanels = 1;
+    app_panel *pan = &f.panels[0];
+    panel_setup(pan, "shared bias b after training", "bias b", 0);
+    line *lines = calloc(9, sizeof *lines);
+    if (!lines) return snprintf(err, errlen, "out of memory"), -1;
+    line *th = &lines[8];
+    for (int k = 0; k < p->kinds; k++) {
+        if (!p->loss_of[k]) continue;
+        char label[96];
+        kind_label(1, p->bias_of[k], bce_kinds(p), label, sizeof label);
+        collect(p, k, sw_col_index("bias"), 1, &lines[k]);
+        add_series(pan, &lines[k], label, k, 1 + k % 4, strcmp(p->bias_of[k], "zero") != 0);
+    }
+    /* b*(gamma, K) on a fine grid between the sweep's gammas */
+    double lo = INFINITY, hi = 0;
+    for (int i = 0; i < p->ng; i++) lo = fmin(lo, p->g[i].gamma), hi = fmax(hi, p->g[i].gamma);
+    for (int i = 0; i < MAXG && p->classes > 1 && lo < INFINITY; i++) {
+        th->x[i] = lo * pow(hi / lo, i / (double)(MAXG - 1));
+        th->y[i] = nn_theory_bce_bias(th->x[i], p->classes);
+        th->n = i + 1;
+    }
+    if (th->n) {
+        char label[96];
+        snprintf(label, sizeof label, "optimal b*(gamma, K = %d)", p->classes);
+        add_series(pan, th, label, 6, 0, 1);
+        pan->series[pan->nseries - 1].yerr = NULL;
+    }
+    const int rc = save(p, "bias", &f, err, errlen);
+    free(lines);
+    return rc;
+}
+
+static int plot_excess(const plot_ctx *p, char *err, size_t errlen)
+{
+    app_figure f;
+    figure_setup(&f, p, "Normalized excess loss E_t vs epoch (training subset, trained loss)",
+                 p->kinds < 3 ? p->kinds : 3);
+    f.npanels = p->kinds < APP_CHART_MAX_PANELS ? p->kinds : APP_CHART_MAX_PANELS;
+    double (*ex)[MAXG][256] = calloc(APP_CHART_MAX_PANELS, sizeof *ex);
+    double (*ey)[MAXG][256] = calloc(APP_CHART_MAX_PANELS, sizeof *ey);
+    if (!ex || !ey) return free(ex), free(ey), snprintf(err, errlen, "out of memory"), -1;
+    for (int k = 0; k < f.npanels; k++) {
+        char label[96];
+        kind_label(p->loss_of[k], p->bias_of[k], bce_kinds(p), label, sizeof label);
+        app_panel *pan = &f.panels[k];
+        panel_setup(pan, label, "E_t = (L_t - L*)/(L_0 - L*) (log scale)", 1);
+        snprintf(pan->xlabel, sizeof pan->xlabel, "epoch");
+        pan->logx = 0;
+        pan->legend = 2;
+        if (p->nmin == p->nmax)
+            snprintf(f.note, sizeof f.note, "each curve: mean over the %d seed%s of its gamma", p->nmax,
+                     p->nmax > 1 ? "s" : "");
+        else
+            snprintf(f.note, sizeof f.note, "each curve: mean over the seeds of its gamma (%d to %d)",
+                     p->nmin, p->nmax);
+        int gi = 0;
+        for (int i = 0; i < p->ng && gi < MAXG && gi < APP_CHART_MAX_SERIES; i++) {
+            const sw_group *g = &p->g[i];
+            if (g->loss != p->loss_of[k] || strcmp(g->bias, p->bias_of[k]) != 0 || g->n == 0) continue;
+            /* mean over seeds at each evaluated epoch (the seeds share their epochs) */
+            const sw_result *r0 = &p->res[g->members[0]];
+            const int ne = r0->ne < 256 ? r0->ne : 256, series = p->loss_of[k] ? 1 : 0;
+            for (int e = 0; e < ne; e++) {
+                double s = 0;
+                int n = 0;
+                for (int m = 0; m < g->n; m++) {
+                    const sw_result *r = &p->res[g->members[m]];
+                    if (e < r->ne && isfinite(r->e[series][e])) s += r->e[series][e], n++;
+                }
+                ex[k][gi][e] = r0->e_epoch[e];
+                ey[k][gi][e] = n ? s / n : NAN;
+            }
+            app_series *sr = &pan->series[pan->nseries++];
+            memset(sr, 0, sizeof *sr);
+            snprintf(sr->label, sizeof sr->label, "gamma %g", g->gamma);
+            sr->n = ne, sr->x = ex[k][gi], sr->y = ey[k][gi];
+            sr->color = gi, sr->marker = 1 + gi % 4;
+            gi++;
+        }
+    }
+    const int rc = save(p, "excess_loss", &f, err, errlen);
+    free(ex), free(ey);
+    return rc;
+}
+
 int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, int n,
                    const char *title, char *err, size_t errlen)
-{ (void)dir, (void)cells, (void)res, (void)n, (void)title, (void)err, (void)errlen; return 0; }
+{
+    plot_ctx p = {.dir = dir, .title = title, .cells = cells, .res = res, .ncells = n};
+    if (sw_groups(cells, res, n, &p.g, &p.ng) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p.nmin = 1 << 30;
+    const int kcol = sw_col_index("classes");
+    for (int i = 0; i < p.ng; i++) {
+        int k = 0;
+        while (k < p.kinds && !(p.loss_of[k] == p.g[i].loss && strcmp(p.bias_of[k], p.g[i].bias) == 0)) k++;
+        if (k == p.kinds && k < 8) {
+            p.loss_of[k] = p.g[i].loss;
+            snprintf(p.bias_of[k], 32, "%s", p.g[i].bias);
+            p.kinds++;
+        }
+        if (p.g[i].n < p.nmin) p.nmin = p.g[i].n;
+        if (p.g[i].n > p.nmax) p.nmax = p.g[i].n;
+        for (int m = 0; m < p.g[i].n; m++) {
+            const double K = res[p.g[i].members[m]].v[kcol];
+            if (isfinite(K)) p.classes = (int)K;
+        }
+    }
+    int rc = 0;
+    if (p.nmax == 0) {
+        printf("plots: no finished cell yet\n");
+    } else {
+        if (p.nmin == p.nmax) snprintf(p.note, sizeof p.note, "mean over %d seed%s per point; error bars: one "
+                                       "standard deviation", p.nmax, p.nmax > 1 ? "s" : "");
+        else snprintf(p.note, sizeof p.note, "mean over %d to %d seeds per point (failed or unfinished cells left "
+                      "out: summary.csv says which); error bars: one standard deviation", p.nmin, p.nmax);
+        char plots[1300];
+        snprintf(plots, sizeof plots, "%s/plots", dir);
+        rc = app_make_dirs(plots, err, errlen);
+        if (!rc) rc = plot_convergence(&p, err, errlen);
+        if (!rc) rc = plot_excess(&p, err, errlen);
+        if (!rc) rc = plot_geometry(&p, err, errlen);
+        if (!rc) rc = plot_robustness(&p, err, errlen);
+        if (!rc) rc = plot_bias(&p, err, errlen);
+    }
+    sw_groups_free(p.g, p.ng);
+    return rc;
+}

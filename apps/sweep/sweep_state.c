@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "files.h"
 #include "provenance.h"
+#include "run.h"
 #include "sweep.h"
 
 /* ---- sweep.json ---- */
@@ -103,6 +104,31 @@ bad:
     return rc;
 }
 
+/* every training option a cell runs with (the shared ones resolved over the defaults; the grid
+ * sets loss, gamma, seed and bias init per cell) */
+static cJSON *resolved_options(char *const *args, int nargs)
+{
+    cJSON *o = cJSON_CreateObject();
+    char **argv = calloc((size_t)nargs + 2, sizeof *argv), err[SW_ERRLEN];
+    app_train_opts t;
+    if (!argv) return o;
+    argv[0] = "train";
+    for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
+    char *meta = app_train_parse(nargs + 1, argv, &t, err, sizeof err) == 0 ? app_train_opts_to_meta(&t) : NULL;
+    free(argv);
+    for (char *line = meta, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        char *eq = strchr(line, '=');
+        if (!eq) continue;
+        *eq = 0;
+        if (strcmp(line, "loss") && strcmp(line, "gamma") && strcmp(line, "seed") && strcmp(line, "bias-init"))
+            cJSON_AddStringToObject(o, line, eq + 1);
+    }
+    free(meta);
+    return o;
+}
+
 int sw_write_sweep_json(const char *dir, const sw_grid *g, char *const *args, int nargs,
                         const char *devices, char *err, size_t errlen)
 {
@@ -120,6 +146,7 @@ int sw_write_sweep_json(const char *dir, const sw_grid *g, char *const *args, in
     for (int i = 0; i < g->nbias; i++) cJSON_AddItemToArray(a, cJSON_CreateString(g->bias_inits[i]));
     a = cJSON_AddArrayToObject(j, "train_args");
     for (int i = 0; i < nargs; i++) cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
+    cJSON_AddItemToObject(j, "options", resolved_options(args, nargs));
     cJSON_AddStringToObject(j, "devices", devices);
     char when[64];
     const time_t now = time(NULL);

@@ -43,7 +43,7 @@ static const col COLS[] = {
     SPLIT(nc2_etf_h), SPLIT(nc3), SPLIT(nc4), SPLIT(margin_min), SPLIT(margin_p5),
     SPLIT(margin_median), SPLIT(margin_mean), SPLIT(gap), SPLIT(uacc), SPLIT(uacc_threshold),
     SPLIT(uacc_at_bias), SPLIT(pos_mean), SPLIT(neg_max), SPLIT(grad_ce), SPLIT(grad_bce),
-    {"clean_acc", 'E', "clean_acc"}, {"frac_margin_below_0.05", 'E', "frac_margin_below_0.05"},
+    {"classes", 'E', "classes"}, {"clean_acc", 'E', "clean_acc"}, {"frac_margin_below_0.05", 'E', "frac_margin_below_0.05"},
     COND(input_noise_1), COND(input_noise_2), COND(input_noise_4), COND(input_noise_8),
     COND(feature_noise_0.01), COND(feature_noise_0.02), COND(feature_noise_0.05),
     COND(feature_noise_0.1), COND(fgsm_1), COND(fgsm_2),

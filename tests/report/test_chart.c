@@ -2,8 +2,9 @@
  * with error bars, log y with left-out points, a 2 x 2 grid with legends below, a panel without
  * data, reference lines) must come out as a PNG whose header states the size app_chart_size gives
  * and whose pixels show the series colours, and as an SVG of the same size; bad input (missing
- * directory, panel counts, unterminated or invalid text, empty fixed ranges) must be refused with a
- * message, and no temporary file may be left behind. */
+ * directory, an output name taken by a directory, panel counts, unterminated or invalid text, empty
+ * fixed ranges) must be refused with a message naming the file, and no temporary file may be left
+ * behind. */
 #include "chart.h"
 
 #include <cairo.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHECK(cond, ...)                                                                        \
@@ -36,7 +38,10 @@ static const double ERR[8] = {0.004, 0.006, 0.01, 0.02, 0.015, 0.02, 0.03, 0.01}
 
 /* ---- reading the files back ---- */
 
-static uint32_t be32(const unsigned char *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -66,8 +71,8 @@ static void check_png_header(const char *path, int w, int h, int *fails)
     if (b && len > 33) {
         CHECK(memcmp(b, sig, 8) == 0, "%s: no PNG signature", path);
         CHECK(be32(b + 8) == 13 && memcmp(b + 12, "IHDR", 4) == 0, "%s: the first chunk is not IHDR", path);
-        CHECK(be32(b + 16) == (uint32_t)w && be32(b + 20) == (uint32_t)h, "%s: IHDR says %ux%u, app_chart_size %dx%d",
-              path, be32(b + 16), be32(b + 20), w, h);
+        CHECK(be32(b + 16) == (uint32_t)w && be32(b + 20) == (uint32_t)h,
+              "%s: IHDR says %ux%u, app_chart_size %dx%d", path, be32(b + 16), be32(b + 20), w, h);
     }
     free(b);
 }
@@ -127,13 +132,14 @@ static void check_pixels(const char *path, const uint32_t *want, int nwant, int 
             for (int i = 0; i < nwant; i++) found[i] += near(px, want[i]);
         }
     CHECK(nseen >= 8, "%s: only %d distinct colours (blank?)", path, nseen);
-    for (int i = 0; i < nwant; i++) CHECK(found[i] >= 10, "%s: %d pixels of colour #%06X", path, found[i], want[i]);
+    for (int i = 0; i < nwant; i++)
+        CHECK(found[i] >= 10, "%s: %d pixels of colour #%06X", path, found[i], want[i]);
     cairo_surface_destroy(s);
 }
 
 /* writes f to dir/name, checks both files and that nothing else (no .tmp) is left */
-static void write_and_check(const char *dir, const char *name, const app_figure *f, const uint32_t *want, int nwant,
-                            int *fails)
+static void write_and_check(const char *dir, const char *name, const app_figure *f, const uint32_t *want,
+                            int nwant, int *fails)
 {
     char base[512], png[600], svg[600], err[512] = "";
     snprintf(base, sizeof base, "%s/%s", dir, name);
@@ -290,6 +296,15 @@ static void test_bad_input(const char *dir, int *fails)
     gamma_panel(&f->panels[0], 1);
     snprintf(base, sizeof base, "%s/no/such/dir/fig", dir);
     expect_refusal(base, f, base, "missing directory", fails);
+    /* base.png is a directory: the rename fails, and the temporary file must be gone */
+    char blocked[600], tmp[620];
+    snprintf(base, sizeof base, "%s/blocked", dir);
+    snprintf(blocked, sizeof blocked, "%s.png", base);
+    snprintf(tmp, sizeof tmp, "%s.tmp", blocked);
+    CHECK(mkdir(blocked, 0700) == 0, "cannot create the directory %s", blocked);
+    expect_refusal(base, f, blocked, "output is a directory", fails);
+    CHECK(access(tmp, F_OK) != 0, "%s left behind after a failed write", tmp);
+    rmdir(blocked);
     snprintf(base, sizeof base, "%s/bad", dir);
     expect_refusal(NULL, f, NULL, "NULL path", fails);
     expect_refusal(base, NULL, base, "NULL figure", fails);

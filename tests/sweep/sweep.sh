@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# tests/sweep/sweep.sh — `gammacl sweep` end to end on tiny Fashion-MNIST cells.
+#
+#   sweep.sh GAMMACL CKPT_TOOL CASE
+#   kill_rerun  a sweep killed with SIGKILL mid-cell (no child outlives it) and rerun gives a
+#               sweep.csv equal to an uninterrupted one in every column but wall time; a finished
+#               sweep rerun trains nothing; a cell whose checkpoint is damaged is redone, alone;
+#               summary.csv's means and standard deviations match sweep.csv's; plots and report
+#   sigterm     SIGTERM to the sweep stops the running cell with a checkpoint (exit 143, the cell
+#               says it stopped), and the rerun resumes it and ends equal to an uninterrupted sweep
+#   grid        a rerun that contradicts sweep.json (another --epochs, a dropped gamma, --gamma on
+#               a sweep) is refused with exit 2 naming what differs; adding a gamma runs only the
+#               new cells
+#   failure     a cell that stops on NaN is recorded as failed with its reason and the sweep goes on
+#               (exit 1, tables say so); a rerun keeps it failed without training; --fail-fast
+#               stops at the first failure
+# shellcheck source=../reliability/lib.sh
+source "$(dirname "$0")/../reliability/lib.sh"
+case_name=${3:-}
+
+SWEEP=(sweep --devices "$device" --epochs 2 --train-limit 256 --test-limit 128
+       --metrics-train-limit 128 --batch 64)
+
+# run_sweep DIR ARGS...: runs a sweep into DIR; its output in DIR.out, exit status in $?
+run_sweep() {
+    local dir=$1
+    shift
+    timeout "$limit" "$gammacl" "${SWEEP[@]}" --out "$dir" "$@" > "$dir.out" 2>&1
+}
+
+# sweep.csv without its wall-time column (seconds, the 8th)
+table_without_time() { cut -d, -f1-7,9- "$1/sweep.csv"; }
+
+same_table() { cmp -s <(table_without_time "$1") <(table_without_time "$2"); }
+
+starts() { grep -c '^  start ' "$1.out"; }
+
+png_ok() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] && [ "$(stat -c %s "$1")" -gt 5000 ]; }
+svg_ok() { head -c 200 "$1" | grep -q '<svg'; }
+
+# the mean of column NAME over the rows of sweep.csv with loss L and gamma G, against summary.csv
+summary_matches() {
+    local dir=$1 loss=$2 gamma=$3 name=$4
+    awk -F, -v loss="$loss" -v gamma="$gamma" -v name="$name" '
+        FNR == 1 { for (i = 1; i <= NF; i++) col[FILENAME, $i] = i; next }
+        FILENAME ~ /sweep.csv$/ && $3 == loss && $4 + 0 == gamma + 0 && $2 == "done" {
+            v = $(col[FILENAME, name]); s += v; ss += v * v; n++ }
+        FILENAME ~ /summary.csv$/ && $1 == loss && $2 + 0 == gamma + 0 {
+            m = $(col[FILENAME, name "_mean"]); sd = $(col[FILENAME, name "_std"]); k = $4 }
+        END {
+            mean = s / n; var = (ss - n * mean * mean) / (n - 1); if (var < 0) var = 0
+            ok = n == 2 && k == 2 && (m - mean) ^ 2 < 1e-14 && (sd - sqrt(var)) ^ 2 < 1e-10
+            if (!ok) printf "sweep.csv: n %d mean %.9g sd %.9g; summary.csv: n %d mean %.9g sd %.9g\n", n, mean, sqrt(var), k, m, sd
+            exit !ok }' "$dir/sweep.csv" "$dir/summary.csv"
+}
+
+case_kill_rerun() {
+    local a=$work/A b=$work/B
+    run_sweep "$a" --gammas 1,8 --seeds 2 || { cat "$a.out"; fail_now "the uninterrupted sweep failed"; }
+    check "8 cells done" grep -q '^8 of 8 cells done, 0 failed' "$a.out"
+    check "summary.csv: CE gamma 1 test_acc mean and sd over 2 seeds" summary_matches "$a" ce 1 test_acc
+    check "summary.csv: BCE gamma 8 test_compact mean and sd over 2 seeds" summary_matches "$a" bce 8 test_compact
+    for p in convergence_rate excess_loss geometry robustness bias; do
+        check "plots/$p.png is a PNG" png_ok "$a/plots/$p.png"
+        check "plots/$p.svg is an SVG" svg_ok "$a/plots/$p.svg"
+    done
+    check "report.md has a row per point and the plots" \
+        bash -c "[ \$(grep -c '^| \(CE\|BCE\)[ ,]' '$a/report.md') -eq 4 ] && grep -q 'plots/geometry.png' '$a/report.md'"
+    check "eval figures reach sweep.csv" bash -c "head -1 '$a/sweep.csv' | grep -q flip_fgsm_1 && ! cut -d, -f2 '$a/sweep.csv' | grep -q pending"
+
+    # the same sweep, killed while its second cell trains
+    "$gammacl" "${SWEEP[@]}" --out "$b" --gammas 1,8 --seeds 2 > "$b.first.out" 2>&1 &
+    local pid=$!
+    wait_epoch1 "$b" bce-g1-s1-zero
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    sleep 1
+    check "no cell outlives a killed sweep" bash -c "! pgrep -f '[t]rain .*$b/cells' > /dev/null"
+    run_sweep "$b" || { cat "$b.out"; fail_now "the rerun failed"; }
+    check "the rerun finished every cell" grep -q '^8 of 8 cells done, 0 failed' "$b.out"
+    check "the interrupted cell resumed from its checkpoint" grep -q 'start bce-g1-s1-zero .*resuming' "$b.out"
+    check "killed and rerun: sweep.csv equals the uninterrupted one (but wall time)" same_table "$a" "$b"
+
+    run_sweep "$b" || fail_now "the rerun of a finished sweep failed"
+    check "a finished sweep rerun trains nothing" [ "$(starts "$b")" -eq 0 ]
+    check "and reports every cell done" grep -q '8 done, 0 failed before' "$b.out"
+
+    head -c 1000 "$b/cells/ce-g8-s2/model.ckpt" > "$b/ckpt.part" && mv "$b/ckpt.part" "$b/cells/ce-g8-s2/model.ckpt"
+    rm -f "$b/cells/bce-g1-s2-zero/eval.json"
+    run_sweep "$b" || { cat "$b.out"; fail_now "the rerun after damage failed"; }
+    check "a damaged checkpoint: that cell alone is retrained" \
+        bash -c "[ $(starts "$b") -eq 1 ] && grep -q 'start ce-g8-s2 ' '$b.out'"
+    check "a missing eval.json: evaluated again, not retrained" grep -q 'bce-g1-s2-zero' "$b.out"
+    check "after the repairs sweep.csv equals the uninterrupted one" same_table "$a" "$b"
+}
+
+# wait_epoch1 DIR CELL: waits until the cell has finished its first epoch
+wait_epoch1() {
+    local waited=0
+    until grep -q "^epoch 1/2" "$1/cells/$2/log.txt" 2>/dev/null; do
+        sleep 0.1
+        waited=$((waited + 1))
+        [ $waited -lt 1200 ] || fail_now "cell $2 never reached epoch 1"
+    done
+}
+
+case_sigterm() {
+    local a=$work/T1 b=$work/T2
+    run_sweep "$a" --gammas 4 --seeds 1 --train-limit 2048 || { cat "$a.out"; fail_now "the uninterrupted sweep failed"; }
+    "$gammacl" "${SWEEP[@]}" --out "$b" --gammas 4 --seeds 1 --train-limit 2048 > "$b.first.out" 2>&1 &
+    local pid=$!
+    wait_epoch1 "$b" bce-g4-s1-zero
+    kill -TERM "$pid"
+    wait "$pid"
+    local rc=$?
+    check "SIGTERM: the sweep exits 143 ($rc)" [ "$rc" -eq 143 ]
+    check "SIGTERM: the sweep says how to continue" grep -q "rerun .gammacl sweep --out" "$b.first.out"
+    check "SIGTERM: the running cell stopped with a checkpoint" \
+        grep -q "stopped by SIGTERM.*checkpoint written" "$b/cells/bce-g4-s1-zero/log.txt"
+    run_sweep "$b" || { cat "$b.out"; fail_now "the rerun failed"; }
+    check "SIGTERM: the rerun resumes the cell" grep -q 'start bce-g4-s1-zero .*resuming' "$b.out"
+    check "SIGTERM: then sweep.csv equals the uninterrupted one (but wall time)" same_table "$a" "$b"
+}
+
+case_grid() {
+    local a=$work/G
+    run_sweep "$a" --gammas 1 --seeds 1 || { cat "$a.out"; fail_now "the first sweep failed"; }
+    timeout "$limit" "$gammacl" sweep --out "$a" --epochs 3 > "$a.e.out" 2>&1
+    local rc=$?
+    check "another --epochs is refused with exit 2 ($rc)" [ "$rc" -eq 2 ]
+    check "the message names --epochs and both values" grep -q -- "--epochs is 2 in the sweep.*but 3" "$a.e.out"
+    timeout "$limit" "$gammacl" sweep --out "$a" --gammas 2 > "$a.g.out" 2>&1
+    rc=$?
+    check "dropping gamma 1 is refused with exit 2 ($rc)" [ "$rc" -eq 2 ]
+    check "the message names the gamma" grep -q "leaves out gamma 1" "$a.g.out"
+    timeout "$limit" "$gammacl" sweep --out "$a" --gamma 2 > "$a.h.out" 2>&1
+    check "--gamma on a sweep is refused, pointing at --gammas" grep -q -- "--gammas" "$a.h.out"
+    run_sweep "$a" --gammas 1,2 || { cat "$a.out"; fail_now "growing the sweep failed"; }
+    check "adding gamma 2 runs only its 2 cells" [ "$(starts "$a")" -eq 2 ]
+    check "the grown sweep has 4 rows" [ "$(($(wc -l < "$a/sweep.csv") - 1))" -eq 4 ]
+    check "sweep.json records both gammas" grep -q '"gammas":.\[1, 2\]' "$a/sweep.json"
+    check "sweep.json records provenance" grep -q '"cpu_model"' "$a/sweep.json"
+    check "every cell's summary.json records provenance" grep -q '"commit"' "$a/cells/ce-g2-s1/summary.json"
+}
+
+# poison DIR: a finished 1-epoch cell of the sweep (asked to run 2) whose class weights hold a NaN
+poison_cell() {
+    local cell=$1
+    run_gammacl "$cell" train --data fashion-mnist --epochs 1 --train-limit 256 --test-limit 128 \
+        --metrics-train-limit 128 --batch 64 --loss ce --gamma 1 --seed 1 --bias-init zero \
+        --device "$device" --progress 0 --out "$cell" || { cat "$cell.err"; fail_now "the base cell failed"; }
+    "$ckpt_tool" set-meta "$cell/model.ckpt" epochs 2 || fail_now "cannot edit the checkpoint"
+    "$ckpt_tool" poison "$cell/model.ckpt" head.w nan || fail_now "cannot poison the checkpoint"
+}
+
+case_failure() {
+    local a=$work/F
+    mkdir -p "$a/cells"
+    poison_cell "$a/cells/ce-g1-s1"
+    run_sweep "$a" --gammas 1 --seeds 1
+    local rc=$?
+    check "a failed cell makes the sweep exit 1 ($rc)" [ "$rc" -eq 1 ]
+    check "the other cell still ran" grep -q '^2 of 2\|1 of 2 cells done, 1 failed' "$a.out"
+    check "failed.json names the NaN" grep -q 'NaN' "$a/cells/ce-g1-s1/failed.json"
+    check "sweep.csv marks it failed with the reason" grep -q '^ce-g1-s1,failed,.*NaN' "$a/sweep.csv"
+    check "summary.csv counts the failure" bash -c "grep -q '^ce,1,,0,1' '$a/summary.csv'"
+    check "report.md lists the failed cell" grep -q '`ce-g1-s1`' "$a/report.md"
+    run_sweep "$a"
+    check "a rerun keeps it failed and trains nothing" \
+        bash -c "[ $(starts "$a") -eq 0 ] && grep -q '1 done, 1 failed before' '$a.out'"
+    local b=$work/FF
+    mkdir -p "$b/cells"
+    poison_cell "$b/cells/ce-g1-s1"
+    run_sweep "$b" --gammas 1 --seeds 1 --fail-fast
+    rc=$?
+    check "--fail-fast stops at the first failure ($rc)" \
+        bash -c "[ $rc -eq 1 ] && [ $(starts "$b") -eq 1 ] && grep -q '0 of 2 cells done, 1 failed' '$b.out'"
+}
+
+case "$case_name" in
+kill_rerun) case_kill_rerun ;;
+sigterm) case_sigterm ;;
+grid) case_grid ;;
+failure) case_failure ;;
+*) fail_now "unknown case '$case_name'" ;;
+esac
+done_checks
