@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,4 +100,34 @@ int app_write_file_atomic(const char *path, const void *data, size_t len, char *
         close(dfd);
     }
     return 0;
+}
+
+int app_lock_dir(const char *dir, const char *what, char *err, size_t errlen)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        char holder[256] = "";
+        const ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = 0;
+        holder[strcspn(holder, "\n")] = 0;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen, "%s is in use by another process (%s); wait for it to end, or stop "
+                     "it, before working in this folder", dir, holder[0] ? holder : "unknown");
+        else snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+        return -1;
+    }
+    char line[300];
+    const int len = snprintf(line, sizeof line, "pid %ld, %s\n", (long)getpid(), what);
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
+        /* the lock holds; only the note for others is missing */
+    }
+    return fd;
 }

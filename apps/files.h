@@ -12,4 +12,10 @@ int app_read_text_file(const char *path, size_t max_bytes, char **out, char *err
 /* Replaces path with data atomically. */
 int app_write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
+/* Takes the advisory lock of folder dir (dir/.lock, flock), so that one process at a time works
+ * in a run or sweep folder; the lock ends with its process, however it ends. `what` (the
+ * command) is written into the lock file for the message another process gets. Returns the
+ * descriptor to keep open, or -1 with a message naming the process that holds the folder. */
+int app_lock_dir(const char *dir, const char *what, char *err, size_t errlen);
+
 #endif

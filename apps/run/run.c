@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "plot.h"
 
@@ -351,8 +352,12 @@ int app_train_run(app_train_opts *o)
     run r = {.o = o};
     nn_ckpt resume = {0};
     int rc = 0;
+    char err[1024];
+    int lock = -1;
     if (o->resume[0]) rc = app_run_resume_options(o, &resume);
-    else rc = app_run_check_out_dir(o);
+    else if (app_make_dirs(o->out, err, sizeof err) != 0) rc = (app_run_fail("--out", err), 2);
+    if (!rc && (lock = app_lock_dir(o->out, "gammacl train", err, sizeof err)) < 0) rc = (app_run_fail("", err), 2);
+    if (!rc && !o->resume[0]) rc = app_run_check_out_dir(o);
     if (!rc) rc = app_setup_data("train", o, &r.train, &r.test, r.mean, r.std);
     if (!rc) r.classes = r.train.classes;
     if (!rc) rc = app_setup_spec("train", o, &r.train, &r.spec);
@@ -380,5 +385,6 @@ int app_train_run(app_train_opts *o)
         }
     }
     release(&r, &resume);
+    if (lock >= 0) close(lock);
     return rc;
 }

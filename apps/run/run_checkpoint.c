@@ -112,6 +112,13 @@ int app_run_resume_options(app_train_opts *o, nn_ckpt *c)
     char path[1200], err[1024];
     remove_stale_temporaries(o->resume);
     snprintf(path, sizeof path, "%s/model.ckpt", o->resume);
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) {
+        fprintf(stderr, "gammacl train: --resume: %s holds no checkpoint: no epoch of that run finished, "
+                "so there is nothing to continue; start the run again with the same command and "
+                "--out %s (without --resume)\n", o->resume, o->resume);
+        return 2;
+    }
     if (nn_ckpt_read(path, c, err, sizeof err) != 0) return app_run_fail("--resume", err), 2;
     app_train_opts keep = *o;
     app_train_defaults(o);
@@ -143,7 +150,9 @@ static void remove_stale_temporaries(const char *dir)
 
 int app_run_check_out_dir(const app_train_opts *o)
 {
-    static const char *const run_files[] = {"model.ckpt", "metrics.csv", "summary.json"};
+    /* only a checkpoint holds finished work; a run killed before its first epoch ended left at
+     * most metrics.csv and summary.json of the evaluation before training, and starts again */
+    static const char *const run_files[] = {"model.ckpt"};
     for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
         char path[1200];
         struct stat st;

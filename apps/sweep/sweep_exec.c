@@ -481,6 +481,8 @@ int sw_run(sw_opts *o)
     if (n > 0) s.exe[n] = 0;
     snprintf(cells, sizeof cells, "%s/cells", o->out);
     if (rc == 0 && app_make_dirs(cells, err, sizeof err) != 0) rc = 2;
+    const int lock = rc == 0 ? app_lock_dir(o->out, "gammacl sweep", err, sizeof err) : -1;
+    if (rc == 0 && lock < 0) rc = 2;
     if (rc == 0 && sw_write_sweep_json(o->out, &s.grid, s.args, s.nargs, o->devices, err, sizeof err) != 0) rc = 1;
     if (rc == 0 && sw_cells(&s.grid, &s.cells, &s.ncells) != 0) snprintf(err, sizeof err, "out of memory"), rc = 1;
     if (rc == 0) {
@@ -490,6 +492,7 @@ int sw_run(sw_opts *o)
     }
     if (rc != 0) {
         fprintf(stderr, "gammacl sweep: %s\n", err);
+        if (lock >= 0) close(lock);
         release(&s);
         return rc;
     }
@@ -516,6 +519,7 @@ int sw_run(sw_opts *o)
     if (sweep_signal > 0) rc = 128 + sweep_signal;
     else if (s.failed) rc = rc ? rc : 1;
     else if (s.done < s.ncells) rc = rc ? rc : 1;
+    close(lock);
     release(&s);
     return rc;
 }
