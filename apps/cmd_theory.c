@@ -50,13 +50,13 @@ static void cmd_theory_usage(FILE *f)
 static int cmd_parse_classes(const char *text, int *out)
 {
     if (text[0] == '\0' || strspn(text, "0123456789") != strlen(text)) {
-        fprintf(stderr, "theory: --classes expects a whole number, got '%s'\n", text);
+        fprintf(stderr, "gammacl theory: --classes expects a whole number, got '%s'\n", text);
         return -1;
     }
     errno = 0;
     long k = strtol(text, NULL, 10);
     if (errno == ERANGE || k < 2 || k > CMD_THEORY_MAX_CLASSES) {
-        fprintf(stderr, "theory: --classes must be between 2 and %d, got '%s'\n",
+        fprintf(stderr, "gammacl theory: --classes must be between 2 and %d, got '%s'\n",
                 CMD_THEORY_MAX_CLASSES, text);
         return -1;
     }
@@ -70,11 +70,11 @@ static int cmd_parse_gamma(const char *start, size_t len, double *out)
 {
     char token[64];
     if (len == 0) {
-        fprintf(stderr, "theory: --gammas has an empty entry (use e.g. 0.5,1,2)\n");
+        fprintf(stderr, "gammacl theory: --gammas has an empty entry (use e.g. 0.5,1,2)\n");
         return -1;
     }
     if (len >= sizeof token) {
-        fprintf(stderr, "theory: --gammas entry '%.*s...' is too long\n", 20, start);
+        fprintf(stderr, "gammacl theory: --gammas entry '%.*s...' is too long\n", 20, start);
         return -1;
     }
     memcpy(token, start, len);
@@ -83,11 +83,11 @@ static int cmd_parse_gamma(const char *start, size_t len, double *out)
     errno = 0;
     double g = strtod(token, &end);
     if (strspn(token, "0123456789.eE+-") != len || end != token + len) {
-        fprintf(stderr, "theory: --gammas entry '%s' is not a decimal number\n", token);
+        fprintf(stderr, "gammacl theory: --gammas entry '%s' is not a decimal number\n", token);
         return -1;
     }
     if (errno == ERANGE || !(g > 0.0) || g > CMD_THEORY_MAX_GAMMA) {
-        fprintf(stderr, "theory: --gammas entry '%s' must be a positive number no greater "
+        fprintf(stderr, "gammacl theory: --gammas entry '%s' must be a positive number no greater "
                         "than %g\n", token, CMD_THEORY_MAX_GAMMA);
         return -1;
     }
@@ -102,7 +102,7 @@ static int cmd_parse_gammas(const char *text, double **out, size_t *count)
     for (const char *p = text; *p; p++) n += *p == ',';
     double *g = malloc(n * sizeof *g);
     if (!g) {
-        fprintf(stderr, "theory: out of memory\n");
+        fprintf(stderr, "gammacl theory: out of memory\n");
         return -1;
     }
     const char *start = text;
@@ -154,10 +154,10 @@ static cmd_theory_parsed cmd_theory_parse(int argc, char **argv, cmd_theory_opti
         } else if ((v = cmd_option_value(argc, argv, &i, "--gammas", &missing)) != NULL) {
             if (cmd_parse_gammas(v, &opt->gammas, &opt->n_gammas) != 0) return CMD_THEORY_BAD_USAGE;
         } else if (missing) {
-            fprintf(stderr, "theory: %s needs a value\n", argv[i]);
+            fprintf(stderr, "gammacl theory: %s needs a value\n", argv[i]);
             return CMD_THEORY_BAD_USAGE;
         } else {
-            fprintf(stderr, "theory: unknown argument '%s' (see gammacl theory --help)\n", argv[i]);
+            fprintf(stderr, "gammacl theory: unknown argument '%s' (see gammacl theory --help)\n", argv[i]);
             return CMD_THEORY_BAD_USAGE;
         }
     }
@@ -228,7 +228,7 @@ static int cmd_theory_print(const cmd_theory_options *opt)
     if (opt->csv) cmd_theory_print_csv(opt, gamma_c);
     else cmd_theory_print_table(opt, gamma_c);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "theory: could not write the output\n");
+        fprintf(stderr, "gammacl theory: could not write the output\n");
         return 1;
     }
     return 0;

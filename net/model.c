@@ -454,7 +454,40 @@ rt_status nn_model_find_nonfinite(nn_model *m, char *where, size_t len)
     return RT_OK;
 }
 
+/* The running statistics (the parameters that are state, not trained), saved to the host and put
+ * back, so that a diagnosis pass in training mode leaves the model as it was. */
+static rt_status state_copy(nn_model *m, float **saved, int restore)
+{
+    rt_status s = RT_OK;
+    for (int i = 0; s == RT_OK && i < m->nparams; i++) {
+        const nn_param *p = &m->params[i];
+        if (p->trainable) continue;
+        const size_t bytes = p->count * sizeof(float);
+        if (restore) {
+            s = rt_write(m->rt, p->value, 0, saved[i], bytes);
+            continue;
+        }
+        if (!(saved[i] = malloc(bytes))) return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");
+        s = rt_read(m->rt, p->value, 0, saved[i], bytes);
+    }
+    return s;
+}
+
+static rt_status diagnose(nn_model *m, nn_data *d, int first, int n, char *where, size_t len);
+
 rt_status nn_model_diagnose(nn_model *m, nn_data *d, int first, int n, char *where, size_t len)
+{
+    float **saved = calloc((size_t)m->nparams + 1, sizeof *saved);
+    if (!saved) return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");
+    rt_status s = state_copy(m, saved, 0);
+    if (s == RT_OK) s = diagnose(m, d, first, n, where, len);
+    const rt_status r = s == RT_OK ? state_copy(m, saved, 1) : RT_OK;
+    for (int i = 0; i < m->nparams; i++) free(saved[i]);
+    free(saved);
+    return s == RT_OK ? r : s;
+}
+
+static rt_status diagnose(nn_model *m, nn_data *d, int first, int n, char *where, size_t len)
 {
     where[0] = 0;
     for (int i = 0; i < m->nparams; i++) {

@@ -103,7 +103,8 @@ rt_status nn_model_nonfinite(nn_model *m, nn_nonfinite *out);
 rt_status nn_model_set_step(nn_model *m, long long steps_done);
 
 /* Locates where non-finite numbers first appear: parameters, then (re-running the forward pass on
- * batch [first, first + n)) each layer's output in order, the cosines, then the gradients. */
+ * batch [first, first + n)) each layer's output in order, the cosines, then the gradients. The
+ * running statistics are left as they were. */
 rt_status nn_model_diagnose(nn_model *m, nn_data *d, int first, int n, char *where, size_t len);
 
 #endif

@@ -293,24 +293,27 @@ static int load_known_from(const known_set *set, const char *dir, int train, app
     return app_cifar_load(dir, want == 100, train, out, err, errlen) ? 1 : 0;
 }
 
+/* GAMMACL_DATA first (when set), then Debian's dataset folders: a GAMMACL_DATA that lacks the set
+ * falls back to the standard place; the error lists every folder tried. */
 static int open_known(const known_set *set, int train, app_dataset *out, char *err, size_t errlen)
 {
-    const char *root = getenv("GAMMACL_DATA");
-    if (!root || !*root)
-        root = DEBIAN_DATASETS;
+    const char *env = getenv("GAMMACL_DATA");
+    const char *roots[2] = {env && *env ? env : DEBIAN_DATASETS, DEBIAN_DATASETS};
+    const int nroots = env && *env && strcmp(env, DEBIAN_DATASETS) != 0 ? 2 : 1;
     tried_paths tried = {{0}};
-    for (int i = 0; i < 3 && set->folders[i]; i++) {
-        char dir[PATH_MAX];
-        if (join_into(dir, sizeof dir, root, set->folders[i], err, errlen))
-            return 1;
-        if (!is_directory(dir)) {
-            note_tried(&tried, dir);
-            continue;
+    for (int r = 0; r < nroots; r++)
+        for (int i = 0; i < 3 && set->folders[i]; i++) {
+            char dir[PATH_MAX];
+            if (join_into(dir, sizeof dir, roots[r], set->folders[i], err, errlen))
+                return 1;
+            if (!is_directory(dir)) {
+                note_tried(&tried, dir);
+                continue;
+            }
+            int rc = load_known_from(set, dir, train, out, &tried, err, errlen);
+            if (rc >= 0)
+                return rc;
         }
-        int rc = load_known_from(set, dir, train, out, &tried, err, errlen);
-        if (rc >= 0)
-            return rc;
-    }
     app_data_error(err, errlen, "%s %s split not found (tried %s): %s", set->name,
                    train ? "train" : "test", tried.list, set->how_to_get);
     return 1;

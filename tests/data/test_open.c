@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Writes a tiny IDX pair (count 2x3 images, labels i % 10) as <dir>/<prefix>-*-idx?-ubyte[.gz]. */
 static void write_idx(test_ctx *t, const char *dir, const char *prefix, int count, int gz)
@@ -100,9 +101,17 @@ static void test_known_names(test_ctx *t)
     expect_open(t, "cifar10", 0, 1, 10, "cifar10/test");
     expect_open_error(t, "cifar100", 1, "cifar-100-binary", "cifar100 missing");
 
+    /* a GAMMACL_DATA without the set falls back to the standard folder; found nowhere, the
+     * message names the Debian package and both folders */
     setenv("GAMMACL_DATA", tmp_path(t, "nowhere", path), 1);
-    expect_open_error(t, "fashion-mnist", 1, "dataset-fashion-mnist",
-                      "fashion-mnist missing: Debian package named");
+    struct stat st;
+    if (stat("/usr/share/datasets/fashion-mnist", &st) == 0)
+        expect_open(t, "fashion-mnist", 0, 10000, 10, "fashion-mnist/test");
+    else
+        expect_open_error(t, "fashion-mnist", 1, "dataset-fashion-mnist",
+                          "fashion-mnist missing: Debian package named");
+    expect_open_error(t, "cifar100", 1, "nowhere/cifar100", "cifar100 missing: GAMMACL_DATA's folder tried");
+    expect_open_error(t, "cifar100", 1, "/usr/share/datasets/cifar100", "cifar100 missing: the standard folder tried");
     unsetenv("GAMMACL_DATA");
 }
 

@@ -14,22 +14,12 @@ source "$(dirname "$0")/lib.sh"
 case_name=${3:-}
 LONG=("${TRAIN[@]}" --train-limit 4096 --epochs 2 --progress 0)
 
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (or 60 s)
-wait_for() {
-    local waited=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        sleep 0.05
-        waited=$((waited + 1))
-        [ $waited -lt 1200 ] || fail_now "never saw '$2' in $1"
-    done
-}
-
 case_early_kill() {
     local ref=$work/ref dir=$work/run
     run_gammacl "$ref" "${LONG[@]}" --out "$ref" || { cat "$ref.err"; fail_now "the reference run failed"; }
     "$gammacl" "${LONG[@]}" --out "$dir" > "$dir.first.out" 2>&1 &
     local pid=$!
-    wait_for "$dir.first.out" "before training"
+    wait_for_line "$pid" "$dir.first.out" "before training" || fail_now "the run never got past its evaluation before training"
     kill -9 "$pid"
     wait "$pid" 2>/dev/null
     [ ! -f "$dir/model.ckpt" ] || fail_now "the kill came too late: a checkpoint exists"
@@ -48,7 +38,7 @@ case_lock() {
     local dir=$work/run
     "$gammacl" "${LONG[@]}" --out "$dir" > "$dir.first.out" 2>&1 &
     local pid=$!
-    wait_for "$dir.first.out" "before training"
+    wait_for_line "$pid" "$dir.first.out" "before training" || fail_now "the run never got past its evaluation before training"
     run_gammacl "$dir.second" "${LONG[@]}" --out "$dir" --seed 9
     local rc=$?
     check "a second train on a folder in use exits 2 ($rc)" [ "$rc" -eq 2 ]
@@ -63,7 +53,7 @@ case_lock() {
     "$gammacl" sweep --out "$sw" --devices "$device" --gammas 1 --losses ce --epochs 2 \
         --train-limit 4096 --test-limit 128 > "$sw.first.out" 2>&1 &
     pid=$!
-    wait_for "$sw.first.out" "start ce-g1-s1"
+    wait_for_line "$pid" "$sw.first.out" "start ce-g1-s1" || fail_now "the sweep never started its cell"
     run_gammacl "$sw.second" sweep --out "$sw"
     rc=$?
     check "a second sweep on a folder in use exits 2 ($rc)" [ "$rc" -eq 2 ]

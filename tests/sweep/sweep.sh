@@ -71,7 +71,7 @@ case_kill_rerun() {
     # the same sweep, killed while its second cell trains
     "$gammacl" "${SWEEP[@]}" --out "$b" --gammas 1,8 --seeds 2 > "$b.first.out" 2>&1 &
     local pid=$!
-    wait_epoch1 "$b" bce-g1-s1-zero
+    wait_epoch1 "$pid" "$b" bce-g1-s1-zero
     kill -9 "$pid"
     wait "$pid" 2>/dev/null
     sleep 1
@@ -94,14 +94,10 @@ case_kill_rerun() {
     check "after the repairs sweep.csv equals the uninterrupted one" same_table "$a" "$b"
 }
 
-# wait_epoch1 DIR CELL: waits until the cell has finished its first epoch
+# wait_epoch1 PID DIR CELL: waits until the cell has finished its first epoch
 wait_epoch1() {
-    local waited=0
-    until grep -q "^epoch 1/2" "$1/cells/$2/log.txt" 2>/dev/null; do
-        sleep 0.1
-        waited=$((waited + 1))
-        [ $waited -lt 1200 ] || fail_now "cell $2 never reached epoch 1"
-    done
+    wait_for_file "$1" "$2/cells/$3/log.txt" && wait_for_line "$1" "$2/cells/$3/log.txt" "^epoch 1/2" ||
+        fail_now "cell $3 never reached epoch 1"
 }
 
 case_sigterm() {
@@ -109,7 +105,7 @@ case_sigterm() {
     run_sweep "$a" --gammas 4 --seeds 1 --train-limit 2048 || { cat "$a.out"; fail_now "the uninterrupted sweep failed"; }
     "$gammacl" "${SWEEP[@]}" --out "$b" --gammas 4 --seeds 1 --train-limit 2048 > "$b.first.out" 2>&1 &
     local pid=$!
-    wait_epoch1 "$b" bce-g4-s1-zero
+    wait_epoch1 "$pid" "$b" bce-g4-s1-zero
     kill -TERM "$pid"
     wait "$pid"
     local rc=$?

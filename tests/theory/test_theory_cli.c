@@ -93,7 +93,7 @@ static void test_rejects(check_tally *t, const char *program, run_result *r)
             continue;
         check_that(t, r->status == 2, "theory %s: exit %d, want 2", what, r->status);
         check_that(t, r->out[0] == '\0', "theory %s: printed on stdout: %.80s", what, r->out);
-        check_that(t, strncmp(r->err, "theory: ", 8) == 0 && strchr(r->err, '\n') != NULL,
+        check_that(t, strncmp(r->err, "gammacl theory: ", 16) == 0 && strchr(r->err, '\n') != NULL,
                    "theory %s: no clear message on stderr (got '%.80s')", what, r->err);
     }
 }
