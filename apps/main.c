@@ -1,4 +1,5 @@
 /* apps/main.c — the gammacl command: dispatches to a subcommand, prints usage and version. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* past a file size limit, a write must fail with EFBIG (and be reported) rather than kill
+     * the process mid-checkpoint */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
