@@ -29,7 +29,9 @@ static void usage(void)
            "  --devices SPEC,..|all   devices to spread cells over, one cell per device at a time\n"
            "                          (default: the default device, or GAMMACL_DEVICE)\n"
            "  --fail-fast             stop at the first failed cell (default: record it, go on)\n"
-           "  --retry-failed          run again the cells recorded as failed\n\n"
+           "  --retry-failed          run again the cells recorded as failed\n"
+           "  --collect               run nothing: rebuild the tables, plots and report from the\n"
+           "                          cells finished so far\n\n"
            "Every other option is a `gammacl train` option applied to every cell (see gammacl train\n"
            "--help), except --gamma, --loss, --seed, --out, --resume, --device and --progress.\n"
            "Ctrl-C or SIGTERM stops every running cell with a checkpoint; rerun to continue.\n");
@@ -71,8 +73,8 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
         const char *eq = strchr(a, '=');
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
-        if (strcmp(name, "fail-fast") == 0 || strcmp(name, "retry-failed") == 0) {
-            *(name[0] == 'f' ? &o->fail_fast : &o->retry_failed) = 1;
+        if (strcmp(name, "fail-fast") == 0 || strcmp(name, "retry-failed") == 0 || strcmp(name, "collect") == 0) {
+            *(name[0] == 'f' ? &o->fail_fast : name[0] == 'r' ? &o->retry_failed : &o->collect) = 1;
             continue;
         }
         int grid = -1;

@@ -42,6 +42,7 @@ typedef struct sw_opts {
     int ntrain_args;
     char devices[512];         /* SPEC,SPEC or all ("" = the default device) */
     int fail_fast, retry_failed;
+    int collect;               /* only rebuild the tables, plots and report from finished cells */
 } sw_opts;
 
 typedef struct sw_cell {

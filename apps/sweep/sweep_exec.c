@@ -511,7 +511,7 @@ int sw_run(sw_opts *o)
            s.train.epochs, s.done, s.failed, s.ndev, s.ndev > 1 ? "s" : "");
     for (int k = 0; k < s.ndev; k++) printf("  device %s: %s\n", s.dev[k].spec, s.dev[k].name);
     fflush(stdout);
-    run_cells(&s);
+    if (!o->collect) run_cells(&s);
     rc = write_outputs(&s) ? 1 : 0;
     char took[32];
     format_duration(now() - s.t_start, took, sizeof took);

@@ -188,7 +188,7 @@ static int plot_robustness(const plot_ctx *p, char *err, size_t errlen)
             app_panel *pan = &f.panels[which * p->kinds + k];
             snprintf(title, sizeof title, "%s: %s", label, which ? "flip rate" : "accuracy");
             panel_setup(pan, title, which ? "fraction of predictions changed" : "test accuracy", 0);
-            pan->legend = which ? 1 : 2;
+            pan->legend = 2;
             for (int d = which; d < NDISTURB; d++) {
                 char col[64];
                 snprintf(col, sizeof col, "%s%s", d == 0 ? "" : which ? "flip_" : "acc_", DISTURB[d].col);
@@ -312,7 +312,7 @@ int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, 
             snprintf(p.bias_of[k], 32, "%s", p.g[i].bias);
             p.kinds++;
         }
-        if (p.g[i].n < p.nmin) p.nmin = p.g[i].n;
+        if (p.g[i].n > 0 && p.g[i].n < p.nmin) p.nmin = p.g[i].n;
         if (p.g[i].n > p.nmax) p.nmax = p.g[i].n;
         for (int m = 0; m < p.g[i].n; m++) {
             const double K = res[p.g[i].members[m]].v[kcol];
@@ -327,6 +327,13 @@ int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, 
                                        "standard deviation", p.nmax, p.nmax > 1 ? "s" : "");
         else snprintf(p.note, sizeof p.note, "mean over %d to %d seeds per point (failed or unfinished cells left "
                       "out: summary.csv says which); error bars: one standard deviation", p.nmin, p.nmax);
+        int empty = 0;
+        for (int i = 0; i < p.ng; i++) empty += p.g[i].n == 0;
+        if (empty) {
+            const size_t len = strlen(p.note);
+            snprintf(p.note + len, sizeof p.note - len, "; %d point%s without a finished cell not drawn", empty,
+                     empty > 1 ? "s" : "");
+        }
         char plots[1300];
         snprintf(plots, sizeof plots, "%s/plots", dir);
         rc = app_make_dirs(plots, err, errlen);
