@@ -357,6 +357,7 @@ int app_train_run(app_train_opts *o)
     if (o->resume[0]) rc = app_run_resume_options(o, &resume);
     else if (app_make_dirs(o->out, err, sizeof err) != 0) rc = (app_run_fail("--out", err), 2);
     if (!rc && (lock = app_lock_dir(o->out, "gammacl train", err, sizeof err)) < 0) rc = (app_run_fail("", err), 2);
+    if (!rc) app_run_remove_temporaries(o->out);
     if (!rc && !o->resume[0]) rc = app_run_check_out_dir(o);
     if (!rc) rc = app_setup_data("train", o, &r.train, &r.test, r.mean, r.std);
     if (!rc) r.classes = r.train.classes;

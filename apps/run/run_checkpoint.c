@@ -16,7 +16,6 @@
 
 #include "run_internal.h"
 
-static void remove_stale_temporaries(const char *dir);
 
 /* Appends a tensor of count floats named name to c (which then owns data); -1 if out of memory. */
 int app_ckpt_add_tensor(nn_ckpt *c, const char *name, float *data, size_t count)
@@ -110,7 +109,6 @@ int app_run_restore_checkpoint(run *r, nn_ckpt *c)
 int app_run_resume_options(app_train_opts *o, nn_ckpt *c)
 {
     char path[1200], err[1024];
-    remove_stale_temporaries(o->resume);
     snprintf(path, sizeof path, "%s/model.ckpt", o->resume);
     struct stat st;
     if (stat(path, &st) != 0 && errno == ENOENT) {
@@ -134,18 +132,37 @@ int app_run_resume_options(app_train_opts *o, nn_ckpt *c)
     return 0;
 }
 
-/* Removes temporary checkpoint files that a killed writer left (model.ckpt.tmp.*). */
-static void remove_stale_temporaries(const char *dir)
+/* A temporary file an atomic write leaves when killed: NAME.tmp.PID (or NAME.tmp). */
+static int is_temporary(const char *name)
+{
+    const char *t = strstr(name, ".tmp");
+    if (!t || t == name) return 0;
+    if (t[4] == 0) return 1;
+    if (t[4] != '.' || !t[5]) return 0;
+    for (const char *p = t + 5; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return 1;
+}
+
+static void remove_temporaries_in(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return;
     for (struct dirent *e = readdir(d); e; e = readdir(d))
-        if (strncmp(e->d_name, "model.ckpt.tmp.", 15) == 0) {
+        if (is_temporary(e->d_name)) {
             char path[1400];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }
     closedir(d);
+}
+
+void app_run_remove_temporaries(const char *dir)
+{
+    char hist[1300];
+    remove_temporaries_in(dir);
+    snprintf(hist, sizeof hist, "%s/hist", dir);
+    remove_temporaries_in(hist);
 }
 
 int app_run_check_out_dir(const app_train_opts *o)
@@ -164,6 +181,5 @@ int app_run_check_out_dir(const app_train_opts *o)
             return 2;
         }
     }
-    remove_stale_temporaries(o->out);
     return 0;
 }

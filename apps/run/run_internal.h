@@ -75,7 +75,10 @@ int app_ckpt_add_tensor(nn_ckpt *c, const char *name, float *data, size_t count)
 int app_run_save_checkpoint(run *r, int epochs_done, int steps_in_epoch);
 int app_run_restore_checkpoint(run *r, nn_ckpt *c);
 int app_run_resume_options(app_train_opts *o, nn_ckpt *c);
-/* refuses to start a new run in a folder that holds one; removes stale temporary files */
+/* Removes the temporary files that writers killed mid-write left in a run folder and its hist/
+ * (call while holding the folder's lock: no live writer can own them). */
+void app_run_remove_temporaries(const char *dir);
+/* refuses to start a new run in a folder that holds one */
 int app_run_check_out_dir(const app_train_opts *o);
 
 #endif
