@@ -112,9 +112,9 @@ int app_run_resume_options(app_train_opts *o, nn_ckpt *c)
     snprintf(path, sizeof path, "%s/model.ckpt", o->resume);
     struct stat st;
     if (stat(path, &st) != 0 && errno == ENOENT) {
-        fprintf(stderr, "gammacl train: --resume: %s holds no checkpoint: no epoch of that run finished, "
-                "so there is nothing to continue; start the run again with the same command and "
-                "--out %s (without --resume)\n", o->resume, o->resume);
+        fprintf(stderr, "gammacl train: --resume: there is no %s: no epoch of that run finished, so "
+                "there is nothing to continue; start the run again with the same command and --out "
+                "%s (without --resume)\n", path, o->resume);
         return 2;
     }
     if (nn_ckpt_read(path, c, err, sizeof err) != 0) return app_run_fail("--resume", err), 2;

@@ -2,7 +2,8 @@
 # tests/reliability/resume_bad_checkpoint.sh — bad files never crash or silently corrupt a run:
 # --resume on a damaged run folder (checkpoint cut short, a flipped bit, empty, missing, a
 # metrics.csv that lost its rows, an unknown option line) must stop before training with a clean
-# non-zero exit and a message naming the file, and leave the folder's files as they were.
+# non-zero exit and a message naming the file, and leave the folder's files as they were (all
+# but .lock, the folder lock, which names the process that held the folder last).
 # Usage: resume_bad_checkpoint.sh GAMMACL CKPT_TOOL
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -21,14 +22,14 @@ damaged() {
     cp -r "$base" "$dir"
     (cd "$dir" && "$@") || fail_now "$name: the edit failed"
     local before
-    before=$(cd "$dir" && find . -type f -exec md5sum {} + | sort)
+    before=$(cd "$dir" && find . -type f ! -name .lock -exec md5sum {} + | sort)
     run_gammacl "$dir.resume" train --resume "$dir" --device "$device" --progress 0
     local rc=$?
     echo "-- $name: exit $rc: $(head -c 300 "$dir.resume.err")"
     check "$name: clean non-zero exit (got $rc)" exited_cleanly "$rc"
     check "$name: the message names the problem ($pattern)" has_line "$dir.resume.err" "$pattern"
     check "$name: the folder's files are unchanged" \
-        test "$(cd "$dir" && find . -type f -exec md5sum {} + | sort)" = "$before"
+        test "$(cd "$dir" && find . -type f ! -name .lock -exec md5sum {} + | sort)" = "$before"
 }
 
 damaged truncated "model\\.ckpt" truncate -s $((size / 2)) model.ckpt

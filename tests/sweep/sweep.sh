@@ -94,10 +94,10 @@ case_kill_rerun() {
     check "after the repairs sweep.csv equals the uninterrupted one" same_table "$a" "$b"
 }
 
-# wait_epoch1 PID DIR CELL: waits until the cell has finished its first epoch
+# wait_epoch1 PID DIR CELL: waits until the cell has finished its first epoch (its checkpoint is there)
 wait_epoch1() {
-    wait_for_file "$1" "$2/cells/$3/log.txt" && wait_for_line "$1" "$2/cells/$3/log.txt" "^epoch 1/2" ||
-        fail_now "cell $3 never reached epoch 1"
+    wait_for_file "$1" "$2/cells/$3/log.txt" && wait_for_line "$1" "$2/cells/$3/log.txt" "^epoch 1/2" &&
+        wait_for_file "$1" "$2/cells/$3/model.ckpt" || fail_now "cell $3 never finished epoch 1"
 }
 
 case_sigterm() {
@@ -113,7 +113,7 @@ case_sigterm() {
     check "SIGTERM: the sweep says how to continue" grep -q "rerun .gammacl sweep --out" "$b.first.out"
     check "SIGTERM: the running cell stopped with a checkpoint" \
         grep -q "stopped by SIGTERM.*checkpoint written" "$b/cells/bce-g4-s1-zero/log.txt"
-    run_sweep "$b" || { cat "$b.out"; fail_now "the rerun failed"; }
+    run_sweep "$b" --train-limit 2048 || { cat "$b.out"; fail_now "the rerun failed"; }
     check "SIGTERM: the rerun resumes the cell" grep -q 'start bce-g4-s1-zero .*resuming' "$b.out"
     check "SIGTERM: then sweep.csv equals the uninterrupted one (but wall time)" same_table "$a" "$b"
 }
