@@ -61,6 +61,7 @@ typedef struct sweep {
     double work_seconds;       /* summed over cells finished in this process */
     double t_start;
     int stopping;
+    int passed_on;             /* --fail-fast has sent SIGTERM to the running cells */
 } sweep;
 
 /* ---- the grid and the shared options ---- */
@@ -404,7 +405,11 @@ static void run_cells(sweep *s)
             fflush(stdout);
             pass_on(s, sweep_signal == SIGINT ? SIGINT : SIGTERM);
         }
-        if (s->stopping && s->o->fail_fast && !sweep_signal) pass_on(s, SIGTERM), sweep_signal = -1;
+        if (s->stopping && !sweep_signal && !s->passed_on) {
+            /* --fail-fast: the other running cells stop with a checkpoint */
+            pass_on(s, SIGTERM);
+            s->passed_on = 1;
+        }
         int running = 0;
         for (int k = 0; k < s->ndev; k++) {
             device_slot *d = &s->dev[k];

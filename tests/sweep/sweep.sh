@@ -11,6 +11,8 @@
 #   grid        a rerun that contradicts sweep.json (another --epochs, a dropped gamma, --gamma on
 #               a sweep) is refused with exit 2 naming what differs; adding a gamma runs only the
 #               new cells
+#   devices     cells spread over two devices (PoCL and Mesa rusticl, when both are there): each
+#               device runs cells, and every cell is evaluated on the device it trained on
 #   failure     a cell that stops on NaN is recorded as failed with its reason and the sweep goes on
 #               (exit 1, tables say so); a rerun keeps it failed without training; --fail-fast
 #               stops at the first failure
@@ -173,7 +175,27 @@ case_failure() {
         bash -c "[ $rc -eq 1 ] && [ $(starts "$b") -eq 1 ] && grep -q '0 of 2 cells done, 1 failed' '$b.out'"
 }
 
+case_devices() {
+    local a=$work/D
+    if ! "$gammacl" devices 2>/dev/null | grep -qi llvmpipe; then
+        fail_now "this case needs both CPU drivers (PoCL and Mesa rusticl's llvmpipe)"
+    fi
+    timeout "$limit" "$gammacl" sweep --out "$a" --devices pocl,llvmpipe --gammas 1,2,4 --losses ce \
+        --epochs 1 --train-limit 32 --test-limit 32 --metrics-train-limit 32 --batch 32 > "$a.out" 2>&1 ||
+        { cat "$a.out"; fail_now "the two-device sweep failed"; }
+    check "both devices are listed" bash -c "grep -q 'device 0:0' '$a.out' && grep -qi 'llvmpipe' '$a.out'"
+    check "PoCL ran cells" grep -q '^ce-g[0-9]*-s1,done,.*Portable Computing Language' "$a/sweep.csv"
+    check "rusticl ran a cell" grep -q '^ce-g[0-9]*-s1,done,.*"llvmpipe' "$a/sweep.csv"
+    local same=1
+    for c in "$a"/cells/*/; do
+        dev=$(grep -m1 '"name":' "$c/summary.json" | sed 's/.*"name":[[:space:]]*"\([^"]*\)".*/\1/')
+        grep -q "\"device\":[[:space:]]*\"$dev" "$c/eval.json" || same=0
+    done
+    check "every cell is evaluated on the device it trained on" [ "$same" -eq 1 ]
+}
+
 case "$case_name" in
+devices) case_devices ;;
 kill_rerun) case_kill_rerun ;;
 sigterm) case_sigterm ;;
 grid) case_grid ;;
