@@ -210,6 +210,7 @@ static int plot_bias(const plot_ctx *p, char *err, size_t errlen)
     app_figure f;
     figure_setup(&f, p, "BCE's learned bias vs the optimum", 1);
     f.npanels = 1;
+    f.panel_width = 900, f.panel_height = 480; /* one panel: room for the figure's title */
     app_panel *pan = &f.panels[0];
     panel_setup(pan, "shared bias b after training", "bias b", 0);
     line *lines = calloc(9, sizeof *lines);
