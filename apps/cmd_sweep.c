@@ -117,14 +117,8 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
         return 2;
     }
     /* the shared options must make a valid training run */
-    char **targv = calloc((size_t)o->ntrain_args + 2, sizeof *targv);
-    if (!targv) return 2;
-    targv[0] = "train";
-    for (int i = 0; i < o->ntrain_args; i++) targv[i + 1] = o->train_args[i];
     app_train_opts t;
-    const int rc = app_train_parse(o->ntrain_args + 1, targv, &t, err, errlen);
-    free(targv);
-    return rc == 0 ? 0 : 2;
+    return app_train_parse_list(o->train_args, o->ntrain_args, &t, err, errlen) == 0 ? 0 : 2;
 }
 
 int cmd_sweep(int argc, char **argv)

@@ -120,12 +120,12 @@ static int fgsm_batch(ev_ctx *e, int first, int n, int level, ev_condition *cond
 }
 
 /* feature noise on the host: hn + sigma z, renormalized, cosines with the normalized weights */
-static void feature_noise(ev_ctx *e, int level, ev_condition *cond, const int *host_pred)
+static int feature_noise(ev_ctx *e, int level, ev_condition *cond, const int *host_pred)
 {
     const double sigma = e->o->feature[level] / sqrt((double)e->d); /* z ~ N(0, I/d) */
     const ev_result *r = e->r;
     double *v = malloc((size_t)e->d * sizeof *v);
-    if (!v) return;
+    if (!v) return -1;
     for (int i = 0; i < r->count; i++) {
         ev_rng g = stream(e->o->seed, 1000 + level, i);
         double norm = 0;
@@ -146,6 +146,7 @@ static void feature_noise(ev_ctx *e, int level, ev_condition *cond, const int *h
         cond->flips += best != host_pred[i];
     }
     free(v);
+    return 0;
 }
 
 /* the clean prediction computed as feature_noise computes, so that sigma 0 flips nothing */
@@ -226,8 +227,9 @@ static int evaluate(ev_ctx *e)
     r->clean_acc = (double)clean / r->count;
     r->small_margin = (double)small / r->count;
     int *hp = o->nfeature ? host_predictions(e) : NULL;
-    if (o->nfeature && !hp) return -1;
-    for (int l = 0; l < o->nfeature; l++) feature_noise(e, l, &feat[l], hp);
+    if (o->nfeature && !hp) return -2;
+    for (int l = 0; l < o->nfeature; l++)
+        if (feature_noise(e, l, &feat[l], hp) != 0) return free(hp), -2;
     free(hp);
     for (int c = 0; c < r->ncond; c++) {
         r->cond[c].acc = (double)r->cond[c].correct / r->count;
@@ -259,9 +261,14 @@ int ev_run(const ev_opts *o, ev_result *r, char *device_name, size_t len)
     rc = 1;
     if (allocate(&e) != 0) fprintf(stderr, "gammacl eval: out of memory\n");
     else if (nn_stats_reserve(e.t.model, 1) != RT_OK || nn_model_bias(e.t.model, &b) != RT_OK ||
-             nn_probe_class_weights(e.t.model, r->w, r->wn) != RT_OK || evaluate(&e) != 0)
+             nn_probe_class_weights(e.t.model, r->w, r->wn) != RT_OK)
         fprintf(stderr, "gammacl eval: %s\n", rt_error(e.t.rt));
-    else rc = 0;
+    else {
+        const int erc = evaluate(&e); /* -1: a device error, -2: out of host memory */
+        if (erc == -1) fprintf(stderr, "gammacl eval: %s\n", rt_error(e.t.rt));
+        else if (erc == -2) fprintf(stderr, "gammacl eval: out of host memory\n");
+        else rc = 0;
+    }
     r->bias = b;
     free(e.raw), free(e.x), free(e.cos), free(e.dx);
     app_run_unload(&e.t);

@@ -43,6 +43,8 @@ typedef struct app_train_opts {
 void app_train_defaults(app_train_opts *o);
 /* Parses `gammacl train` arguments; returns 0, or 2 with a message in err (1 for --help, printed). */
 int app_train_parse(int argc, char **argv, app_train_opts *o, char *err, size_t errlen);
+/* The same for a list of options alone (no command name before them), as a sweep stores them. */
+int app_train_parse_list(char *const *args, int nargs, app_train_opts *o, char *err, size_t errlen);
 /* 1 when option NAME (no leading --) takes a value, 0 for a flag, -1 when there is no such option. */
 int app_train_option_takes_value(const char *name);
 /* Writes the options as "key=value\n" lines (the checkpoint's meta); returns a malloc'd string. */

@@ -230,6 +230,20 @@ int app_train_parse(int argc, char **argv, app_train_opts *o, char *err, size_t 
     return 0;
 }
 
+int app_train_parse_list(char *const *args, int nargs, app_train_opts *o, char *err, size_t errlen)
+{
+    char **argv = calloc((size_t)nargs + 2, sizeof *argv);
+    if (!argv) {
+        snprintf(err, errlen, "out of memory");
+        return 2;
+    }
+    argv[0] = "train";
+    for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
+    const int rc = app_train_parse(nargs + 1, argv, o, err, errlen);
+    free(argv);
+    return rc;
+}
+
 int app_bias_init_value(const app_train_opts *o, int classes, float *b, char *err, size_t errlen)
 {
     if (strcmp(o->bias_init, "zero") == 0) *b = 0.0f;

@@ -93,10 +93,11 @@ int sw_run(sw_opts *o);
 
 /* ---- sweep_table.c, sweep_plots.c, sweep_report.c: made from the cell folders ---- */
 typedef struct sw_result sw_result;
-/* Reads every cell's figures (finished ones) and writes sweep.csv and summary.csv. *res gets
- * the results for the plots and the report (free with sw_results_free). */
-int sw_write_tables(const char *dir, const sw_cell *cells, int n, int epochs, sw_result **res,
-                    char *err, size_t errlen);
+/* Reads the figures of the cells whose state (as the sweep checked it) is done and writes
+ * sweep.csv and summary.csv. *res gets the results for the plots and the report (free with
+ * sw_results_free). */
+int sw_write_tables(const char *dir, const sw_cell *cells, const sw_state *state, int n, int epochs,
+                    sw_result **res, char *err, size_t errlen);
 void sw_results_free(sw_result *res, int n);
 /* Writes the PNG and SVG charts into DIR/plots/ and prints each path. */
 int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, int n,

@@ -68,14 +68,8 @@ typedef struct sweep {
 
 static char *meta_of(char **args, int nargs, char *err, size_t errlen)
 {
-    char **argv = calloc((size_t)nargs + 2, sizeof *argv);
-    if (!argv) return NULL;
-    argv[0] = "train";
-    for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
     app_train_opts t;
-    char *meta = app_train_parse(nargs + 1, argv, &t, err, errlen) == 0 ? app_train_opts_to_meta(&t) : NULL;
-    free(argv);
-    return meta;
+    return app_train_parse_list(args, nargs, &t, err, errlen) == 0 ? app_train_opts_to_meta(&t) : NULL;
 }
 
 /* The first option whose value differs between two meta texts, as "--key: A here, B in ..." */
@@ -143,13 +137,7 @@ static int resolve_grid(sweep *s, char *err, size_t errlen)
             if (!same) return 2;
         }
     }
-    char **argv = calloc((size_t)s->nargs + 2, sizeof *argv);
-    if (!argv) return 2;
-    argv[0] = "train";
-    for (int i = 0; i < s->nargs; i++) argv[i + 1] = s->args[i];
-    const int prc = app_train_parse(s->nargs + 1, argv, &s->train, err, errlen);
-    free(argv);
-    return prc == 0 ? 0 : 2;
+    return app_train_parse_list(s->args, s->nargs, &s->train, err, errlen) == 0 ? 0 : 2;
 }
 
 /* ---- devices ---- */
@@ -451,13 +439,12 @@ static int write_outputs(sweep *s)
 {
     char err[SW_ERRLEN], title[600], data[200];
     snprintf(data, sizeof data, "%s", s->train.data);
-    snprintf(title, sizeof title, "%s on %s, %d epochs%s", s->train.model, data, s->train.epochs,
-             s->train.train_limit ? "" : "");
+    snprintf(title, sizeof title, "%s on %s, %d epochs", s->train.model, data, s->train.epochs);
     if (s->train.train_limit)
         snprintf(title + strlen(title), sizeof title - strlen(title), ", %d training images",
                  s->train.train_limit);
     sw_result *res = NULL;
-    int rc = sw_write_tables(s->o->out, s->cells, s->ncells, s->train.epochs, &res, err, sizeof err);
+    int rc = sw_write_tables(s->o->out, s->cells, s->state, s->ncells, s->train.epochs, &res, err, sizeof err);
     if (rc == 0) rc = sw_write_plots(s->o->out, s->cells, res, s->ncells, title, err, sizeof err);
     if (rc == 0) rc = sw_write_report(s->o->out, s->cells, res, s->ncells, title, err, sizeof err);
     sw_results_free(res, s->ncells);

@@ -109,13 +109,9 @@ bad:
 static cJSON *resolved_options(char *const *args, int nargs)
 {
     cJSON *o = cJSON_CreateObject();
-    char **argv = calloc((size_t)nargs + 2, sizeof *argv), err[SW_ERRLEN];
+    char err[SW_ERRLEN];
     app_train_opts t;
-    if (!argv) return o;
-    argv[0] = "train";
-    for (int i = 0; i < nargs; i++) argv[i + 1] = args[i];
-    char *meta = app_train_parse(nargs + 1, argv, &t, err, sizeof err) == 0 ? app_train_opts_to_meta(&t) : NULL;
-    free(argv);
+    char *meta = app_train_parse_list(args, nargs, &t, err, sizeof err) == 0 ? app_train_opts_to_meta(&t) : NULL;
     for (char *line = meta, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = 0;

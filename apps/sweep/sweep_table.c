@@ -352,8 +352,8 @@ static int write_summary_csv(const char *dir, const sw_cell *cells, const sw_res
     return save(dir, "summary.csv", &t, err, errlen);
 }
 
-int sw_write_tables(const char *dir, const sw_cell *cells, int n, int epochs, sw_result **out,
-                    char *err, size_t errlen)
+int sw_write_tables(const char *dir, const sw_cell *cells, const sw_state *state, int n, int epochs,
+                    sw_result **out, char *err, size_t errlen)
 {
     sw_result *res = calloc((size_t)(n ? n : 1), sizeof *res);
     *out = res;
@@ -369,8 +369,11 @@ int sw_write_tables(const char *dir, const sw_cell *cells, int n, int epochs, sw
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        res[c].state = sw_cell_state(cdir, epochs, 0, res[c].reason, sizeof res[c].reason);
-        if (res[c].state == SW_DONE) read_cell(cdir, &res[c]);
+        /* the states the sweep checked (reading every checkpoint again would repeat that) */
+        res[c].state = state[c];
+        if (state[c] == SW_FAILED) /* its failed.json holds the reason */
+            sw_cell_state(cdir, epochs, 0, res[c].reason, sizeof res[c].reason);
+        if (state[c] == SW_DONE) read_cell(cdir, &res[c]);
         else
             for (int i = 0; i < NCOLS; i++) res[c].v[i] = NAN;
     }
