@@ -12,7 +12,7 @@ static void usage(void)
 {
     printf("usage: gammacl sweep --out DIR [--gammas G1,G2,..] [--losses ce,bce] [--seeds N|S1,S2,..]\n"
            "                     [--bias-init zero|theory|B[,..]] [--devices SPEC,SPEC|all]\n"
-           "                     [--fail-fast] [--retry-failed] [any gammacl train option]\n\n"
+           "                     [--fail-fast] [--retry-failed] [--no-eval] [any gammacl train option]\n\n"
            "Runs the gamma study: one ordinary `gammacl train` run per cell (gamma x loss x seed,\n"
            "and x bias init for BCE) in DIR/cells/<name>/, then `gammacl eval` on it (robustness\n"
            "under small disturbances), and makes DIR/sweep.csv (a row per cell), DIR/summary.csv\n"
@@ -30,6 +30,8 @@ static void usage(void)
            "                          (default: the default device, or GAMMACL_DEVICE)\n"
            "  --fail-fast             stop at the first failed cell (default: record it, go on)\n"
            "  --retry-failed          run again the cells recorded as failed\n"
+           "  --no-eval               a cell is done when trained: no robustness evaluation (its\n"
+           "                          columns stay empty; a later rerun without it evaluates)\n"
            "  --collect               run nothing: rebuild the tables, plots and report from the\n"
            "                          cells finished so far\n\n"
            "Every other option is a `gammacl train` option applied to every cell (see gammacl train\n"
@@ -73,8 +75,10 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
         const char *eq = strchr(a, '=');
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
-        if (strcmp(name, "fail-fast") == 0 || strcmp(name, "retry-failed") == 0 || strcmp(name, "collect") == 0) {
-            *(name[0] == 'f' ? &o->fail_fast : name[0] == 'r' ? &o->retry_failed : &o->collect) = 1;
+        if (strcmp(name, "fail-fast") == 0 || strcmp(name, "retry-failed") == 0 || strcmp(name, "collect") == 0 ||
+            strcmp(name, "no-eval") == 0) {
+            *(name[0] == 'f' ? &o->fail_fast : name[0] == 'r' ? &o->retry_failed : name[0] == 'n' ? &o->no_eval
+                                                                                    : &o->collect) = 1;
             continue;
         }
         int grid = -1;

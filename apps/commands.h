@@ -12,5 +12,6 @@ int cmd_train(int argc, char **argv);
 int cmd_theory(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

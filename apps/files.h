@@ -9,6 +9,8 @@
 int app_make_dirs(const char *path, char *err, size_t errlen);
 /* Reads a whole text file of at most max_bytes (NUL-terminated, no NUL bytes inside). */
 int app_read_text_file(const char *path, size_t max_bytes, char **out, char *err, size_t errlen);
+/* Removes path and everything under it (0 when it is gone or was never there). */
+int app_remove_tree(const char *path);
 /* Replaces path with data atomically. */
 int app_write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 

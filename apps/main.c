@@ -16,6 +16,7 @@ static const command commands[] = {
     {"train", cmd_train, "train a model with CE or BCE at a scale gamma; logs both losses"},
     {"eval", cmd_eval, "a trained model under small disturbances: accuracy and flip rate; .npz export"},
     {"sweep", cmd_sweep, "the gamma study: a grid of runs (gamma x loss x seed), tables, plots, report"},
+    {"bench", cmd_bench, "the vendor bench: the same science, agreement, convergence and speed per device"},
     {"theory", cmd_theory, "closed-form loss minima and optimal bias for K classes and gammas"},
 };
 

@@ -230,6 +230,21 @@ size_t nn_model_param_count(const nn_model *m)
     return n;
 }
 
+double nn_model_forward_flops(const nn_model *m)
+{
+    double flops = 2.0 * m->cfg.classes * m->feature_dim;
+    for (int i = 0; i < m->nnodes; i++) {
+        const nn_node *n = &m->nodes[i];
+        const double out = (double)n->out.c * n->out.h * n->out.w;
+        const double fan_in = (double)n->in_shape.c * n->in_shape.h * n->in_shape.w;
+        if (strcmp(n->ops->name, "conv") == 0)
+            flops += 2.0 * out * n->in_shape.c * n->arg[1] * n->arg[1];
+        else if (strcmp(n->ops->name, "linear") == 0)
+            flops += 2.0 * out * fan_in;
+    }
+    return flops;
+}
+
 void nn_model_describe(const nn_model *m, char *buf, size_t len)
 {
     size_t off = (size_t)snprintf(buf, len, "input %dx%dx%d\n", m->in.c, m->in.h, m->in.w);

@@ -41,6 +41,10 @@ rt_status nn_model_create(rt_ctx *rt, const nn_config *cfg, nn_model **out);
 void nn_model_free(nn_model *m);
 int nn_model_feature_dim(const nn_model *m);
 size_t nn_model_param_count(const nn_model *m);
+/* Floating-point operations of one image's forward pass through the convolutions, linear layers
+ * and the classifier head (2 per multiply-add; element-wise layers not counted). A training step
+ * does about 3x this per image (forward, gradient of the input, gradient of the weights). */
+double nn_model_forward_flops(const nn_model *m);
 /* A readable summary: one line per layer with output shape and parameter count. */
 void nn_model_describe(const nn_model *m, char *buf, size_t len);
 /* Checks a spec without a device (for `--model FILE` validation and the fuzz target). */

@@ -199,6 +199,67 @@ typedef struct rt_profile_row { char label[48]; double ms; int launches; } rt_pr
 rt_status rt_profile_collect(rt_ctx *ctx, rt_profile_row *rows, int max_rows, int *nrows);
 void rt_profile_reset(rt_ctx *ctx);
 
+/* ---- peak probes (bench; runtime/probe.c, kernels/probe.cl) ------------------------------ */
+
+/* clpeak-style measurements of what the device can do, for `gammacl bench` to set the training
+ * step against: the FP32 FMA rate and the read bandwidth from a buffer beyond the caches. Each
+ * probe warms up, sizes its work so that one run takes about target_s seconds (0 < target_s <
+ * 600), and keeps the best of several runs. Runs are timed with profiling events, or with the host
+ * clock around enqueue and finish where events report no time (RT_QUIRK_NO_EVENT_TIMES, or
+ * events that report almost nothing). A probe finishes the queue; it refuses to run (RT_E_ARG)
+ * while profiled launches wait for rt_profile_collect, and leaves the profiling state (on/off,
+ * labels) as it found it. The read probe's buffer (256 MiB, or less within max_alloc and a quarter
+ * of the device's memory) goes back to the buffer pool. */
+typedef struct rt_probe_result {
+    double rate;               /* the best run: GFLOP/s (FMA probe) or GB/s (read probe), 1e9 units */
+    double seconds;            /* the best run's time */
+    double work;               /* FLOPs or bytes of one run: rate = work / seconds / 1e9 */
+    long long items, iters;    /* work-items, and FMA iterations or passes over the buffer a run */
+    int runs;                  /* timed runs the best was taken from */
+    int host_timed;            /* 1: timed by the host clock (no event times), 0: profiling events */
+    int fused;                 /* FMA probe: 1 fma(), 0 x * a + b (see rt_probe_fma_shape); else 1 */
+} rt_probe_result;
+
+rt_status rt_probe_fma(rt_ctx *ctx, double target_s, rt_probe_result *out);
+rt_status rt_probe_bandwidth(rt_ctx *ctx, double target_s, rt_probe_result *out);
+
+/* What the FMA probe computes, so that a host can recompute it bit for bit: work-item g holds
+ * *lanes = L values x_j; x_j starts at ((g * 37 + j) & 1023) / 1024 and every iteration does
+ * x_j = fmaf(x_j, RT_PROBE_FMA_A, RT_PROBE_FMA_B); its output is ((0 + x_0) + x_1) + ... +
+ * x_(L-1). FLOPs of a run: items * iters * L * 2. *fused is 0 on devices that report no fused
+ * FMA (CL_FP_FMA unset; llvmpipe, whose fma() runs in software ~50x slower than a multiply and
+ * an add): there the probe computes x_j * A + B, which the driver may or may not fuse — the
+ * multiply-add rate that gammacl's kernels (a * b + c) get on such a device. Strict math only:
+ * -cl-fast-relaxed-math may reorder the sums. */
+#define RT_PROBE_FMA_A 0.9993f  /* full mantissas, so that products round (fused != unfused) */
+#define RT_PROBE_FMA_B 0.00069f /* values stay in [0, 1): the fixed point is B / (1 - A) ~ 0.986 */
+/* The most iterations one launch runs: llvmpipe silently leaves a kernel's loops after 65535
+ * trips in all, and the FMA loop does 16 iterations a trip; rt_probe_fma launches longer runs in
+ * pieces (each from the seeds). */
+#define RT_PROBE_FMA_MAX_ITERS (16 * 65000)
+rt_status rt_probe_fma_shape(rt_ctx *ctx, int *lanes, int *fused);
+
+/* The read probe's layout: *lanes L = 1 and *width W = 16 on CPU-style rows; L = the row's wg and
+ * W = 4 on GPU-style rows. Launches use L as their local size, halved until the kernel allows it
+ * (llvmpipe: 32); the layout stays the same. */
+void rt_probe_read_shape(const rt_ctx *ctx, size_t *lanes, int *width);
+
+/* Single timed runs at a fixed size (tests); seconds (NULL: not wanted) gets the run's time, out
+ * (NULL: not wanted) the items per-work-item outputs.
+ * rt_probe_fma_run: `iters` (0 to RT_PROBE_FMA_MAX_ITERS) iterations over `items` work-items;
+ * *flops = items * iters * L * 2.
+ * rt_probe_read_run: one pass over `floats` floats of values `in` (NULL: zeros) as vectors of W
+ * floats. items must be a multiple of L, floats of W * items, and at most 4 * 65535 vectors go to
+ * a work-item (llvmpipe's loop limit). Block G of L work-items (items / L blocks) reads the G-th
+ * contiguous slice of floats / (items / L) floats; its work-item l the vectors l, l + L, l + 2L,
+ * ... of it, the k-th added to accumulator k % 4 (lane by lane, from zero); out[G * L + l] =
+ * ((0 + v_0) + v_1) + ... + v_(W-1) over the lanes of v = ((a0 + a1) + a2) + a3.
+ * *bytes = floats * 4. */
+rt_status rt_probe_fma_run(rt_ctx *ctx, size_t items, int iters, float *out, double *seconds,
+                           double *flops);
+rt_status rt_probe_read_run(rt_ctx *ctx, const float *in, size_t floats, size_t items, float *out,
+                            double *seconds, double *bytes);
+
 /* ---- GEMM (runtime/gemm.c) -------------------------------------------------------------------- */
 
 /* Row-major C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, offsets in floats. Dispatches to

@@ -1,7 +1,8 @@
 /* apps/report/chart.c — line charts for the study's figures (see chart.h): the figure's layout, its
  * checks, panels with error bars, reference lines and legends, drawn with cairo into a PNG and an
  * SVG of the same size, each written to a temporary file that is then renamed into place. The axes
- * (ranges, ticks and their labels, value-to-pixel mapping) are in chart_axes.c. */
+ * (ranges, ticks and their labels, value-to-pixel mapping) are in chart_axes.c, the bars of bar
+ * panels and their category labels in chart_bars.c. */
 #include "chart_internal.h"
 
 #include <cairo-svg.h>
@@ -17,13 +18,10 @@
 #define DEFAULT_W 480
 #define DEFAULT_H 360
 #define MAX_ENTRIES (APP_CHART_MAX_SERIES + APP_CHART_MAX_REFS)
-#define ROW_H 17                /* one row of a legend */
 #define SAMPLE_W 26.0           /* the line sample in a legend entry */
 #define ENTRY_GAP 18.0          /* between entries on one legend row */
 #define PATH_CAP 4096
 #define ELLIPSIS "\xe2\x80\xa6"
-
-typedef struct rgb { double r, g, b; } rgb;
 
 /* Okabe-Ito first, then three darker colours from Paul Tol's palettes; all readable on white:
  * 0 blue, 1 vermillion, 2 bluish green, 3 reddish purple, 4 orange, 5 sky blue, 6 black, 7 wine,
@@ -35,14 +33,14 @@ static const rgb PALETTE[10] = {
 static const rgb GREY = {0.45, 0.45, 0.45};
 enum { SOLID, DASHED, DOTTED };      /* line styles; reference line i is drawn in style DOTTED + i */
 
-typedef struct entry { const char *text; rgb color; int dash, marker, line; } entry;
+typedef struct entry { const char *text; rgb color; int dash, marker, line, box; } entry;
 
 typedef struct layout {
     int w, h, pw, ph, cols;
     int top[APP_CHART_MAX_PANELS];   /* y of each panel's cell */
 } layout;
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
+int chart_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -67,22 +65,23 @@ static int utf8_ok(const char *s)
 }
 
 /* where: "base: panel 2" and the like, to start each message */
-static int check_text(const char *s, size_t cap, const char *where, const char *name, char *err, size_t errlen)
+int chart_check_text(const char *s, size_t cap, const char *where, const char *name, char *err, size_t errlen)
 {
     if (!memchr(s, 0, cap))
-        return fail(err, errlen, "%s: %s is longer than its field (no terminating NUL)", where, name);
-    if (!utf8_ok(s)) return fail(err, errlen, "%s: %s is not valid UTF-8", where, name);
+        return chart_fail(err, errlen, "%s: %s is longer than its field (no terminating NUL)", where, name);
+    if (!utf8_ok(s)) return chart_fail(err, errlen, "%s: %s is not valid UTF-8", where, name);
     return 0;
 }
 
-static int check_series(const char *panel, int si, const app_series *s, char *err, size_t errlen)
+static int check_series(const char *panel, int si, const app_series *s, int bars, char *err, size_t errlen)
 {
     char where[PATH_CAP + 64];
     snprintf(where, sizeof where, "%s series %d", panel, si + 1);
-    if (s->n < 0) return fail(err, errlen, "%s: n = %d points", where, s->n);
-    if (s->n > 0 && (!s->x || !s->y)) return fail(err, errlen, "%s: %d points but no x or y values", where, s->n);
-    if (s->marker < 0 || s->marker > 4) return fail(err, errlen, "%s: marker %d is not 0..4", where, s->marker);
-    return check_text(s->label, sizeof s->label, where, "the label", err, errlen);
+    if (s->n < 0) return chart_fail(err, errlen, "%s: n = %d points", where, s->n);
+    if (s->n > 0 && ((!s->x && !bars) || !s->y))
+        return chart_fail(err, errlen, "%s: %d points but no %s values", where, s->n, bars ? "y" : "x or y");
+    if (s->marker < 0 || s->marker > 4) return chart_fail(err, errlen, "%s: marker %d is not 0..4", where, s->marker);
+    return chart_check_text(s->label, sizeof s->label, where, "the label", err, errlen);
 }
 
 static int check_panel(const char *base, int pi, const app_panel *p, char *err, size_t errlen)
@@ -90,39 +89,39 @@ static int check_panel(const char *base, int pi, const app_panel *p, char *err, 
     char where[PATH_CAP + 32];
     snprintf(where, sizeof where, "%s: panel %d", base, pi + 1);
     if (p->nseries < 0 || p->nseries > APP_CHART_MAX_SERIES)
-        return fail(err, errlen, "%s: %d series (0..%d allowed)", where, p->nseries, APP_CHART_MAX_SERIES);
+        return chart_fail(err, errlen, "%s: %d series (0..%d allowed)", where, p->nseries, APP_CHART_MAX_SERIES);
     if (p->nrefs < 0 || p->nrefs > APP_CHART_MAX_REFS)
-        return fail(err, errlen, "%s: %d reference lines (0..%d allowed)", where, p->nrefs, APP_CHART_MAX_REFS);
+        return chart_fail(err, errlen, "%s: %d reference lines (0..%d allowed)", where, p->nrefs, APP_CHART_MAX_REFS);
     if (p->legend < 0 || p->legend > 2)
-        return fail(err, errlen, "%s: legend %d is not 0, 1 or 2", where, p->legend);
+        return chart_fail(err, errlen, "%s: legend %d is not 0, 1 or 2", where, p->legend);
     if (p->fix_y && !(isfinite(p->ymin) && isfinite(p->ymax) && p->ymin < p->ymax && (!p->logy || p->ymin > 0)))
-        return fail(err, errlen, "%s: the fixed y range [%g, %g] is empty%s", where, p->ymin, p->ymax,
+        return chart_fail(err, errlen, "%s: the fixed y range [%g, %g] is empty%s", where, p->ymin, p->ymax,
                     p->logy ? " or not positive on its log axis" : "");
-    if (check_text(p->title, sizeof p->title, where, "the title", err, errlen) ||
-        check_text(p->xlabel, sizeof p->xlabel, where, "the x label", err, errlen) ||
-        check_text(p->ylabel, sizeof p->ylabel, where, "the y label", err, errlen))
+    if (chart_check_text(p->title, sizeof p->title, where, "the title", err, errlen) ||
+        chart_check_text(p->xlabel, sizeof p->xlabel, where, "the x label", err, errlen) ||
+        chart_check_text(p->ylabel, sizeof p->ylabel, where, "the y label", err, errlen))
         return -1;
     for (int i = 0; i < p->nrefs; i++) {
         char name[48];
         snprintf(name, sizeof name, "the label of reference line %d", i + 1);
-        if (check_text(p->refs[i].label, sizeof p->refs[i].label, where, name, err, errlen)) return -1;
+        if (chart_check_text(p->refs[i].label, sizeof p->refs[i].label, where, name, err, errlen)) return -1;
     }
     for (int i = 0; i < p->nseries; i++)
-        if (check_series(where, i, &p->series[i], err, errlen)) return -1;
-    return 0;
+        if (check_series(where, i, &p->series[i], p->bars, err, errlen)) return -1;
+    return chart_bars_check(where, p, err, errlen);
 }
 
 static int check_figure(const char *base, const app_figure *f, char *err, size_t errlen)
 {
     if (f->npanels < 1 || f->npanels > APP_CHART_MAX_PANELS)
-        return fail(err, errlen, "%s: %d panels (1..%d allowed)", base, f->npanels, APP_CHART_MAX_PANELS);
-    if (f->cols < 0) return fail(err, errlen, "%s: cols = %d is negative", base, f->cols);
+        return chart_fail(err, errlen, "%s: %d panels (1..%d allowed)", base, f->npanels, APP_CHART_MAX_PANELS);
+    if (f->cols < 0) return chart_fail(err, errlen, "%s: cols = %d is negative", base, f->cols);
     if (f->panel_width != 0 && (f->panel_width < 160 || f->panel_width > 4000))
-        return fail(err, errlen, "%s: panel width %d is not 160..4000 pixels", base, f->panel_width);
+        return chart_fail(err, errlen, "%s: panel width %d is not 160..4000 pixels", base, f->panel_width);
     if (f->panel_height != 0 && (f->panel_height < 120 || f->panel_height > 4000))
-        return fail(err, errlen, "%s: panel height %d is not 120..4000 pixels", base, f->panel_height);
-    if (check_text(f->title, sizeof f->title, base, "the figure title", err, errlen) ||
-        check_text(f->note, sizeof f->note, base, "the figure note", err, errlen))
+        return chart_fail(err, errlen, "%s: panel height %d is not 120..4000 pixels", base, f->panel_height);
+    if (chart_check_text(f->title, sizeof f->title, base, "the figure title", err, errlen) ||
+        chart_check_text(f->note, sizeof f->note, base, "the figure note", err, errlen))
         return -1;
     for (int i = 0; i < f->npanels; i++)
         if (check_panel(base, i, &f->panels[i], err, errlen)) return -1;
@@ -131,7 +130,7 @@ static int check_figure(const char *base, const app_figure *f, char *err, size_t
 
 /* ---- text and styles ---- */
 
-static rgb color(int index) { return PALETTE[((index % 10) + 10) % 10]; }
+rgb chart_color(int index) { return PALETTE[((index % 10) + 10) % 10]; }
 static void set_rgb(cairo_t *cr, rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
 void chart_ink(cairo_t *cr, double grey) { cairo_set_source_rgb(cr, grey, grey, grey); }
 
@@ -159,7 +158,7 @@ void chart_text_at(cairo_t *cr, const char *s, double x, double y, double ax, do
 }
 
 /* s, cut at a character boundary and ended with an ellipsis when it is wider than maxw */
-static void fit_text(cairo_t *cr, const char *s, double maxw, char *out, size_t cap)
+void chart_fit_text(cairo_t *cr, const char *s, double maxw, char *out, size_t cap)
 {
     char tmp[512];
     size_t n = strlen(s);
@@ -183,7 +182,7 @@ static void fit_text(cairo_t *cr, const char *s, double maxw, char *out, size_t 
 static void centred(cairo_t *cr, const char *s, double x, double y, double maxw)
 {
     char t[320];
-    fit_text(cr, s, maxw, t, sizeof t);
+    chart_fit_text(cr, s, maxw, t, sizeof t);
     chart_text_at(cr, t, x, y, 0.5, 0);
 }
 
@@ -245,7 +244,7 @@ static int isolated(const app_panel *p, const app_series *s, int i)
 /* the line (broken at left-out points; a lone point becomes a dot) and the error bars */
 static void draw_series(cairo_t *cr, const frame *fr, const app_panel *p, const app_series *s)
 {
-    const rgb c = color(s->color);
+    const rgb c = chart_color(s->color);
     set_stroke(cr, c, s->dashed ? DASHED : SOLID, 1.8);
     for (int i = 0, pen = 0; i < s->n && !s->no_line; i++) {
         if (!chart_point_ok(p, s, i)) {
@@ -278,15 +277,17 @@ static int legend_entries(const app_panel *p, entry *e)
     for (int i = 0; i < p->nseries; i++) {
         const app_series *s = &p->series[i];
         if (s->label[0])
-            e[n++] = (entry){s->label, color(s->color), s->dashed ? DASHED : SOLID, s->marker, !s->no_line};
+            e[n++] = (entry){s->label, chart_color(s->color), s->dashed ? DASHED : SOLID, p->bars ? 0 : s->marker,
+                             !s->no_line && !p->bars, p->bars != 0};
     }
     for (int i = 0; i < p->nrefs; i++)
-        if (p->refs[i].label[0]) e[n++] = (entry){p->refs[i].label, GREY, DOTTED + i, 0, 1};
+        if (p->refs[i].label[0]) e[n++] = (entry){p->refs[i].label, GREY, DOTTED + i, 0, 1, 0};
     return n;
 }
 
 static void draw_sample(cairo_t *cr, const entry *e, double x, double y)
 {
+    if (e->box) cairo_rectangle(cr, x + 6, y - 5.5, SAMPLE_W - 12, 11), set_rgb(cr, e->color), cairo_fill(cr);
     if (e->line) {
         set_stroke(cr, e->color, e->dash, e->dash >= DOTTED ? 1.3 : 1.8);
         cairo_move_to(cr, x, y), cairo_line_to(cr, x + SAMPLE_W, y), cairo_stroke(cr);
@@ -304,8 +305,8 @@ static int near_box(const rect *b, double x, double y)
 static int crowding(const frame *fr, const app_panel *p, const rect *b)
 {
     const rect *pl = &fr->plot;
-    int hits = 0;
-    for (int k = 0; k < p->nseries; k++) {
+    int hits = p->bars ? chart_bars_crowding(fr, p, b) : 0;
+    for (int k = 0; k < p->nseries && !p->bars; k++) {
         const app_series *s = &p->series[k];
         for (int i = 0; i < s->n; i++) {
             if (!chart_point_ok(p, s, i)) continue;
@@ -339,10 +340,10 @@ static void legend_inside(cairo_t *cr, const frame *fr, const app_panel *p, cons
     const rect *pl = &fr->plot;
     chart_set_font(cr, 11, 0);
     for (int i = 0; i < n; i++) {
-        fit_text(cr, e[i].text, (pl->r - pl->l) * 0.6, text[i], sizeof text[i]);
+        chart_fit_text(cr, e[i].text, (pl->r - pl->l) * 0.6, text[i], sizeof text[i]);
         tw = fmax(tw, chart_text_w(cr, text[i]));
     }
-    const double w = 8 + SAMPLE_W + 6 + tw + 8, h = n * ROW_H + 8;
+    const double w = 8 + SAMPLE_W + 6 + tw + 8, h = n * CHART_LEGEND_ROW + 8;
     rect best = {0};
     int fewest = -1;
     for (int c = 0; c < 4; c++) { /* top right, top left, bottom right, bottom left */
@@ -357,7 +358,7 @@ static void legend_inside(cairo_t *cr, const frame *fr, const app_panel *p, cons
     set_stroke(cr, (rgb){0.75, 0.75, 0.75}, SOLID, 0.8);
     cairo_stroke(cr);
     for (int i = 0; i < n; i++) {
-        const double y = best.t + 4 + ROW_H * (i + 0.5);
+        const double y = best.t + 4 + CHART_LEGEND_ROW * (i + 0.5);
         draw_sample(cr, &e[i], best.l + 8, y);
         chart_ink(cr, 0.1);
         chart_text_at(cr, text[i], best.l + 8 + SAMPLE_W + 6, y, 0, 0.5);
@@ -373,7 +374,7 @@ static int flow(cairo_t *cr, const entry *e, int n, double avail, double *xoff, 
     chart_set_font(cr, 11, 0);
     for (int i = 0; i < n; i++) {
         char t[160];
-        fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
+        chart_fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
         const double w = SAMPLE_W + 6 + chart_text_w(cr, t);
         if (rows > 0 && x + ENTRY_GAP + w <= avail) {
             x += ENTRY_GAP;
@@ -393,7 +394,7 @@ static int below_height(cairo_t *cr, const app_panel *p, int pw)
     double xoff[MAX_ENTRIES], roww[MAX_ENTRIES];
     int row[MAX_ENTRIES];
     const int rows = p->legend == 2 ? flow(cr, e, legend_entries(p, e), pw - 40, xoff, row, roww) : 0;
-    return rows > 0 ? rows * ROW_H + 12 : 0;
+    return rows > 0 ? rows * CHART_LEGEND_ROW + 12 : 0;
 }
 
 /* legend 2: rows of entries centred under the panel */
@@ -405,10 +406,10 @@ static void legend_below(cairo_t *cr, const frame *fr, const entry *e, int n)
     flow(cr, e, n, avail, xoff, row, roww);
     for (int i = 0; i < n; i++) {
         char t[160];
-        const double x = mid - roww[row[i]] / 2 + xoff[i], y = fr->cell.b + 4 + ROW_H * (row[i] + 0.5);
+        const double x = mid - roww[row[i]] / 2 + xoff[i], y = fr->cell.b + 4 + CHART_LEGEND_ROW * (row[i] + 0.5);
         draw_sample(cr, &e[i], x, y);
         chart_set_font(cr, 11, 0);
-        fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
+        chart_fit_text(cr, e[i].text, avail - SAMPLE_W - 6, t, sizeof t);
         chart_ink(cr, 0.1);
         chart_text_at(cr, t, x + SAMPLE_W + 6, y, 0, 0.5);
     }
@@ -421,7 +422,7 @@ static void draw_titles(cairo_t *cr, const frame *fr, const app_panel *p)
     chart_set_font(cr, 13, 1), chart_ink(cr, 0.1);
     centred(cr, p->title, mid, fr->cell.t + 10, 2 * fmin(mid - fr->cell.l, fr->cell.r - mid) - 12);
     chart_set_font(cr, 12, 0);
-    centred(cr, p->xlabel, mid, r->b + 26, r->r - r->l);
+    centred(cr, p->xlabel, mid, fr->xlabel_y, r->r - r->l);
     cairo_save(cr);
     cairo_translate(cr, fr->cell.l + 8, (r->t + r->b) / 2);
     cairo_rotate(cr, -M_PI / 2);
@@ -439,15 +440,17 @@ static void draw_panel(cairo_t *cr, const app_panel *p, rect cell)
         cairo_save(cr);
         cairo_rectangle(cr, r->l, r->t, r->r - r->l, r->b - r->t);
         cairo_clip(cr);
+        if (p->bars) chart_bars_draw(cr, &fr, p);
         draw_refs(cr, &fr, p);
-        for (int i = 0; i < p->nseries; i++) draw_series(cr, &fr, p, &p->series[i]);
-        for (int k = 0; k < p->nseries; k++) {
+        for (int i = 0; i < p->nseries && !p->bars; i++) draw_series(cr, &fr, p, &p->series[i]);
+        for (int k = 0; k < p->nseries && !p->bars; k++) {
             const app_series *s = &p->series[k];
             for (int i = 0; i < s->n; i++)
                 if (chart_point_ok(p, s, i))
-                    draw_marker(cr, s->marker, chart_px(&fr, s->x[i]), chart_py(&fr, s->y[i]), color(s->color));
+                    draw_marker(cr, s->marker, chart_px(&fr, s->x[i]), chart_py(&fr, s->y[i]), chart_color(s->color));
         }
         cairo_restore(cr);
+        if (p->bars) chart_bars_labels(cr, &fr, p);
     } else {
         chart_set_font(cr, 13, 0), chart_ink(cr, 0.55);
         chart_text_at(cr, "no data", (r->l + r->r) / 2, (r->t + r->b) / 2, 0.5, 0.5);
@@ -572,27 +575,27 @@ static int write_one(const char *base, const char *ext, const app_figure *f, con
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     errno = 0;
     FILE *fp = fopen(tmp, "wb");
-    if (!fp) return fail(err, errlen, "%s: cannot create the file: %s", path, strerror(errno));
+    if (!fp) return chart_fail(err, errlen, "%s: cannot create the file: %s", path, strerror(errno));
     sink k = {fp, 0};
     const cairo_status_t st = render(f, L, strcmp(ext, "svg") == 0, &k);
     if (fclose(fp) != 0 && !k.err) k.err = errno ? errno : EIO;
     if (st != CAIRO_STATUS_SUCCESS || k.err) {
         remove(tmp);
-        return fail(err, errlen, "%s: %s", path, k.err ? strerror(k.err) : cairo_status_to_string(st));
+        return chart_fail(err, errlen, "%s: %s", path, k.err ? strerror(k.err) : cairo_status_to_string(st));
     }
     if (rename(tmp, path) != 0) {
         const int e = errno;
         remove(tmp);
-        return fail(err, errlen, "%s: cannot rename the temporary file into place: %s", path, strerror(e));
+        return chart_fail(err, errlen, "%s: cannot rename the temporary file into place: %s", path, strerror(e));
     }
     return 0;
 }
 
 int app_chart_write(const char *base, const app_figure *f, char *err, size_t errlen)
 {
-    if (!base || !base[0]) return fail(err, errlen, "chart: no output path given");
-    if (strlen(base) + 9 > PATH_CAP) return fail(err, errlen, "%.64s...: the output path is too long", base);
-    if (!f) return fail(err, errlen, "%s: no figure given", base);
+    if (!base || !base[0]) return chart_fail(err, errlen, "chart: no output path given");
+    if (strlen(base) + 9 > PATH_CAP) return chart_fail(err, errlen, "%.64s...: the output path is too long", base);
+    if (!f) return chart_fail(err, errlen, "%s: no figure given", base);
     if (check_figure(base, f, err, errlen)) return -1;
     layout L;
     compute_layout(f, &L);

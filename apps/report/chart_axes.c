@@ -1,7 +1,8 @@
 /* apps/report/chart_axes.c — the axes of a chart panel (see chart_internal.h): the visible ranges
- * fitted to the data, "nice" linear, 1-2-5, power-of-ten and power-of-two ticks and their labels,
- * the plot rectangle left inside a cell for them, the mapping from values to pixels, and the drawing
- * of grid lines, tick marks and tick labels. */
+ * fitted to the data (bar panels: one slot a category along x, y from the bars' base, room for the
+ * category labels and for what goes above the bars), "nice" linear, 1-2-5, power-of-ten and
+ * power-of-two ticks and their labels, the plot rectangle left inside a cell for them, the mapping
+ * from values to pixels, and the drawing of grid lines, tick marks and tick labels. */
 #include "chart_internal.h"
 
 #include <math.h>
@@ -42,6 +43,22 @@ static void data_spans(const app_panel *p, span *sx, span *sy)
             if (chart_ok_value(s->y[i] - e, p->logy)) grow(sy, tf(s->y[i] - e, p->logy));
         }
     }
+}
+
+/* bar panels: the bars' tops (stacked: their sums), and 0, where linear bars start */
+static void bar_span(const app_panel *p, span *sy)
+{
+    for (int i = 0; i < p->ncats; i++) {
+        double sum = 0;
+        for (int k = 0; k < p->nseries; k++) {
+            const double v = p->series[k].y[i];
+            if (!chart_ok_value(v, p->logy)) continue;
+            if (p->bars == 2) sum += fmax(v, 0);
+            else grow(sy, tf(v, p->logy));
+        }
+        if (sum > 0) grow(sy, sum);
+    }
+    if (sy->any && !p->logy) grow(sy, 0);
 }
 
 /* every x is a power of two, from 1/1024 to 2^20 (beyond, powers of ten read better) */
@@ -166,14 +183,75 @@ double chart_py(const frame *fr, double y)
     return clamp_px(fr->plot.b - (tf(y, a->log) - a->lo) / (a->hi - a->lo) * (fr->plot.b - fr->plot.t));
 }
 
+/* the left edge of the plot: room for the y axis title and the widest y tick label */
+static double left_edge(cairo_t *cr, const app_panel *p, const frame *fr)
+{
+    return fr->cell.l + 8 + (p->ylabel[0] ? 18 : 0) + fmax(24, widest_tick(cr, &fr->y)) + 8;
+}
+
+/* legend 1 inside a bar panel goes over the bars: its height, with its margins */
+static double inside_legend_h(const app_panel *p)
+{
+    int n = 0;
+    for (int i = 0; i < p->nseries; i++) n += p->series[i].label[0] != 0;
+    for (int i = 0; i < p->nrefs; i++) n += p->refs[i].label[0] != 0;
+    return p->legend == 1 && n > 0 ? n * CHART_LEGEND_ROW + 8 + 12 : 0;
+}
+
+/* the plot's bottom and the x axis title under category labels of that many lines */
+static void label_room(frame *fr, int lines, double below)
+{
+    fr->plot.b = fr->cell.b - 7 - lines * CHART_LABEL_LINE - below;
+    fr->xlabel_y = fr->plot.b + 7 + lines * CHART_LABEL_LINE + 6;
+}
+
+/* bar panels: x has a slot a category (no ticks); y starts at 0 (linear) or at the power of ten
+ * below the least bar (log); the plot leaves room under it for the category labels, wrapped to
+ * their slots, and, unless y is fixed, above the bars for value labels and an inside legend */
+static void setup_bars(cairo_t *cr, const app_panel *p, frame *fr, span sy)
+{
+    rect *pl = &fr->plot;
+    axis *y = &fr->y;
+    const double below = p->xlabel[0] ? 26 : 10;
+    fr->x.lo = -0.5, fr->x.hi = p->ncats - 0.5;
+    if (fr->has_data && p->fix_y) {
+        y->lo = tf(p->ymin, p->logy), y->hi = tf(p->ymax, p->logy);
+    } else if (fr->has_data) {
+        fit_axis(y, sy, 0.05);
+        if (p->logy) y->lo = floor(sy.lo - 0.15);
+        else if (sy.lo >= 0) y->lo = 0;
+        else if (sy.hi <= 0) y->hi = 0;
+    }
+    label_room(fr, 2, below); /* a first guess */
+    chart_set_font(cr, 11, 0);
+    if (fr->has_data) make_ticks(y, fmax(3, (pl->b - pl->t) / 48));
+    const double left = left_edge(cr, p, fr);
+    pl->l = left, pl->r = fr->cell.r - 16;
+    if (!fr->has_data) return;
+    const double slot = (pl->r - pl->l) / p->ncats;
+    fr->label_lines = chart_bars_label_lines(cr, p, slot);
+    label_room(fr, fr->label_lines, below);
+    const double h = pl->b - pl->t, values = p->fix_y ? 0 : chart_bars_value_room(cr, p, slot);
+    double top = p->fix_y ? 0 : values + inside_legend_h(p), bottom = !p->logy && sy.lo < 0 ? values : 0;
+    if (top + bottom > 0.5 * h) top *= 0.5 * h / (top + bottom), bottom *= 0.5 * h / (top + bottom);
+    const double unit = (y->hi - y->lo) / (h - top - bottom); /* per pixel */
+    y->lo -= bottom * unit, y->hi += top * unit;
+    chart_set_font(cr, 11, 0);
+    y->expo = 0;
+    make_ticks(y, fmax(3, h / 48));
+    pl->l = fmax(left, left_edge(cr, p, fr));
+    fr->has_data = isfinite(y->hi - y->lo);
+}
+
 /* axis ranges and ticks, then the plot rectangle inside the cell, wide enough for the labels */
 void chart_setup_frame(cairo_t *cr, const app_panel *p, rect cell, frame *fr)
 {
     memset(fr, 0, sizeof *fr);
     fr->cell = cell, fr->x.log = p->logx, fr->y.log = p->logy;
     span sx = {0}, sy = {0};
-    data_spans(p, &sx, &sy);
-    fr->has_data = sx.any;
+    if (p->bars) bar_span(p, &sy);
+    else data_spans(p, &sx, &sy);
+    fr->has_data = p->bars ? sy.any : sx.any;
     for (int i = 0; i < p->nrefs && fr->has_data; i++) {
         const app_ref_line *r = &p->refs[i];
         if (chart_ok_value(r->value, r->vertical ? p->logx : p->logy))
@@ -182,6 +260,11 @@ void chart_setup_frame(cairo_t *cr, const app_panel *p, rect cell, frame *fr)
     rect *pl = &fr->plot;
     pl->t = cell.t + (p->title[0] ? 32 : 14);
     pl->b = cell.b - (p->xlabel[0] ? 46 : 30);
+    fr->xlabel_y = pl->b + 26;
+    if (p->bars) {
+        setup_bars(cr, p, fr, sy);
+        return;
+    }
     if (fr->has_data) {
         fr->x.pow2 = p->logx && all_pow2(p);
         fit_axis(&fr->x, sx, 0.04);
@@ -191,7 +274,7 @@ void chart_setup_frame(cairo_t *cr, const app_panel *p, rect cell, frame *fr)
     }
     chart_set_font(cr, 11, 0);
     if (fr->has_data) make_ticks(&fr->y, fmax(3, (pl->b - pl->t) / 48));
-    pl->l = cell.l + 8 + (p->ylabel[0] ? 18 : 0) + fmax(24, widest_tick(cr, &fr->y)) + 8;
+    pl->l = left_edge(cr, p, fr);
     pl->r = cell.r - 16;
     if (!fr->has_data) return;
     make_ticks(&fr->x, fmax(3, (pl->r - pl->l) / 72));

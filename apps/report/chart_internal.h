@@ -1,6 +1,6 @@
-/* apps/report/chart_internal.h — what the two halves of the chart writer share, not part of its API
- * (chart.h): the panel frame with its axes, which chart_axes.c fits, ticks, maps and draws, and the
- * text helpers of chart.c that the axes use for their labels. */
+/* apps/report/chart_internal.h — what the parts of the chart writer share, not part of its API
+ * (chart.h): the panel frame with its axes, which chart_axes.c fits, ticks, maps and draws, the
+ * checks, palette and text helpers of chart.c, and the bar panels of chart_bars.c. */
 #ifndef GAMMACL_CHART_INTERNAL_H
 #define GAMMACL_CHART_INTERNAL_H
 
@@ -9,6 +9,10 @@
 #include <cairo.h>
 
 #define CHART_MAX_TICKS 64
+#define CHART_LEGEND_ROW 17     /* one row of a legend */
+#define CHART_LABEL_LINE 13     /* one line of a category label under bars */
+
+typedef struct rgb { double r, g, b; } rgb;
 
 typedef struct rect { double l, t, r, b; } rect;
 
@@ -21,8 +25,14 @@ typedef struct axis {
     int nticks;
 } axis;
 
-/* one panel: its cell in the figure, the plot rectangle inside it and the two axes */
-typedef struct frame { rect cell, plot; axis x, y; int has_data; } frame;
+/* one panel: its cell in the figure, the plot rectangle inside it and the two axes; bar panels: the
+ * lines their category labels may take; where the x axis title goes (the top of its capitals) */
+typedef struct frame {
+    rect cell, plot;
+    axis x, y;
+    int has_data, label_lines;
+    double xlabel_y;
+} frame;
 
 /* ---- chart_axes.c ---- */
 
@@ -40,10 +50,32 @@ void chart_draw_axes(cairo_t *cr, const frame *fr);
 
 /* ---- chart.c ---- */
 
+/* writes the message into err (when there is room) and returns -1 */
+__attribute__((format(printf, 3, 4))) int chart_fail(char *err, size_t errlen, const char *fmt, ...);
+/* s fits its field of cap bytes and is UTF-8; where ("base: panel 2") and name start the message */
+int chart_check_text(const char *s, size_t cap, const char *where, const char *name, char *err, size_t errlen);
+/* palette entry index (cycles) */
+rgb chart_color(int index);
+/* s, cut at a character boundary and ended with an ellipsis when it is wider than maxw */
+void chart_fit_text(cairo_t *cr, const char *s, double maxw, char *out, size_t cap);
 void chart_ink(cairo_t *cr, double grey);
 void chart_set_font(cairo_t *cr, double size, int bold);
 double chart_text_w(cairo_t *cr, const char *s);
 /* text anchored at (x, y): ax 0/0.5/1 = left/centre/right; ay 0/0.5/1 = capital top/middle/baseline */
 void chart_text_at(cairo_t *cr, const char *s, double x, double y, double ax, double ay);
+
+/* ---- chart_bars.c (panels with bars != 0) ---- */
+
+/* the bar fields of p (the series' own fields are checked by chart.c); where starts the message */
+int chart_bars_check(const char *where, const app_panel *p, char *err, size_t errlen);
+/* the most lines a category label takes when wrapped into slot pixels (1..4) */
+int chart_bars_label_lines(cairo_t *cr, const app_panel *p, double slot);
+/* the pixels that value labels need above the bars when a category is slot pixels wide */
+double chart_bars_value_room(cairo_t *cr, const app_panel *p, double slot);
+/* the bars and their value labels (inside the plot), then the category labels under it */
+void chart_bars_draw(cairo_t *cr, const frame *fr, const app_panel *p);
+void chart_bars_labels(cairo_t *cr, const frame *fr, const app_panel *p);
+/* how much of the bars box b (a legend's) would cover */
+int chart_bars_crowding(const frame *fr, const app_panel *p, const rect *b);
 
 #endif

@@ -43,6 +43,7 @@ typedef struct sw_opts {
     char devices[512];         /* SPEC,SPEC or all ("" = the default device) */
     int fail_fast, retry_failed;
     int collect;               /* only rebuild the tables, plots and report from finished cells */
+    int no_eval;               /* cells are done when trained: no `gammacl eval` (no robustness) */
 } sw_opts;
 
 typedef struct sw_cell {
@@ -84,8 +85,6 @@ int sw_write_sweep_json(const char *dir, const sw_grid *g, char *const *args, in
 sw_state sw_cell_state(const char *celldir, int epochs, int retry_failed, char *reason, size_t len);
 /* failed.json: the stage ("train" or "eval"), exit status and reason. */
 int sw_record_failure(const char *celldir, const char *stage, int status, const char *reason);
-/* Removes a cell's folder and everything in it. */
-int sw_remove_tree(const char *path);
 
 /* ---- sweep_exec.c ---- */
 /* Runs the sweep; returns the exit code. */

@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "files.h"
 #include "progress.h"
 #include "rt.h"
@@ -190,28 +190,6 @@ static void cell_dir(const sweep *s, int c, char *out, size_t len)
 
 static double now(void) { return app_now(); }
 
-static pid_t spawn(const sweep *s, char **argv, const char *log)
-{
-    const pid_t parent = getpid();
-    const int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
-    const pid_t pid = fork();
-    if (pid == 0) {
-        /* only async-signal-safe calls until exec */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(127);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        execv(s->exe, argv);
-        _exit(127);
-    }
-    close(fd);
-    return pid;
-}
-
 static int start_cell(sweep *s, int slot, int c)
 {
     char dir[1200], log[1300], gamma[32], seed[32];
@@ -230,7 +208,7 @@ static int start_cell(sweep *s, int slot, int c)
         argv[n++] = "--device", argv[n++] = d->spec, argv[n++] = "--progress", argv[n++] = "0";
     } else {
         char err[SW_ERRLEN];
-        if (sw_remove_tree(dir) != 0 || app_make_dirs(dir, err, sizeof err) != 0) {
+        if (app_remove_tree(dir) != 0 || app_make_dirs(dir, err, sizeof err) != 0) {
             fprintf(stderr, "gammacl sweep: cannot prepare %s\n", dir);
             return -1;
         }
@@ -245,7 +223,7 @@ static int start_cell(sweep *s, int slot, int c)
         argv[n++] = "--progress", argv[n++] = "0";
     }
     argv[n] = NULL;
-    const pid_t pid = spawn(s, argv, log);
+    const pid_t pid = app_spawn(s->exe, argv, NULL, log);
     if (pid < 0) {
         fprintf(stderr, "gammacl sweep: cannot start %s: %s\n", cell->name, strerror(errno));
         return -1;
@@ -355,7 +333,7 @@ static void child_ended(sweep *s, int slot, int status)
         if (s->o->fail_fast) s->stopping = 1;
         return;
     }
-    if (stage == 0) {
+    if (stage == 0 && !s->o->no_eval) {
         /* evaluated where it trained: another device would sum in another order */
         s->state[c] = SW_EVAL;
         if (!s->stopping && start_cell(s, slot, c) != 0) s->state[c] = SW_FAILED, s->failed++;
@@ -429,6 +407,7 @@ static void classify(sweep *s)
         char dir[1200], reason[1024];
         cell_dir(s, c, dir, sizeof dir);
         s->state[c] = sw_cell_state(dir, s->train.epochs, s->o->retry_failed, reason, sizeof reason);
+        if (s->state[c] == SW_EVAL && s->o->no_eval) s->state[c] = SW_DONE;
         if (s->state[c] == SW_DONE) s->done++;
         else if (s->state[c] == SW_FAILED) s->failed++;
     }
@@ -468,9 +447,8 @@ int sw_run(sw_opts *o)
     char err[SW_ERRLEN] = "", cells[1300];
     int rc = resolve_grid(&s, err, sizeof err);
     if (rc == 0) rc = resolve_devices(&s, err, sizeof err);
-    const ssize_t n = readlink("/proc/self/exe", s.exe, sizeof s.exe - 1);
-    if (rc == 0 && n <= 0) snprintf(err, sizeof err, "cannot find this program's own path"), rc = 1;
-    if (n > 0) s.exe[n] = 0;
+    if (rc == 0 && app_self_exe(s.exe, sizeof s.exe) != 0)
+        snprintf(err, sizeof err, "cannot find this program's own path"), rc = 1;
     snprintf(cells, sizeof cells, "%s/cells", o->out);
     if (rc == 0 && app_make_dirs(cells, err, sizeof err) != 0) rc = 2;
     const int lock = rc == 0 ? app_lock_dir(o->out, "gammacl sweep", err, sizeof err) : -1;

@@ -4,7 +4,6 @@
  * its metrics.csv has every epoch and its eval.json parses. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,17 +264,4 @@ int sw_record_failure(const char *celldir, const char *stage, int status, const 
     const int rc = text ? app_write_file_atomic(path, text, strlen(text), err, sizeof err) : -1;
     free(text);
     return rc;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path) != 0 && errno != ENOENT ? -1 : 0;
-}
-
-int sw_remove_tree(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
-    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

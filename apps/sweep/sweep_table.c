@@ -4,12 +4,12 @@
  * drives both files, the plots and the report. */
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "files.h"
+#include "text.h"
 #include "sweep_results.h"
 
 typedef struct col {
@@ -159,7 +159,8 @@ static void read_cell(const char *dir, sw_result *r)
 {
     for (int i = 0; i < NCOLS; i++) r->v[i] = NAN;
     cJSON *sum = load_json(dir, "summary.json"), *eval = load_json(dir, "eval.json");
-    if (sum && eval && read_curves(dir, r) == 0) {
+    /* no eval.json: a sweep run with --no-eval (robustness columns empty) */
+    if (sum && read_curves(dir, r) == 0) {
         for (int i = 0; i < NCOLS; i++) r->v[i] = column_value(&COLS[i], sum, eval);
         const cJSON *name = at_path(sum, "device.name"), *plat = at_path(sum, "device.platform");
         snprintf(r->device, sizeof r->device, "%s (%s)", cJSON_IsString(name) ? name->valuestring : "?",
@@ -245,39 +246,19 @@ void sw_group_stat(const sw_group *g, const sw_result *res, int col, double *mea
 
 /* ---- the files ---- */
 
-typedef struct text { char *s; size_t len, cap; int failed; } text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(text *t, const char *fmt, ...)
+static void put_number(app_text *t, double v)
 {
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        const int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) { t->failed = 1; return; }
-        if (t->s && t->len + (size_t)n < t->cap) { t->len += (size_t)n; return; }
-        const size_t cap = (t->cap + (size_t)n + 1) * 2;
-        char *s = realloc(t->s, cap);
-        if (!s) { t->failed = 1; return; }
-        t->s = s, t->cap = cap;
-    }
-}
-
-static void put_number(text *t, double v)
-{
-    if (isfinite(v)) put(t, ",%.9g", v);
-    else put(t, ",");
+    if (isfinite(v)) app_text_put(t, ",%.9g", v);
+    else app_text_put(t, ",");
 }
 
 /* a CSV cell: quoted when it holds a comma, quote or newline */
-static void put_field(text *t, const char *s)
+static void put_field(app_text *t, const char *s)
 {
-    if (!strpbrk(s, ",\"\n")) { put(t, ",%s", s); return; }
-    put(t, ",\"");
-    for (const char *p = s; *p; p++) put(t, *p == '"' ? "\"\"" : *p == '\n' ? " " : "%c", *p);
-    put(t, "\"");
+    if (!strpbrk(s, ",\"\n")) { app_text_put(t, ",%s", s); return; }
+    app_text_put(t, ",\"");
+    for (const char *p = s; *p; p++) app_text_put(t, *p == '"' ? "\"\"" : *p == '\n' ? " " : "%c", *p);
+    app_text_put(t, "\"");
 }
 
 static const char *state_name(sw_state s)
@@ -285,7 +266,7 @@ static const char *state_name(sw_state s)
     return s == SW_DONE ? "done" : s == SW_FAILED ? "failed" : "pending";
 }
 
-static int save(const char *dir, const char *file, text *t, char *err, size_t errlen)
+static int save(const char *dir, const char *file, app_text *t, char *err, size_t errlen)
 {
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -302,19 +283,19 @@ static int save(const char *dir, const char *file, text *t, char *err, size_t er
 static int write_sweep_csv(const char *dir, const sw_cell *cells, const sw_result *res, int n,
                            char *err, size_t errlen)
 {
-    text t = {0};
-    put(&t, "cell,status,loss,gamma,seed,bias_init,device,seconds");
-    for (int i = 0; i < NCOLS; i++) put(&t, ",%s", COLS[i].name);
-    put(&t, ",reason\n");
+    app_text t = {0};
+    app_text_put(&t, "cell,status,loss,gamma,seed,bias_init,device,seconds");
+    for (int i = 0; i < NCOLS; i++) app_text_put(&t, ",%s", COLS[i].name);
+    app_text_put(&t, ",reason\n");
     for (int c = 0; c < n; c++) {
         const sw_result *r = &res[c];
-        put(&t, "%s,%s,%s,%.17g,%llu,%s", cells[c].name, state_name(r->state), cells[c].loss ? "bce" : "ce",
+        app_text_put(&t, "%s,%s,%s,%.17g,%llu,%s", cells[c].name, state_name(r->state), cells[c].loss ? "bce" : "ce",
             cells[c].gamma, (unsigned long long)cells[c].seed, cells[c].loss ? cells[c].bias_init : "");
         put_field(&t, r->state == SW_DONE ? r->device : "");
         put_number(&t, r->state == SW_DONE ? r->seconds : NAN);
         for (int i = 0; i < NCOLS; i++) put_number(&t, r->state == SW_DONE ? r->v[i] : NAN);
         put_field(&t, r->state == SW_FAILED ? r->reason : "");
-        put(&t, "\n");
+        app_text_put(&t, "\n");
     }
     return save(dir, "sweep.csv", &t, err, errlen);
 }
@@ -328,15 +309,15 @@ static int write_summary_csv(const char *dir, const sw_cell *cells, const sw_res
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    text t = {0};
-    put(&t, "loss,gamma,bias_init,n,n_failed");
+    app_text t = {0};
+    app_text_put(&t, "loss,gamma,bias_init,n,n_failed");
     for (int i = 0; i < NCOLS; i++) {
-        put(&t, ",%s_mean,%s_std", COLS[i].name, COLS[i].name);
-        if (strncmp(COLS[i].name, "epochs_to_", 10) == 0) put(&t, ",%s_reached", COLS[i].name);
+        app_text_put(&t, ",%s_mean,%s_std", COLS[i].name, COLS[i].name);
+        if (strncmp(COLS[i].name, "epochs_to_", 10) == 0) app_text_put(&t, ",%s_reached", COLS[i].name);
     }
-    put(&t, "\n");
+    app_text_put(&t, "\n");
     for (int k = 0; k < ng; k++) {
-        put(&t, "%s,%.17g,%s,%d,%d", g[k].loss ? "bce" : "ce", g[k].gamma, g[k].loss ? g[k].bias : "",
+        app_text_put(&t, "%s,%.17g,%s,%d,%d", g[k].loss ? "bce" : "ce", g[k].gamma, g[k].loss ? g[k].bias : "",
             g[k].n, g[k].nfailed);
         for (int i = 0; i < NCOLS; i++) {
             double mean, std;
@@ -344,9 +325,9 @@ static int write_summary_csv(const char *dir, const sw_cell *cells, const sw_res
             sw_group_stat(&g[k], res, i, &mean, &std, &used);
             put_number(&t, mean);
             put_number(&t, std);
-            if (strncmp(COLS[i].name, "epochs_to_", 10) == 0) put(&t, ",%d", used);
+            if (strncmp(COLS[i].name, "epochs_to_", 10) == 0) app_text_put(&t, ",%d", used);
         }
-        put(&t, "\n");
+        app_text_put(&t, "\n");
     }
     sw_groups_free(g, ng);
     return save(dir, "summary.csv", &t, err, errlen);

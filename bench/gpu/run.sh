@@ -4,7 +4,8 @@
 # NVIDIA driver, then, each step under a time limit so one hang cannot eat the rest:
 #   devices, the whole test suite on the GPU, kernel-build times (cold, driver cache, gammacl's
 #   cache), bench_step for cnn5 and resnet18, the PyTorch-CUDA peer on the same shapes, the loss
-#   trajectory against PoCL's, and a 3-epoch Fashion-MNIST training with CE and with BCE.
+#   trajectory against PoCL's, a 3-epoch Fashion-MNIST training with CE and with BCE, and
+#   `gammacl bench --quick` (its bench.json also as RESULTS_DIR/bench-quick.json).
 # Results: RESULTS_DIR (default $OUT, else ./gpu-results) gets summary.txt and results.tar.gz.
 # DEVICE (default nvidia) picks the OpenCL device; BUDGET_S (default 420) bounds the whole run;
 # COMPARE_ROWS names device-table rows to bench besides the device's own; STEPS (default all)
@@ -137,6 +138,12 @@ for loss in ce bce; do
     --gamma 16 --epochs 3 --progress 0 --out "$logs/run-$loss"
   tail -3 "$logs/train-$loss.log" 2>/dev/null | sed "s/^/train $loss: /" >>"$summary"
 done
+
+# the vendor bench (--quick) on the GPU; its bench.json comes back in results.tar.gz and joins
+# this machine's through `gammacl bench --compare`
+step bench-quick 240 "${gc[@]}" build/apps/gammacl bench --quick --devices "$device" --out "$logs/bench-quick"
+grep -A3 "^== speed" "$logs/bench-quick.log" 2>/dev/null | sed "s/^/bench: /" >>"$summary"
+cp "$logs/bench-quick/bench.json" "$results/bench-quick.json" 2>/dev/null
 
 echo "---- summary ----"
 cat "$summary"

@@ -120,8 +120,30 @@ static int same_tensors(const nn_ckpt *a, const nn_ckpt *b, char *which, size_t 
     return 1;
 }
 
+/* nn_model_forward_flops against cnn5's count by hand: 2 x outputs x (Cin x 3 x 3) per
+ * convolution (32@28x28 from 1 and 32 channels, 64@14x14 from 32 and 64, 128@7x7 from 64) plus the
+ * 10 x 128 head; and a linear layer of the spec grammar */
+static void forward_flops(th *t)
+{
+    const double want = 2.0 * (32 * 784 * (1 * 9 + 32 * 9) + 64 * 196 * (32 * 9 + 64 * 9) +
+                               128 * 49 * 64 * 9) + 2.0 * 10 * 128;
+    nn_config cfg = {.spec = nn_builtin_model("cnn5"), .in_c = 1, .in_h = 28, .in_w = 28, .classes = 10,
+                     .max_batch = 2, .loss = NN_LOSS_CE, .gamma = 16, .seed = 1};
+    nn_model *m = NULL;
+    if (th_ok(t, nn_model_create(t->rt, &cfg, &m), "create cnn5"))
+        th_check(t, nn_model_forward_flops(m) == want, "cnn5 forward FLOPs %.0f, by hand %.0f",
+                 nn_model_forward_flops(m), want);
+    nn_model_free(m);
+    cfg.spec = "conv 4 k=3\ngap\nlinear 6", cfg.in_h = cfg.in_w = 5, m = NULL;
+    if (th_ok(t, nn_model_create(t->rt, &cfg, &m), "create conv-gap-linear"))
+        th_check(t, nn_model_forward_flops(m) == 2.0 * (4 * 25 * 9 + 6 * 4 + 10 * 6),
+                 "conv-gap-linear forward FLOPs %.0f", nn_model_forward_flops(m));
+    nn_model_free(m);
+}
+
 static void body(th *t)
 {
+    forward_flops(t);
     dataset *d = malloc(sizeof *d);
     make_data(d, 77);
     nn_data *data = NULL;

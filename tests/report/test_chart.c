@@ -1,10 +1,12 @@
 /* tests/report/test_chart.c — the chart writer: figures of every axis kind (log x on powers of two
  * with error bars, log y with left-out points, a 2 x 2 grid with legends below, a panel without
- * data, reference lines) must come out as a PNG whose header states the size app_chart_size gives
- * and whose pixels show the series colours, and as an SVG of the same size; bad input (missing
- * directory, an output name taken by a directory, panel counts, unterminated or invalid text, empty
- * fixed ranges) must be refused with a message naming the file, and no temporary file may be left
- * behind. */
+ * data, reference lines) and bar panels (grouped on a log y axis with value labels and a long
+ * category name, stacked shares in percent with two-line labels, many thin grouped bars with a
+ * missing one and negative values) must come out as a PNG whose header states the size
+ * app_chart_size gives and whose pixels show the series colours, and as an SVG of the same size;
+ * bad input (missing directory, an output name taken by a directory, panel counts, unterminated or
+ * invalid text, empty fixed ranges, bar category counts and series lengths) must be refused with a
+ * message naming the file or the cause, and no temporary file may be left behind. */
 #include "chart.h"
 
 #include <cairo.h>
@@ -30,6 +32,9 @@
 /* palette entries 0 and 1 (Okabe-Ito blue and vermillion), as 0xRRGGBB */
 #define BLUE 0x0072B2u
 #define VERMILLION 0xD55E00u
+#define BLUISH_GREEN 0x009E73u
+#define ORANGE 0xE69F00u
+#define INDIGO 0x332288u
 
 static const double GAMMA[8] = {0.5, 1, 2, 4, 8, 16, 32, 64};
 static const double RATE_CE[8] = {0.02, 0.05, 0.11, 0.19, 0.24, 0.22, 0.15, 0.08};
@@ -277,6 +282,95 @@ static void test_refs(const char *dir, int *fails)
     free(f);
 }
 
+/* ---- bar panels ---- */
+
+static void bar_categories(app_panel *p, int n, const char *const *names)
+{
+    p->ncats = n;
+    for (int i = 0; i < n; i++) snprintf(p->categories[i], sizeof p->categories[i], "%s", names[i]);
+}
+
+/* img/s per device, about 100x apart: grouped bars on a log y axis, values on top, legend inside */
+static void throughput_panel(app_panel *p)
+{
+    static const char *const DEV[4] = {"NVIDIA H200", "AMD RX 7900 XTX",
+                                       "pthread-skylake-avx512-Intel(R) Xeon(R) Processor (PoCL)",
+                                       "llvmpipe\n(rusticl)"};
+    static const double TRAIN[4] = {9120, 5230, 91.4, 38}, EVAL[4] = {27400, 15100, 412, 150};
+    snprintf(p->title, sizeof p->title, "cnn5 throughput per device");
+    snprintf(p->ylabel, sizeof p->ylabel, "images per second (log)");
+    snprintf(p->xlabel, sizeof p->xlabel, "OpenCL device");
+    p->bars = 1, p->logy = 1, p->value_labels = 1, p->legend = 1;
+    bar_categories(p, 4, DEV);
+    add_series(p, "cnn5 train", 4, NULL, TRAIN, 0);
+    add_series(p, "cnn5 eval", 4, NULL, EVAL, 1);
+}
+
+/* per-kernel shares of the step's device time: stacked to 100, legend below */
+static void share_panel(app_panel *p)
+{
+    static const char *const DEV[3] = {"H200\n38 ms/step", "RX 7900 XTX\n61 ms/step", "PoCL\n4120 ms/step"};
+    static const char *const GROUP[7] = {"conv fwd", "conv bwd", "batch norm", "pooling", "head + loss",
+                                         "optimizer", "other"};
+    static const double SHARE[7][3] = {{24, 28.5, 31}, {41, 44, 47.2}, {12, 9, 6.1}, {6, 5, 4.4},
+                                       {3, 2.5, 1.3}, {9, 7, 7.5}, {5, 4, 2.5}};
+    snprintf(p->title, sizeof p->title, "where a training step's device time goes");
+    snprintf(p->ylabel, sizeof p->ylabel, "share of device time (%%)");
+    p->bars = 2, p->value_labels = 1, p->legend = 2;
+    p->fix_y = 1, p->ymin = 0, p->ymax = 100;
+    bar_categories(p, 3, DEV);
+    for (int k = 0; k < 7; k++) add_series(p, GROUP[k], 3, NULL, SHARE[k], k);
+}
+
+static void test_bars(const char *dir, int *fails)
+{
+    app_figure *f = calloc(1, sizeof *f);
+    snprintf(f->title, sizeof f->title, "gammacl bench");
+    f->npanels = 2, f->panel_width = 560, f->panel_height = 400;
+    throughput_panel(&f->panels[0]);
+    share_panel(&f->panels[1]);
+    int w, h;
+    app_chart_size(f, &w, &h);
+    CHECK(w == 1120 && h > 400, "two bar panels of 560 x 400 and a legend below: %dx%d", w, h);
+    const uint32_t want[5] = {BLUE, VERMILLION, BLUISH_GREEN, ORANGE, 0x000000u};
+    write_and_check(dir, "bars", f, want, 5, fails);
+    /* each alone: the log panel with its legend inside, the stacked one in a narrow cell */
+    app_figure *g = calloc(1, sizeof *g);
+    g->npanels = 1;
+    throughput_panel(&g->panels[0]);
+    write_and_check(dir, "bars_log", g, want, 2, fails);
+    memset(g, 0, sizeof *g);
+    g->npanels = 1, g->panel_width = 300;
+    share_panel(&g->panels[0]);
+    write_and_check(dir, "bars_stacked", g, want + 2, 2, fails);
+    free(g);
+    free(f);
+}
+
+/* 16 categories of 3 thin bars: long labels cut, a NaN bar left out, negative values below 0 */
+static void test_many_bars(const char *dir, int *fails)
+{
+    double a[16], b[16], c[16];
+    app_figure *f = calloc(1, sizeof *f);
+    f->npanels = 1, f->panel_width = 720;
+    app_panel *p = &f->panels[0];
+    snprintf(p->title, sizeof p->title, "change in accuracy per setting");
+    snprintf(p->ylabel, sizeof p->ylabel, "points");
+    p->bars = 1, p->value_labels = 1, p->legend = 1, p->ncats = 16;
+    for (int i = 0; i < 16; i++) {
+        snprintf(p->categories[i], sizeof p->categories[i], i % 5 == 2 ? "a setting with a long name %d" : "s%d", i);
+        a[i] = 3 + i % 4, b[i] = i == 5 ? NAN : 2.5 - i * 0.4, c[i] = 1.5 * (i % 3);
+    }
+    add_series(p, "CE", 16, NULL, a, 0);
+    add_series(p, "BCE", 16, NULL, b, 1);
+    add_series(p, "BCE, bias from theory", 16, NULL, c, 9);
+    p->nrefs = 1;
+    p->refs[0] = (app_ref_line){0, 4.5, "target"};
+    const uint32_t want[3] = {BLUE, VERMILLION, INDIGO};
+    write_and_check(dir, "bars_many", f, want, 3, fails);
+    free(f);
+}
+
 /* ---- bad input ---- */
 
 static void expect_refusal(const char *base, const app_figure *f, const char *needle, const char *what, int *fails)
@@ -286,6 +380,14 @@ static void expect_refusal(const char *base, const app_figure *f, const char *ne
     CHECK(rc == -1, "%s: returned %d, want -1", what, rc);
     CHECK(err[0] && (!needle || strstr(err, needle)), "%s: message \"%s\" does not name \"%s\"", what, err,
           needle ? needle : "anything");
+}
+
+/* a figure that would be refused has no size */
+static void expect_no_size(const app_figure *f, const char *what, int *fails)
+{
+    int w = -1, h = -1;
+    app_chart_size(f, &w, &h);
+    CHECK(w == 0 && h == 0, "app_chart_size of %s: %dx%d, want 0x0", what, w, h);
 }
 
 static void test_bad_input(const char *dir, int *fails)
@@ -310,9 +412,7 @@ static void test_bad_input(const char *dir, int *fails)
     expect_refusal(base, NULL, base, "NULL figure", fails);
     f->npanels = 0;
     expect_refusal(base, f, "panels", "npanels = 0", fails);
-    int w = -1, h = -1;
-    app_chart_size(f, &w, &h);
-    CHECK(w == 0 && h == 0, "app_chart_size of 0 panels: %dx%d, want 0x0", w, h);
+    expect_no_size(f, "0 panels", fails);
     f->npanels = APP_CHART_MAX_PANELS + 1;
     expect_refusal(base, f, "panels", "npanels > max", fails);
     f->npanels = 1;
@@ -332,8 +432,46 @@ static void test_bad_input(const char *dir, int *fails)
     expect_refusal(base, f, "series", "too many series", fails);
     f->panels[0].nseries = 2, f->panel_width = -5;
     expect_refusal(base, f, "width", "negative panel width", fails);
-    app_chart_size(NULL, &w, &h);
-    CHECK(w == 0 && h == 0, "app_chart_size(NULL): %dx%d, want 0x0", w, h);
+    expect_no_size(NULL, "NULL", fails);
+    free(f);
+}
+
+/* bar panels that must be refused: each a valid panel with one fault */
+static void test_bad_bars(const char *dir, int *fails)
+{
+    static const char *const CASE[][2] = { /* what, and a part the message must hold */
+        {"ncats = 0", "categories"}, {"ncats > max", "categories"}, {"n != ncats", "n must be ncats"},
+        {"NULL y", "series 2"}, {"bars = 3", "bars 3"}, {"vertical reference line", "vertical"},
+        {"invalid UTF-8 category", "category label 3"}, {"unterminated category", "category label 3"},
+        {"log x", "log axis"}, {"stacked on a log axis", "linear"}, {"negative stacked value", "negative"}};
+    static const double neg[3] = {50, -1, 20};
+    app_figure *f = malloc(sizeof *f);
+    char base[512], png[600];
+    snprintf(base, sizeof base, "%s/badbars", dir);
+    snprintf(png, sizeof png, "%s.png", base);
+    for (int c = 0; c < (int)(sizeof CASE / sizeof CASE[0]); c++) {
+        memset(f, 0, sizeof *f);
+        f->npanels = 1;
+        app_panel *p = &f->panels[0];
+        if (c < 9) throughput_panel(p);
+        else share_panel(p);
+        switch (c) {
+        case 0: p->ncats = 0; break;
+        case 1: p->ncats = APP_CHART_MAX_CATS + 1; break;
+        case 2: p->ncats = 3; break;
+        case 3: p->series[1].y = NULL; break;
+        case 4: p->bars = 3; break;
+        case 5: p->nrefs = 1, p->refs[0] = (app_ref_line){1, 2, "vertical"}; break;
+        case 6: snprintf(p->categories[2], sizeof p->categories[2], "bad \xc3 byte"); break;
+        case 7: memset(p->categories[2], 'x', sizeof p->categories[2]); break;
+        case 8: p->logx = 1; break;
+        case 9: p->logy = 1, p->ymin = 1; break; /* past the check of the fixed range */
+        default: p->series[3].y = neg; break;
+        }
+        expect_refusal(base, f, CASE[c][1], CASE[c][0], fails);
+        expect_no_size(f, CASE[c][0], fails);
+    }
+    CHECK(access(png, F_OK) != 0, "refused bar figures left %s behind", png);
     free(f);
 }
 
@@ -355,7 +493,7 @@ static void clean_up(const char *dir, int *fails)
         files++;
     }
     closedir(d);
-    CHECK(files == 10, "%d files written, want 10 (5 figures x PNG and SVG)", files);
+    CHECK(files == 18, "%d files written, want 18 (9 figures x PNG and SVG)", files);
     CHECK(rmdir(dir) == 0, "cannot remove %s", dir);
 }
 
@@ -374,7 +512,10 @@ int main(void)
     test_grid(dir, fails);
     test_no_data(dir, fails);
     test_refs(dir, fails);
+    test_bars(dir, fails);
+    test_many_bars(dir, fails);
     test_bad_input(dir, fails);
+    test_bad_bars(dir, fails);
     clean_up(dir, fails);
     if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
     else printf("test_chart: all checks passed\n");

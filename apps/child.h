@@ -1,0 +1,18 @@
+/* apps/child.h — starting gammacl itself as a child process (a sweep's cells, a bench's sweeps
+ * and measurements), so that each piece of work is exactly what a user would get by hand and a
+ * crashing driver costs one child, not the whole run. */
+#ifndef GAMMACL_CHILD_H
+#define GAMMACL_CHILD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The running program's own path (/proc/self/exe); 0, or -1 when the system does not say. */
+int app_self_exe(char *out, size_t len);
+
+/* Starts exe with argv (envp NULL: this process's environment), its stdout and stderr appended to
+ * log. The child dies with its parent (PR_SET_PDEATHSIG) and starts with no signal blocked.
+ * Returns its pid, or -1 with errno set. */
+pid_t app_spawn(const char *exe, char *const argv[], char *const envp[], const char *log);
+
+#endif
