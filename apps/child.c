@@ -32,7 +32,8 @@ pid_t app_spawn(const char *exe, char *const argv[], char *const envp[], const c
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execve(exe, argv, envp ? envp : environ);
+        /* this very program, even when its file was replaced (a rebuild) since it started */
+        execve(exe ? exe : "/proc/self/exe", argv, envp ? envp : environ);
         _exit(127);
     }
     const int saved = errno;

@@ -10,7 +10,8 @@
 /* The running program's own path (/proc/self/exe); 0, or -1 when the system does not say. */
 int app_self_exe(char *out, size_t len);
 
-/* Starts exe with argv (envp NULL: this process's environment), its stdout and stderr appended to
+/* Starts exe (NULL: this program itself, through /proc/self/exe, so a long run keeps running
+ * its own version even if the file is rebuilt meanwhile) with argv (envp NULL: this process's environment), its stdout and stderr appended to
  * log. The child dies with its parent (PR_SET_PDEATHSIG) and starts with no signal blocked.
  * Returns its pid, or -1 with errno set. */
 pid_t app_spawn(const char *exe, char *const argv[], char *const envp[], const char *log);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -26,7 +27,7 @@ extern char **environ;
 /* The running child and the stop request: a signal handler cannot be given a context, so these
  * are the bench process's one piece of global mutable state (as in a sweep). */
 static volatile sig_atomic_t bench_signal;
-static volatile pid_t bench_child;
+static volatile sig_atomic_t bench_child; /* a pid_t (an int on Linux), 0 when none runs */
 
 static void on_signal(int sig)
 {
@@ -169,22 +170,40 @@ static void env_free(child_env *e)
     free(e->envp);
 }
 
-/* Runs /proc/self/exe with argv (output appended to log); returns its exit status, 128 + signal
- * when killed, or -1 when it could not start. */
-static int run_child(char **argv, const char *log, char **envp)
+/* Runs this program with argv (output appended to log); returns its exit status, 128 + signal
+ * when killed, or -1 when it could not start. limit_s > 0: stopped past that many seconds. */
+static int run_child_limited(char **argv, const char *log, char **envp, double limit_s)
 {
-    char exe[PATH_MAX];
-    if (app_self_exe(exe, sizeof exe) != 0) return -1;
-    const pid_t pid = app_spawn(exe, argv, envp, log);
+    const pid_t pid = app_spawn(NULL, argv, envp, log);
     if (pid < 0) return -1;
-    bench_child = pid;
+    bench_child = (sig_atomic_t)pid;
     if (bench_signal) kill(pid, bench_signal);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
+    int status = 0, waited, killed = 0;
+    const double t0 = app_now();
+    for (;;) {
+        waited = (int)waitpid(pid, &status, limit_s > 0 ? WNOHANG : 0);
+        if (waited == pid || (waited < 0 && errno != EINTR)) break;
+        if (waited == 0 && app_now() - t0 > limit_s + 10 * killed) {
+            /* a driver that never returns: SIGTERM, then SIGKILL ten seconds later */
+            kill(pid, killed ? SIGKILL : SIGTERM);
+            if (!killed) fprintf(stderr, "gammacl bench: %s %s took over %.0f s: stopped\n", argv[1], argv[3], limit_s);
+            killed++;
+        }
+        if (waited == 0) {
+            const struct timespec pause = {0, 100 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
     bench_child = 0;
+    if (waited < 0) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+/* measuring and build children: a hung driver must not hang the bench (a full measurement of a
+ * slow CPU driver takes minutes) */
+#define CHILD_LIMIT_S 1800.0
+
+static int run_child(char **argv, const char *log, char **envp) { return run_child_limited(argv, log, envp, 0); }
 
 /* the last lines of a log, for a failure message */
 static void print_tail(const char *log)
@@ -200,17 +219,25 @@ static void print_tail(const char *log)
 
 /* ---- devices ---- */
 
-static void short_id(const rt_device_info *d, char *out, size_t len)
+/* A short name for a device's folder and labels, stable whatever --devices picks: the platform's
+ * name, and the device's index within its platform where the platform has several. */
+static void short_id(const rt_device_info *list, int n, const rt_device_info *d, char *out, size_t len)
 {
     static const char *const known[][2] = {{"Portable Computing Language", "pocl"}, {"rusticl", "rusticl"},
                                            {"NVIDIA", "nvidia"}, {"AMD", "amd"}, {"Intel", "intel"},
                                            {"Apple", "apple"}};
+    snprintf(out, len, "platform%d", d->platform_index);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strstr(d->platform, known[i][0])) {
             snprintf(out, len, "%s", known[i][1]);
-            return;
+            break;
         }
-    snprintf(out, len, "device%d", d->index);
+    int siblings = 0;
+    for (int i = 0; i < n; i++) siblings += list[i].platform_index == d->platform_index;
+    if (siblings > 1) {
+        const size_t l = strlen(out);
+        snprintf(out + l, len - l, "-%d", d->device_index);
+    }
 }
 
 static int pick_devices(const bench_opts *o, bn_bench *b)
@@ -248,12 +275,7 @@ static int pick_devices(const bench_opts *o, bn_bench *b)
         const rt_device_info *info = &list[picked[i]];
         bn_device *d = &b->dev[b->ndev++];
         memset(d, 0, sizeof *d);
-        short_id(info, d->id, sizeof d->id);
-        for (int j = 0; j < b->ndev - 1; j++)
-            if (strcmp(b->dev[j].id, d->id) == 0) {
-                const size_t l = strlen(d->id);
-                snprintf(d->id + l, sizeof d->id - l, "-%d", info->index);
-            }
+        short_id(list, n, info, d->id, sizeof d->id);
         snprintf(d->spec, sizeof d->spec, "%d:%d", info->platform_index, info->device_index);
         snprintf(d->name, sizeof d->name, "%s", info->name);
         snprintf(d->platform, sizeof d->platform, "%s", info->platform);
@@ -332,7 +354,7 @@ static int measure(const bench_run *br, const bn_device *d, const char *devdir)
     char *argv[] = {"gammacl", "bench", "--measure", "all", "--device", (char *)d->spec, "--json", json,
                     "--mode", (char *)br->b->recipe.mode, NULL};
     step_begin(br, d, "peak probes, agreement trace, speed");
-    return step_end(br, d, "measuring", run_child(argv, log, NULL), log);
+    return step_end(br, d, "measuring", run_child_limited(argv, log, NULL, CHILD_LIMIT_S), log);
 }
 
 /* build time with empty caches, then from the caches that first build filled */
@@ -354,7 +376,13 @@ static int build_times(const bench_run *br, bn_device *d, const char *devdir)
                                             "POCL_CACHE_DIR", "MESA_SHADER_CACHE_DIR", "CUDA_CACHE_PATH"};
         const char *values[] = {cache, cache, gcache, NULL, NULL, NULL, NULL};
         child_env env = {0};
-        if (app_make_dirs(cache, err, sizeof err) != 0 || env_with(&env, names, values, 7) != 0) {
+        snprintf(err, sizeof err, "out of memory");
+        /* what an interrupted earlier try left would make the "cold" build warm */
+        if (app_remove_tree(cache) != 0 || (remove(json[0]) != 0 && errno != ENOENT))
+            snprintf(err, sizeof err, "cannot clear %s", cache);
+        else if (app_make_dirs(cache, err, sizeof err) == 0 && env_with(&env, names, values, 7) == 0)
+            err[0] = 0;
+        if (err[0]) {
             fprintf(stderr, "gammacl bench: %s\n", err);
             env_free(&env);
             return 1;
@@ -363,7 +391,7 @@ static int build_times(const bench_run *br, bn_device *d, const char *devdir)
         for (int k = 0; rc == 0 && k < 2; k++) {
             char *argv[] = {"gammacl", "bench", "--measure", "build", "--device", (char *)d->spec,
                             "--json", json[k], "--mode", (char *)br->b->recipe.mode, NULL};
-            rc = step_end(br, d, "building the programs", run_child(argv, log, env.envp), log);
+            rc = step_end(br, d, "building the programs", run_child_limited(argv, log, env.envp, CHILD_LIMIT_S), log);
         }
         env_free(&env);
         if (rc != 0) return rc;
@@ -464,7 +492,19 @@ static int bench_main(const bench_opts *op, bn_bench *bp, bn_bench *mine)
     printf("gammacl bench (%s) into %s: %d device%s here%s\n", b->recipe.mode, o.out, b->ndev,
            b->ndev == 1 ? "" : "s", o.ncompare ? ", and --compare files" : "");
     fflush(stdout);
-    for (int i = 0; i < b->ndev && rc == 0; i++) rc = bench_device(&br, &b->dev[i]);
+    /* a device that fails costs itself: the others are measured and tabled, the exit is 1 */
+    int failed = 0, kept = 0;
+    for (int i = 0; i < b->ndev && rc == 0; i++) {
+        const int drc = bench_device(&br, &b->dev[i]);
+        if (drc == 130) rc = 130;
+        else if (drc != 0) {
+            fprintf(stderr, "gammacl bench: %s is left out of the tables (its log is in %s/devices/%s/)\n",
+                    b->dev[i].id, o.out, b->dev[i].id);
+            failed++;
+        } else if (kept != i) b->dev[kept++] = b->dev[i];
+        else kept++;
+    }
+    if (rc == 0) b->ndev = kept;
     /* bench.json holds this machine's devices only, so that --compare files never nest */
     *mine = *b;
     for (int i = 0; rc == 0 && i < o.ncompare; i++)
@@ -476,7 +516,8 @@ static int bench_main(const bench_opts *op, bn_bench *bp, bn_bench *mine)
     bn_derive(b);
     bn_derive(mine);
     snprintf(path, sizeof path, "%s/bench.json", o.out);
-    rc = bn_write_bench_json(path, mine, err, sizeof err);
+    /* a comparison of files alone leaves a bench.json of measured devices as it is */
+    rc = mine->ndev ? bn_write_bench_json(path, mine, err, sizeof err) : 0;
     snprintf(path, sizeof path, "%s/bench.csv", o.out);
     if (rc == 0) rc = bn_write_csv(path, b, err, sizeof err);
     snprintf(path, sizeof path, "%s/plots", o.out);
@@ -489,7 +530,8 @@ static int bench_main(const bench_opts *op, bn_bench *bp, bn_bench *mine)
     bn_print_table(b);
     printf("\nbench: %s/bench.json, %s/bench.csv, plots in %s/plots/ (%.0f s)\n", o.out, o.out, o.out,
            app_now() - br.t0);
-    return 0;
+    if (failed) fprintf(stderr, "gammacl bench: %d device%s failed (above)\n", failed, failed == 1 ? "" : "s");
+    return failed ? 1 : 0;
 }
 
 int cmd_bench(int argc, char **argv)

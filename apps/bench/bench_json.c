@@ -200,9 +200,9 @@ static int numbers(reader *r, const cJSON *a, const char *key, double *out, int 
     }
     int n = 0;
     cJSON_ArrayForEach(v, a) {
-        if (cJSON_IsNumber(v)) out[n++] = v->valuedouble;
+        if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) out[n++] = v->valuedouble;
         else if (cJSON_IsNull(v)) out[n++] = NAN;
-        else complain(r, "an array holds something that is not a number");
+        else complain(r, "an array holds something that is not a finite number");
     }
     return n;
 }
@@ -215,6 +215,17 @@ static int get_array(reader *r, const cJSON *o, const char *key, double *out, in
 
 static void read_device(reader *r, const cJSON *o, bn_device *d)
 {
+    if (!cJSON_IsObject(o)) {
+        complain(r, "a device entry is not an object");
+        return;
+    }
+    static const char *const sections[] = {"probes", "build", "trace", "speed"};
+    for (int i = 0; i < 4; i++)
+        if (!cJSON_IsObject(item(o, sections[i]))) {
+            char what[96];
+            snprintf(what, sizeof what, "a device has no \"%s\" object", sections[i]);
+            complain(r, what);
+        }
     get_str(r, o, "id", d->id, sizeof d->id);
     get_str(r, o, "spec", d->spec, sizeof d->spec);
     get_str(r, o, "name", d->name, sizeof d->name);
@@ -300,6 +311,11 @@ int bn_read_measure(const char *path, bn_device *d, char *err, size_t errlen)
     read_device(&r, j, &tmp);
     cJSON_Delete(j);
     if (r.bad) return -1;
+    if (strcmp(tmp.name, d->name) != 0 || strcmp(tmp.platform, d->platform) != 0) {
+        snprintf(err, errlen, "%s was measured on '%s' (%s), not on '%s' (%s): remove that device's folder "
+                 "to measure it again", path, tmp.name, tmp.platform, d->name, d->platform);
+        return -1;
+    }
     /* the measuring child knows the probes, trace, speed and build; the rest stays the bench's */
     d->fma_gflops = tmp.fma_gflops, d->bandwidth_gbs = tmp.bandwidth_gbs;
     d->probe_host_timed = tmp.probe_host_timed;
@@ -320,6 +336,37 @@ int bn_read_build(const char *path, double *seconds, char *err, size_t errlen)
     cJSON_Delete(j);
     if (!r.bad && !isfinite(*seconds)) complain(&r, "no build time");
     return r.bad ? -1 : 0;
+}
+
+/* figures of other sizes than the recipe's would be compared silently on a part of them */
+static void check_against_recipe(reader *r, const bn_recipe *rec, const bn_device *d)
+{
+    if (d->nsteps != 0 && d->nsteps != rec->trace_steps) complain(r, "a trace is not of the recipe's length");
+    if (d->nseeds > rec->conv_seeds || (d->nseeds && d->nepochs != rec->conv_epochs))
+        complain(r, "the convergence curves are not of the recipe's seeds and epochs");
+    for (int s = 0; s < d->nseeds; s++)
+        for (int e = 0; e <= d->nepochs; e++)
+            if (!(d->conv_acc[s][e] >= 0 && d->conv_acc[s][e] <= 1))
+                complain(r, "a convergence accuracy is missing or outside [0, 1]");
+    for (int c = 0; c < d->ncells; c++) {
+        int in = 0;
+        for (int g = 0; g < rec->ngammas; g++) in |= d->cells[c].gamma == rec->gammas[g];
+        if (!in) complain(r, "a science cell's gamma is not one of the recipe's");
+    }
+}
+
+/* two machines may both have a "pocl": the later one becomes "pocl@host" (then "-2", ...) */
+static void unique_id(const bn_bench *b, bn_device *d)
+{
+    char base[64];
+    snprintf(base, sizeof base, "%s", d->id);
+    for (int k = 1;; k++) {
+        int taken = 0;
+        for (int i = 0; i < b->ndev; i++) taken |= strcmp(b->dev[i].id, d->id) == 0;
+        if (!taken) return;
+        if (k == 1) snprintf(d->id, sizeof d->id, "%.30s@%.30s", base, d->host[0] ? d->host : "other");
+        else snprintf(d->id, sizeof d->id, "%.30s@%.20s-%d", base, d->host[0] ? d->host : "other", k);
+    }
 }
 
 int bn_read_bench_json(const char *path, bn_bench *b, char *err, size_t errlen)
@@ -355,6 +402,9 @@ int bn_read_bench_json(const char *path, bn_bench *b, char *err, size_t errlen)
         bn_device *d = &b->dev[b->ndev];
         memset(d, 0, sizeof *d);
         read_device(&r, o, d);
+        if (!r.bad && !d->id[0]) complain(&r, "a device has no id");
+        if (!r.bad) check_against_recipe(&r, &b->recipe, d);
+        if (!r.bad) unique_id(b, d);
         if (r.bad) break;
         snprintf(d->origin, sizeof d->origin, "%s", path);
         b->ndev++;

@@ -74,6 +74,12 @@ static int measure_trace(meas *m)
     app_dataset train = {0}, test = {0};
     float mean[8], sd[8];
     if (app_setup_data("bench", &o, &train, &test, mean, sd) != 0) return 2;
+    if (train.count < m->r->trace_batch) {
+        fprintf(stderr, "gammacl bench: the trace needs %d training images, the data set has %d\n",
+                m->r->trace_batch, train.count);
+        app_dataset_free(&train), app_dataset_free(&test);
+        return 2;
+    }
     double ce2[BN_MAX_STEPS], bce2[BN_MAX_STEPS];
     int rc = trace_once(m, &train, mean, sd, m->d->trace_ce, m->d->trace_bce);
     if (rc == 0) rc = trace_once(m, &train, mean, sd, ce2, bce2);
@@ -206,7 +212,10 @@ static int measure_speed(meas *m)
     const int quick = strcmp(r->mode, "quick") == 0;
     const double target = quick ? 0.5 : 2.0, budget = quick ? 4.0 : 20.0;
     speed_model sm;
-    if (speed_setup(m, r->speed_model, r->speed_batch, &sm) != 0) return fail(m, "setting up the speed model");
+    if (speed_setup(m, r->speed_model, r->speed_batch, &sm) != 0) {
+        speed_free(m, &sm);
+        return fail(m, "setting up the speed model");
+    }
     const double fwd = nn_model_forward_flops(sm.model), head = 2.0 * 10 * nn_model_feature_dim(sm.model);
     sp->step_flops = 3.0 * fwd * sm.batch;
     sp->conv_flops = 3.0 * (fwd - head) * sm.batch;
@@ -223,7 +232,10 @@ static int measure_speed(meas *m)
     sp->resnet_train_ips = NAN;
     /* resnet18 does ~25x cnn5's work per image: only where its step would take under 5 s */
     if (!quick && train_s * 25 < 5.0) {
-        if (speed_setup(m, "resnet18", r->speed_batch, &sm) != 0) return fail(m, "setting up resnet18");
+        if (speed_setup(m, "resnet18", r->speed_batch, &sm) != 0) {
+            speed_free(m, &sm);
+            return fail(m, "setting up resnet18");
+        }
         const double t = time_steps(m, &sm, 1, target, budget);
         speed_free(m, &sm);
         if (t < 0) return fail(m, "timing resnet18");

@@ -123,7 +123,14 @@ void bn_print_table(const bn_bench *b)
 static void row(app_text *t, const bn_device *d, const char *section, const char *figure, const char *loss,
                 double gamma, double v)
 {
-    app_text_put(t, "%s,%s,%s,%s,", d->id, section, figure, loss);
+    if (strpbrk(d->id, ",\"\n\r")) {
+        app_text_put(t, "\"");
+        for (const char *p = d->id; *p; p++) app_text_put(t, *p == '"' ? "\"\"" : "%c", *p);
+        app_text_put(t, "\"");
+    } else {
+        app_text_put(t, "%s", d->id);
+    }
+    app_text_put(t, ",%s,%s,%s,", section, figure, loss);
     if (isfinite(gamma)) app_text_put(t, "%g", gamma);
     if (isfinite(v)) app_text_put(t, ",%.9g\n", v);
     else app_text_put(t, ",\n");

@@ -90,7 +90,9 @@ void bs_trace_agreement(const double *ref, const double *dev, int n, bs_agreemen
     for (int i = 0; i < n; i++) {
         const double scale = fmax(fabs(ref[i]), fabs(dev[i]));
         double rel = scale > 0 ? fabs(ref[i] - dev[i]) / scale : 0;
-        if (isnan(rel)) rel = INFINITY; /* a NaN on one side only is as far apart as it gets */
+        /* a NaN on one side only is as far apart as it gets; on both, they agree */
+        if (isnan(ref[i]) != isnan(dev[i])) rel = INFINITY;
+        else if (isnan(ref[i])) rel = 0;
         if (ref[i] != dev[i] && !(isnan(ref[i]) && isnan(dev[i]))) out->identical = 0;
         if (rel > out->max_rel || out->at_step < 0) out->max_rel = rel, out->at_step = i;
         out->last_rel = rel;

@@ -83,4 +83,29 @@ int app_read_file(const char *path, size_t max_len, uint8_t **bytes, size_t *len
 int app_gunzip(const uint8_t *in, size_t len, size_t cap, uint8_t **out, size_t *out_len,
                char *err, size_t errlen);
 
+/* ---- subsets for long-tailed and open-set protocols (subset.c) ---- */
+
+/* The long-tailed profile n_k = round(n_max * rho^(-k/(K-1))), k = 0..K-1 (k-th class in
+ * class order), each at least 1; K = 1 gives n_max. rho >= 1. */
+void app_lt_counts(int n_max, int classes, double rho, int *counts);
+/* Subsamples d in place to that profile: class_order[k] (a permutation of 0..K-1, or NULL for
+ * 0,1,..,K-1) gets counts[k] samples with n_max = the smallest class size of d, chosen by a seeded
+ * shuffle of each class's indices (same seed, same subset; the kept samples stay in their
+ * original order). counts_out (K ints, may be NULL) receives the per-class sizes kept, indexed by
+ * class id. Errors (rho < 1 or not finite, a bad class order: wrong length, repeated or out-of-range
+ * ids) return -1 with a message. norder is ignored when class_order is NULL. A class without
+ * samples, or a label outside 0..classes-1, is an error too; on any error d is left unchanged. */
+int app_dataset_imbalance(app_dataset *d, double rho, const int *class_order, int norder,
+                          uint64_t seed, int *counts_out, char *err, size_t errlen);
+/* Keeps the samples whose class is in known[0..n) and relabels them 0..n-1 in the list's order
+ * (classes becomes n); with `unknown` non-NULL, the other samples go there instead of being
+ * dropped (its labels keep their original class ids, classes unchanged), for open-set testing.
+ * Errors: n < 2, n >= classes, repeated or out-of-range ids. *unknown is overwritten (not freed
+ * first; its name is d's with "-unknown"); on any error d and *unknown are left unchanged. */
+int app_dataset_split_classes(app_dataset *d, const int *known, int n, app_dataset *unknown,
+                              char *err, size_t errlen);
+/* "0,1,2" into ids (max entries); returns the count or -1 with a message naming the bad item.
+ * Items are non-negative decimal integers, spaces around them allowed. */
+int app_parse_class_list(const char *text, int *ids, int max, char *err, size_t errlen);
+
 #endif

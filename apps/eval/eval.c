@@ -238,6 +238,35 @@ static int evaluate(ev_ctx *e)
     return 0;
 }
 
+/* a --known run: the scores of the known test set and of the other classes' test images */
+static int open_set(ev_ctx *e, double bias)
+{
+    ev_result *r = e->r;
+    app_dataset u;
+    if (app_setup_unknown("eval", &e->t.o, &u) != 0) return -3;
+    double *ks = malloc((size_t)r->count * EV_SCORES * sizeof *ks);
+    double *us = malloc((size_t)(u.count ? u.count : 1) * EV_SCORES * sizeof *us);
+    int32_t *zeros = calloc((size_t)e->B, sizeof *zeros); /* unknowns have no class of the model */
+    int rc = ks && us && zeros ? 0 : -2;
+    for (int i = 0; rc == 0 && i < r->count; i++)
+        ev_open_scores(r->cos + (size_t)i * e->K, e->K, r->gamma, bias, r->loss, ks + (size_t)i * EV_SCORES);
+    for (int first = 0; rc == 0 && first < u.count; first += e->B) {
+        const int n = u.count - first < e->B ? u.count - first : e->B;
+        const uint8_t *src = u.pixels + (size_t)first * e->px;
+        for (size_t j = 0; j < (size_t)n * e->px; j++) e->raw[j] = src[j];
+        standardize(e, e->raw, e->x, n);
+        nn_probe_out out = {.cos = e->cos};
+        if (nn_probe_batch(e->t.model, e->x, zeros, n, 0, &out) != RT_OK) rc = -1;
+        for (int i = 0; rc == 0 && i < n; i++)
+            ev_open_scores(e->cos + (size_t)i * e->K, e->K, r->gamma, bias, r->loss,
+                           us + (size_t)(first + i) * EV_SCORES);
+    }
+    if (rc == 0 && ev_open_figures(r, ks, us, u.count) != 0) rc = -2;
+    free(ks), free(us), free(zeros);
+    app_dataset_free(&u);
+    return rc;
+}
+
 int ev_run(const ev_opts *o, ev_result *r, char *device_name, size_t len)
 {
     memset(r, 0, sizeof *r);
@@ -264,10 +293,19 @@ int ev_run(const ev_opts *o, ev_result *r, char *device_name, size_t len)
              nn_probe_class_weights(e.t.model, r->w, r->wn) != RT_OK)
         fprintf(stderr, "gammacl eval: %s\n", rt_error(e.t.rt));
     else {
-        const int erc = evaluate(&e); /* -1: a device error, -2: out of host memory */
+        /* -1: a device error, -2: out of host memory, -3: reported already */
+        int erc = evaluate(&e);
+        if (erc == 0) {
+            r->class_acc = malloc((size_t)e.K * sizeof *r->class_acc);
+            r->train_counts = malloc((size_t)e.K * sizeof *r->train_counts);
+            if (!r->class_acc || !r->train_counts ||
+                ev_class_figures(r, e.t.train.labels, e.t.train.count, e.t.o.imbalance > 0) != 0)
+                erc = -2;
+        }
+        if (erc == 0 && e.t.o.known[0] && !o->data[0]) erc = open_set(&e, b);
         if (erc == -1) fprintf(stderr, "gammacl eval: %s\n", rt_error(e.t.rt));
         else if (erc == -2) fprintf(stderr, "gammacl eval: out of host memory\n");
-        else rc = 0;
+        else if (erc == 0) rc = 0;
     }
     r->bias = b;
     free(e.raw), free(e.x), free(e.cos), free(e.dx);
@@ -278,5 +316,6 @@ int ev_run(const ev_opts *o, ev_result *r, char *device_name, size_t len)
 void ev_result_free(ev_result *r)
 {
     free(r->hn), free(r->cos), free(r->w), free(r->wn), free(r->labels), free(r->pred);
+    free(r->class_acc), free(r->train_counts);
     memset(r, 0, sizeof *r);
 }

@@ -50,11 +50,30 @@ typedef struct ev_result {
     /* kept for the export: n x d features, n x K cosines, labels, clean predictions, K x d weights */
     float *hn, *cos, *w, *wn;
     int32_t *labels, *pred;
+    /* per class, and long-tailed groups by training samples: many > n_max/5, few < n_max/25 */
+    double *class_acc;         /* K test accuracies */
+    int *train_counts;         /* K training samples (the run's training set) */
+    int long_tail;             /* the run was trained with --imbalance */
+    double shot_many, shot_few, shot_acc[3];
+    int shot_classes[3];
+    /* open set (a --known run): the other classes' test images as unknown */
+    int open_set, unknown_count;
+    double auroc[4], oscr[4];  /* per score: max cosine, max logit, max sigmoid, max softmax (the
+                                  last two ranked by their logarithms) */
 } ev_result;
+
+#define EV_SCORES 4
+extern const char *const ev_score_names[EV_SCORES];
 
 /* eval.c: loads the model and runs every condition; returns 0 or an exit code after a message. */
 int ev_run(const ev_opts *o, ev_result *r, char *device_name, size_t len);
 void ev_result_free(ev_result *r);
+
+/* eval_tasks.c: per-class and shot-group accuracy; the open-set scores of one sample's cosines
+ * and the AUROC and OSCR of each score (known_scores, unknown_scores: EV_SCORES per sample) */
+int ev_class_figures(ev_result *r, const int32_t *train_labels, int train_count, int long_tail);
+void ev_open_scores(const float *cos, int K, double gamma, double bias, int bce, double score[EV_SCORES]);
+int ev_open_figures(ev_result *r, const double *known_scores, const double *unknown_scores, int unknown);
 
 /* eval_output.c: the table on stdout, eval.json, the .npz export */
 void ev_print(const ev_opts *o, const ev_result *r);

@@ -19,6 +19,16 @@ void ev_print(const ev_opts *o, const ev_result *r)
     for (int c = 0; c < r->ncond; c++)
         printf("  %-22s %8.2f%% %8.2f%%\n", r->cond[c].name, 100 * r->cond[c].acc, 100 * r->cond[c].flip_rate);
     printf("  margin below %g: %.2f%% of test samples\n", o->margin, 100 * r->small_margin);
+    if (r->long_tail && r->class_acc)
+        printf("  long-tailed: many-shot (> %.0f training images) %.2f%% over %d classes, medium %.2f%% over %d, "
+               "few-shot (< %.0f) %.2f%% over %d\n", r->shot_many, 100 * r->shot_acc[0], r->shot_classes[0],
+               100 * r->shot_acc[1], r->shot_classes[1], r->shot_few, 100 * r->shot_acc[2], r->shot_classes[2]);
+    if (r->open_set) {
+        printf("  open set: %d known test images (closed-set accuracy %.2f%%), %d unknown\n", r->count,
+               100 * r->clean_acc, r->unknown_count);
+        for (int s = 0; s < EV_SCORES; s++)
+            printf("  %-22s AUROC %.4f  OSCR %.4f\n", ev_score_names[s], r->auroc[s], r->oscr[s]);
+    }
 }
 
 int ev_write_json(const char *path, const ev_opts *o, const ev_result *r, const char *device,
@@ -44,6 +54,44 @@ int ev_write_json(const char *path, const ev_opts *o, const ev_result *r, const 
                             "standardization and are clipped to [0, 255]; feature noise is added to the "
                             "unit feature, which is then renormalized; flip rate: predictions that "
                             "differ from the clean ones");
+    if (r->class_acc && r->train_counts) {
+        cJSON *pc = cJSON_AddArrayToObject(j, "per_class");
+        for (int k = 0; pc && k < r->classes; k++) {
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddNumberToObject(c, "class", k);
+            cJSON_AddNumberToObject(c, "train_count", r->train_counts[k]);
+            if (isfinite(r->class_acc[k])) cJSON_AddNumberToObject(c, "acc", r->class_acc[k]);
+            else cJSON_AddNullToObject(c, "acc");
+            cJSON_AddItemToArray(pc, c);
+        }
+    }
+    if (r->long_tail) {
+        static const char *const names[3] = {"many", "medium", "few"};
+        cJSON *lt = cJSON_AddObjectToObject(j, "long_tail");
+        cJSON_AddNumberToObject(lt, "many_above", r->shot_many);
+        cJSON_AddNumberToObject(lt, "few_below", r->shot_few);
+        cJSON_AddStringToObject(lt, "groups", "by training images per class: many > n_max/5, few < n_max/25 "
+                                "(CIFAR-100-LT's 100 and 20 of 500), medium between");
+        for (int g = 0; lt && g < 3; g++) {
+            cJSON *x = cJSON_AddObjectToObject(lt, names[g]);
+            cJSON_AddNumberToObject(x, "classes", r->shot_classes[g]);
+            if (isfinite(r->shot_acc[g])) cJSON_AddNumberToObject(x, "acc", r->shot_acc[g]);
+            else cJSON_AddNullToObject(x, "acc");
+        }
+    }
+    if (r->open_set) {
+        cJSON *os = cJSON_AddObjectToObject(j, "open_set");
+        cJSON_AddNumberToObject(os, "known_count", r->count);
+        cJSON_AddNumberToObject(os, "unknown_count", r->unknown_count);
+        cJSON_AddNumberToObject(os, "closed_set_acc", r->clean_acc);
+        for (int s = 0; os && s < EV_SCORES; s++) {
+            cJSON *x = cJSON_AddObjectToObject(os, ev_score_names[s]);
+            if (isfinite(r->auroc[s])) cJSON_AddNumberToObject(x, "auroc", r->auroc[s]);
+            else cJSON_AddNullToObject(x, "auroc");
+            if (isfinite(r->oscr[s])) cJSON_AddNumberToObject(x, "oscr", r->oscr[s]);
+            else cJSON_AddNullToObject(x, "oscr");
+        }
+    }
     cJSON *list = cJSON_AddArrayToObject(j, "conditions");
     for (int c = 0; c < r->ncond; c++) {
         const ev_condition *k = &r->cond[c];

@@ -33,6 +33,9 @@ typedef struct app_train_opts {
     int metrics_every;      /* feature metrics every N epochs (and epoch 0 and the last); 0 never */
     int metrics_train_limit; /* training samples the metrics use (the first N); 0 all */
     char bias_init[64];     /* zero | theory | a number */
+    double imbalance;       /* long-tailed: rho = n_max / n_min (0: the set as it is) */
+    char class_order[512];  /* --imbalance's class order, most to fewest ("" = 0..K-1) */
+    char known[512];        /* open set: the classes trained on ("" = all) */
     int fast_math;
     char device[128];
     char out[1024];
@@ -58,9 +61,14 @@ int app_bias_init_value(const app_train_opts *o, int classes, float *b, char *er
 int app_train_run(app_train_opts *o);
 
 /* ---- what a run stands on (run_setup.c); cmd names the command in messages ---- */
-/* Opens the training and test sets (with the limits) and their per-channel mean and std. */
+/* Opens the training and test sets (with the limits; --known keeps those classes, relabeled
+ * 0..n-1 in the list's order; --imbalance then subsamples the training set, seeded by --seed) and
+ * their per-channel mean and std. */
 int app_setup_data(const char *cmd, const app_train_opts *o, app_dataset *train, app_dataset *test,
                    float mean[8], float std[8]);
+/* The open-set unknowns of a --known run: the test samples (within --test-limit) of the other
+ * classes, with their original labels. */
+int app_setup_unknown(const char *cmd, const app_train_opts *o, app_dataset *unknown);
 /* The model spec text (built-in or a file), checked against the input shape. */
 int app_setup_spec(const char *cmd, const app_train_opts *o, const app_dataset *train, char **spec);
 /* Opens the device of o->device and prints which one it is. */

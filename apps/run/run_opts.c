@@ -38,6 +38,12 @@ static const option options[] = {
     {"seed", K_U64, O(seed), 0, 0, "S", "seed of initialization and data order (default 1)"},
     {"train-limit", K_INT, O(train_limit), 0, 1e9, "N", "use only the first N training samples"},
     {"test-limit", K_INT, O(test_limit), 0, 1e9, "N", "use only the first N test samples"},
+    {"imbalance", K_DBL, O(imbalance), 0, 1e6, "RHO",
+     "long-tailed training set: class k keeps n_max * RHO^(-k/(K-1)) samples (default 0: as it is)"},
+    {"class-order", K_STR, O(class_order), 0, 0, "ID,ID,..",
+     "--imbalance: the classes from most to fewest samples (default 0,1,..,K-1)"},
+    {"known", K_STR, O(known), 0, 0, "ID,ID,..",
+     "open set: train on these classes only; `gammacl eval` adds the others' test images as unknown"},
     {"metrics-every", K_INT, O(metrics_every), 0, 1e6, "N",
      "feature metrics every N epochs, before training and after the last (default 1; 0 never)"},
     {"metrics-train-limit", K_INT, O(metrics_train_limit), 0, 1e9, "N",
@@ -215,6 +221,23 @@ int app_train_parse(int argc, char **argv, app_train_opts *o, char *err, size_t 
     }
     float b;
     if (app_bias_init_value(o, 10, &b, err, errlen) != 0) return 2;
+    if (o->imbalance != 0 && o->imbalance < 1) {
+        snprintf(err, errlen, "--imbalance: RHO = n_max / n_min must be at least 1 (got %g)", o->imbalance);
+        return 2;
+    }
+    if (o->class_order[0] && o->imbalance == 0) {
+        snprintf(err, errlen, "--class-order is the order of --imbalance; give --imbalance RHO too");
+        return 2;
+    }
+    int ids[256];
+    char why[APP_ERRLEN];
+    for (int k = 0; k < 2; k++) {
+        const char *list = k ? o->class_order : o->known;
+        if (list[0] && app_parse_class_list(list, ids, 256, why, sizeof why) < 0) {
+            snprintf(err, errlen, "--%s: %s", k ? "class-order" : "known", why);
+            return 2;
+        }
+    }
     if (o->schedule == APP_LR_STEP && o->nmilestones == 0) {
         snprintf(err, errlen, "--lr-schedule step needs --milestones E1,E2,..");
         return 2;
@@ -291,7 +314,7 @@ char *app_train_opts_to_meta(const app_train_opts *o)
         if (!is_run_option(&options[i])) continue;
         char v[1100];
         format_value(&options[i], o, v, sizeof v);
-        if (options[i].k == K_LIST && !v[0]) continue;
+        if ((options[i].k == K_LIST || options[i].k == K_STR) && !v[0]) continue;
         off += (size_t)snprintf(s + off, cap - off, "%s=%s\n", options[i].name, v);
     }
     return s;

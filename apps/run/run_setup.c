@@ -8,20 +8,92 @@
 #include "files.h"
 #include "run.h"
 
+/* --known, then --imbalance (class ids in --class-order are the data set's own) */
+static int setup_classes_in(const app_train_opts *o, app_dataset *train, app_dataset *test, int *which,
+                            char *err, size_t errlen)
+{
+    int known[256], order[256], nknown = 0, norder = 0;
+    if (o->known[0]) {
+        if ((nknown = app_parse_class_list(o->known, known, 256, err, errlen)) < 0) return -1;
+        if (app_dataset_split_classes(train, known, nknown, NULL, err, errlen) != 0 ||
+            app_dataset_split_classes(test, known, nknown, NULL, err, errlen) != 0)
+            return -1;
+    }
+    if (o->imbalance == 0) return 0;
+    *which = 1;
+    if (o->class_order[0]) {
+        if ((norder = app_parse_class_list(o->class_order, order, 256, err, errlen)) < 0) return -1;
+        for (int i = 0; i < norder && nknown; i++) {
+            int at = -1;
+            for (int j = 0; j < nknown; j++)
+                if (known[j] == order[i]) at = j;
+            if (at < 0) {
+                snprintf(err, errlen, "--class-order: class %d is not among --known %s", order[i], o->known);
+                return -1;
+            }
+            order[i] = at;
+        }
+    }
+    return app_dataset_imbalance(train, o->imbalance, norder ? order : NULL, norder, o->seed, NULL, err, errlen);
+}
+
+/* the same, its message naming the option */
+static int setup_classes(const app_train_opts *o, app_dataset *train, app_dataset *test, char *err, size_t errlen)
+{
+    char why[APP_ERRLEN];
+    int which = 0;
+    if (setup_classes_in(o, train, test, &which, why, sizeof why) == 0) return 0;
+    snprintf(err, errlen, "--%s: %s", which ? "imbalance" : "known", why);
+    return -1;
+}
+
+int app_setup_unknown(const char *cmd, const app_train_opts *o, app_dataset *unknown)
+{
+    char err[APP_ERRLEN];
+    int known[256], n;
+    app_dataset test = {0};
+    memset(unknown, 0, sizeof *unknown);
+    if ((n = app_parse_class_list(o->known, known, 256, err, sizeof err)) < 0 ||
+        app_dataset_open(o->data, 0, &test, err, sizeof err) != 0) {
+        fprintf(stderr, "gammacl %s: %s\n", cmd, err);
+        return 2;
+    }
+    app_dataset_limit(&test, o->test_limit);
+    const int rc = app_dataset_split_classes(&test, known, n, unknown, err, sizeof err);
+    app_dataset_free(&test);
+    if (rc != 0) {
+        fprintf(stderr, "gammacl %s: %s\n", cmd, err);
+        return 2;
+    }
+    return 0;
+}
+
 int app_setup_data(const char *cmd, const app_train_opts *o, app_dataset *train, app_dataset *test,
                    float mean[8], float std[8])
 {
     char err[APP_ERRLEN];
-    if (app_dataset_open(o->data, 1, train, err, sizeof err) != 0 ||
-        app_dataset_open(o->data, 0, test, err, sizeof err) != 0) {
-        fprintf(stderr, "gammacl %s: %s\n", cmd, err);
-        return 2;
+    memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
+    int bad = app_dataset_open(o->data, 1, train, err, sizeof err) != 0 ||
+              app_dataset_open(o->data, 0, test, err, sizeof err) != 0;
+    if (!bad) {
+        app_dataset_limit(train, o->train_limit);
+        app_dataset_limit(test, o->test_limit);
+        bad = setup_classes(o, train, test, err, sizeof err) != 0;
     }
-    app_dataset_limit(train, o->train_limit);
-    app_dataset_limit(test, o->test_limit);
-    if (train->channels > 8 || train->channels != test->channels || train->height != test->height ||
-        train->width != test->width || train->classes != test->classes) {
-        fprintf(stderr, "gammacl %s: the training and test sets of '%s' differ in shape\n", cmd, o->data);
+    if (!bad && (train->count == 0 || test->count == 0)) {
+        snprintf(err, sizeof err, "no %s images are left of '%s' (--known %s within the first %d)",
+                 train->count ? "test" : "training", o->data, o->known,
+                 train->count ? o->test_limit : o->train_limit);
+        bad = 1;
+    }
+    if (!bad && (train->channels > 8 || train->channels != test->channels || train->height != test->height ||
+                 train->width != test->width || train->classes != test->classes)) {
+        snprintf(err, sizeof err, "the training and test sets of '%s' differ in shape", o->data);
+        bad = 1;
+    }
+    if (bad) {
+        fprintf(stderr, "gammacl %s: %s\n", cmd, err);
+        app_dataset_free(train), app_dataset_free(test);
         return 2;
     }
     const int C = train->channels;

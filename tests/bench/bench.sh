@@ -69,8 +69,23 @@ json.dump(b, open(sys.argv[2] + "/string.json", "w"))
 b = json.load(open(sys.argv[1]))
 b["recipe"]["mode"] = "full"
 json.dump(b, open(sys.argv[2] + "/other.json", "w"))
+b = json.load(open(sys.argv[1]))
+b["devices"][0]["trace"]["ce"].pop()
+b["devices"][0]["trace"]["bce"].pop()
+json.dump(b, open(sys.argv[2] + "/short.json", "w"))
+b = json.load(open(sys.argv[1]))
+b["devices"].append(7)
+json.dump(b, open(sys.argv[2] + "/notobject.json", "w"))
 PY
 bad_compare string "$work/string.json" '"fma_gflops" is not a number'
+bad_compare short "$work/short.json" "recipe's length"
+bad_compare notobject "$work/notobject.json" "not an object"
+
+run_gammacl "$log.twice" bench --quick --devices none --compare "$dir/bench.json" --compare "$dir/bench.json" \
+    --out "$work/twice"
+id=$(awk -F, 'NR == 2 { print $1 }' "$dir/bench.csv")
+check "the same device from two files gets two ids ($id, $id@host)" grep -q "^$id@" "$work/twice/bench.csv"
+check "comparing files alone writes no bench.json" test ! -e "$work/twice/bench.json"
 bad_compare recipe "$work/other.json" "another recipe"
 bad_compare missing "$work/none.json" "none.json"
 

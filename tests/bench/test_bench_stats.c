@@ -92,6 +92,11 @@ static void test_agreement(void)
     const double bad[] = {2.0, NAN, 1.0, 0.5};
     bs_trace_agreement(ref, bad, 4, &a);
     CHECK(isinf(a.max_rel) && a.at_step == 1 && !a.identical, "a NaN on one side is a full disagreement");
+    const double zero[] = {0.0, 1.0}, nan0[] = {NAN, 1.0}, both[] = {NAN, 1.0};
+    bs_trace_agreement(zero, nan0, 2, &a);
+    CHECK(isinf(a.max_rel) && a.at_step == 0, "NaN against an exact 0 is a full disagreement too");
+    bs_trace_agreement(both, nan0, 2, &a);
+    CHECK(a.max_rel == 0 && a.identical, "NaN on both sides agrees");
 }
 
 static void test_epochs_and_target(void)
