@@ -1,11 +1,10 @@
 /* apps/report/chart.c — line charts for the study's figures (see chart.h): the figure's layout, its
  * checks, panels with error bars, reference lines and legends, drawn with cairo into a PNG and an
- * SVG of the same size, each written to a temporary file that is then renamed into place. The axes
+ * SVG of the same size (written by chart_write.c). The axes
  * (ranges, ticks and their labels, value-to-pixel mapping) are in chart_axes.c, the bars of bar
  * panels and their category labels in chart_bars.c. */
 #include "chart_internal.h"
 
-#include <cairo-svg.h>
 #include <cairo.h>
 #include <errno.h>
 #include <math.h>
@@ -34,11 +33,6 @@ static const rgb GREY = {0.45, 0.45, 0.45};
 enum { SOLID, DASHED, DOTTED };      /* line styles; reference line i is drawn in style DOTTED + i */
 
 typedef struct entry { const char *text; rgb color; int dash, marker, line, box; } entry;
-
-typedef struct layout {
-    int w, h, pw, ph, cols;
-    int top[APP_CHART_MAX_PANELS];   /* y of each panel's cell */
-} layout;
 
 int chart_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -111,7 +105,7 @@ static int check_panel(const char *base, int pi, const app_panel *p, char *err, 
     return chart_bars_check(where, p, err, errlen);
 }
 
-static int check_figure(const char *base, const app_figure *f, char *err, size_t errlen)
+int chart_check_figure(const char *base, const app_figure *f, char *err, size_t errlen)
 {
     if (f->npanels < 1 || f->npanels > APP_CHART_MAX_PANELS)
         return chart_fail(err, errlen, "%s: %d panels (1..%d allowed)", base, f->npanels, APP_CHART_MAX_PANELS);
@@ -491,7 +485,7 @@ static void prepare(cairo_t *cr)
     cairo_font_options_destroy(o);
 }
 
-static void compute_layout(const app_figure *f, layout *L)
+void chart_compute_layout(const app_figure *f, chart_layout *L)
 {
     L->pw = f->panel_width > 0 ? f->panel_width : DEFAULT_W;
     L->ph = f->panel_height > 0 ? f->panel_height : DEFAULT_H;
@@ -514,20 +508,7 @@ static void compute_layout(const app_figure *f, layout *L)
     L->w = L->cols * L->pw, L->h = y;
 }
 
-void app_chart_size(const app_figure *f, int *width, int *height)
-{
-    int w = 0, h = 0;
-    char err[8];
-    if (f && check_figure("", f, err, sizeof err) == 0) {
-        layout L;
-        compute_layout(f, &L);
-        w = L.w, h = L.h;
-    }
-    if (width) *width = w;
-    if (height) *height = h;
-}
-
-static cairo_status_t draw_figure(cairo_surface_t *s, const app_figure *f, const layout *L)
+cairo_status_t chart_draw_figure(cairo_surface_t *s, const app_figure *f, const chart_layout *L)
 {
     cairo_t *cr = cairo_create(s);
     prepare(cr);
@@ -541,64 +522,4 @@ static cairo_status_t draw_figure(cairo_surface_t *s, const app_figure *f, const
     const cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
     return st;
-}
-
-typedef struct sink { FILE *fp; int err; } sink;
-
-static cairo_status_t sink_write(void *closure, const unsigned char *data, unsigned int len)
-{
-    sink *k = closure;
-    if (fwrite(data, 1, len, k->fp) == len) return CAIRO_STATUS_SUCCESS;
-    if (!k->err) k->err = errno ? errno : EIO;
-    return CAIRO_STATUS_WRITE_ERROR;
-}
-
-static cairo_status_t render(const app_figure *f, const layout *L, int svg, sink *k)
-{
-    cairo_surface_t *s = svg ? cairo_svg_surface_create_for_stream(sink_write, k, L->w, L->h)
-                             : cairo_image_surface_create(CAIRO_FORMAT_RGB24, L->w, L->h);
-    cairo_status_t st = cairo_surface_status(s);
-    if (st == CAIRO_STATUS_SUCCESS) st = draw_figure(s, f, L);
-    if (st == CAIRO_STATUS_SUCCESS && !svg) st = cairo_surface_write_to_png_stream(s, sink_write, k);
-    cairo_surface_finish(s);
-    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(s);
-    cairo_surface_destroy(s);
-    return st;
-}
-
-/* base.ext via base.ext.tmp, which is removed when anything fails */
-static int write_one(const char *base, const char *ext, const app_figure *f, const layout *L, char *err,
-                     size_t errlen)
-{
-    char path[PATH_CAP], tmp[PATH_CAP + 8];
-    snprintf(path, sizeof path, "%s.%s", base, ext);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    errno = 0;
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) return chart_fail(err, errlen, "%s: cannot create the file: %s", path, strerror(errno));
-    sink k = {fp, 0};
-    const cairo_status_t st = render(f, L, strcmp(ext, "svg") == 0, &k);
-    if (fclose(fp) != 0 && !k.err) k.err = errno ? errno : EIO;
-    if (st != CAIRO_STATUS_SUCCESS || k.err) {
-        remove(tmp);
-        return chart_fail(err, errlen, "%s: %s", path, k.err ? strerror(k.err) : cairo_status_to_string(st));
-    }
-    if (rename(tmp, path) != 0) {
-        const int e = errno;
-        remove(tmp);
-        return chart_fail(err, errlen, "%s: cannot rename the temporary file into place: %s", path, strerror(e));
-    }
-    return 0;
-}
-
-int app_chart_write(const char *base, const app_figure *f, char *err, size_t errlen)
-{
-    if (!base || !base[0]) return chart_fail(err, errlen, "chart: no output path given");
-    if (strlen(base) + 9 > PATH_CAP) return chart_fail(err, errlen, "%.64s...: the output path is too long", base);
-    if (!f) return chart_fail(err, errlen, "%s: no figure given", base);
-    if (check_figure(base, f, err, errlen)) return -1;
-    layout L;
-    compute_layout(f, &L);
-    if (write_one(base, "png", f, &L, err, errlen)) return -1;
-    return write_one(base, "svg", f, &L, err, errlen);
 }

@@ -1,6 +1,7 @@
 /* apps/report/chart_internal.h — what the parts of the chart writer share, not part of its API
  * (chart.h): the panel frame with its axes, which chart_axes.c fits, ticks, maps and draws, the
- * checks, palette and text helpers of chart.c, and the bar panels of chart_bars.c. */
+ * checks, layout, drawing, palette and text helpers of chart.c (whose figures chart_write.c writes
+ * to files), and the bar panels of chart_bars.c. */
 #ifndef GAMMACL_CHART_INTERNAL_H
 #define GAMMACL_CHART_INTERNAL_H
 
@@ -63,6 +64,18 @@ void chart_set_font(cairo_t *cr, double size, int bold);
 double chart_text_w(cairo_t *cr, const char *s);
 /* text anchored at (x, y): ax 0/0.5/1 = left/centre/right; ay 0/0.5/1 = capital top/middle/baseline */
 void chart_text_at(cairo_t *cr, const char *s, double x, double y, double ax, double ay);
+
+/* the figure's size and where its panels go */
+typedef struct chart_layout {
+    int w, h, pw, ph, cols;
+    int top[APP_CHART_MAX_PANELS];   /* y of each panel's cell */
+} chart_layout;
+
+/* f's fields are usable; base starts the message */
+int chart_check_figure(const char *base, const app_figure *f, char *err, size_t errlen);
+void chart_compute_layout(const app_figure *f, chart_layout *L);
+/* the whole figure, on white, onto s (L->w x L->h) */
+cairo_status_t chart_draw_figure(cairo_surface_t *s, const app_figure *f, const chart_layout *L);
 
 /* ---- chart_bars.c (panels with bars != 0) ---- */
 
