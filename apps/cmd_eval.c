@@ -27,7 +27,8 @@ static void usage(void)
            "  --run DIR         a run folder: its model.ckpt; writes DIR/eval.json\n"
            "  --ckpt FILE       a checkpoint file (eval.json only with --json)\n"
            "  --data            another test set of the same shape and classes (standardized with\n"
-           "                    the run's training set)\n"
+           "                    the run's training set): a folder's test split, else the whole\n"
+           "                    folder, or a CIFAR .bin\n"
            "  --seed S          seed of the noise (default 1)\n"
            "  --export FILE.npz test features, cosines, labels, predictions and class weights for\n"
            "                    numpy.load\n");

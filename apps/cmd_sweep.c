@@ -11,12 +11,14 @@
 static void usage(void)
 {
     printf("usage: gammacl sweep --out DIR [--gammas G1,G2,..] [--losses ce,bce] [--seeds N|S1,S2,..]\n"
-           "                     [--bias-init zero|theory|B[,..]] [--devices SPEC,SPEC|all]\n"
+           "                     [--bias-init zero|theory|B[,..]] [--rhos R1,R2,..]\n"
+           "                     [--splits N|S1,S2,.. [--known-count M]] [--devices SPEC,SPEC|all]\n"
            "                     [--fail-fast] [--retry-failed] [--no-eval] [any gammacl train option]\n\n"
            "Runs the gamma study: one ordinary `gammacl train` run per cell (gamma x loss x seed,\n"
-           "and x bias init for BCE) in DIR/cells/<name>/, then `gammacl eval` on it (robustness\n"
-           "under small disturbances), and makes DIR/sweep.csv (a row per cell), DIR/summary.csv\n"
-           "(mean, standard deviation and n over seeds), DIR/plots/ (PNG and SVG) and DIR/report.md.\n"
+           "x bias init for BCE, and x imbalance ratio and x open-set split when given) in\n"
+           "DIR/cells/<name>/, then `gammacl eval` on it (robustness under small disturbances; shot\n"
+           "groups, AUROC and OSCR), and makes DIR/sweep.csv (a row per cell), DIR/summary.csv (mean,\n"
+           "standard deviation and n over seeds and splits), DIR/plots/ (PNG and SVG) and DIR/report.md.\n"
            "`gammacl sweep --out DIR` alone continues a sweep: finished cells are checked and kept,\n"
            "interrupted ones resume from their checkpoint, damaged ones are redone. A rerun may add\n"
            "gammas, losses, seeds or bias inits (only the new cells run); other changes are refused.\n\n"
@@ -24,7 +26,12 @@ static void usage(void)
            "  --gammas LIST           scales gamma > 0 (default 0.5,1,2,4,8,16,32,64)\n"
            "  --losses LIST           ce, bce or both (default ce,bce)\n"
            "  --seeds N|LIST          N: seeds 1..N; or a list S1,S2,.. (default 1)\n"
-           "  --bias-init LIST        BCE's initial bias: zero, theory (b*), numbers (default zero)\n\n"
+           "  --bias-init LIST        BCE's initial bias: zero, theory (b*), numbers (default zero)\n"
+           "  --rhos LIST             long-tailed: each cell's --imbalance RHO (n_max / n_min >= 1);\n"
+           "                          default: the training set as it is\n"
+           "  --splits N|LIST         open set: N (1..N) or the listed seeds of random known/unknown\n"
+           "                          class splits; each cell trains with --known <its split's classes>\n"
+           "  --known-count M         known classes per split (default 60%% of the classes: 6 of 10)\n\n"
            "running:\n"
            "  --devices SPEC,..|all   devices to spread cells over, one cell per device at a time\n"
            "                          (default: the default device, or GAMMACL_DEVICE)\n"
@@ -39,7 +46,8 @@ static void usage(void)
            "Ctrl-C or SIGTERM stops every running cell with a checkpoint; rerun to continue.\n");
 }
 
-static const char *const grid_lists[] = {"gammas", "losses", "seeds", "bias-init"};
+static const char *const grid_lists[] = {"gammas", "losses", "seeds", "bias-init", "rhos", "splits"};
+#define NGRID ((int)(sizeof grid_lists / sizeof grid_lists[0]))
 static const char *const not_shared[] = {"gamma", "loss", "seed", "out", "resume", "device", "progress"};
 
 static int add_arg(sw_opts *o, const char *name, const char *value)
@@ -82,9 +90,10 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
             continue;
         }
         int grid = -1;
-        for (int g = 0; g < 4; g++)
+        for (int g = 0; g < NGRID; g++)
             if (strcmp(name, grid_lists[g]) == 0) grid = g;
-        const int own = grid >= 0 || strcmp(name, "out") == 0 || strcmp(name, "devices") == 0;
+        const int own = grid >= 0 || strcmp(name, "out") == 0 || strcmp(name, "devices") == 0 ||
+                        strcmp(name, "known-count") == 0;
         int takes = own ? 1 : app_train_option_takes_value(name);
         for (size_t k = 0; !own && k < sizeof not_shared / sizeof not_shared[0]; k++)
             if (strcmp(name, not_shared[k]) == 0) {
@@ -105,10 +114,19 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
         }
         if (grid >= 0) {
             if (sw_parse_list(grid_lists[grid], v, &o->grid, err, errlen) != 0) return 2;
-            int *given[4] = {&o->given_gammas, &o->given_losses, &o->given_seeds, &o->given_bias};
+            int *given[NGRID] = {&o->given_gammas, &o->given_losses, &o->given_seeds, &o->given_bias,
+                                 &o->given_rhos, &o->given_splits};
             *given[grid] = 1;
         } else if (strcmp(name, "out") == 0) {
             snprintf(o->out, sizeof o->out, "%s", v);
+        } else if (strcmp(name, "known-count") == 0) {
+            char *end;
+            const long m = strtol(v, &end, 10);
+            if (end == v || *end || m < 2 || m > 255) {
+                snprintf(err, errlen, "--known-count: '%.40s' is not a whole number of classes in [2, 255]", v);
+                return 2;
+            }
+            o->known_count = (int)m;
         } else if (strcmp(name, "devices") == 0) {
             snprintf(o->devices, sizeof o->devices, "%s", v);
         } else if (add_arg(o, name, v) != 0) {

@@ -10,7 +10,8 @@
  *   dBCE/dc_y = -gamma sig(b - gamma c_y), dBCE/dc_k = gamma sig(gamma c_k - b)
  *   dBCE/db = sig(b - gamma c_y) - sum_{k!=y} sig(gamma c_k - b)
  * Gradients are of the batch mean (scaled by 1/N). The prediction is the first arg max of c.
- * sample[i] = {CE, BCE, correct, dBCE/db}; loss_reduce sums them in order into stats[slot].
+ * sample[i] = {CE, BCE, correct, dBCE/db}; loss_reduce sums them in order into stats[slot], and
+ * class_counts adds the batch's samples and correct ones per class (net/class_acc.h).
  */
 inline float softplus(float x) { return fmax(x, 0.0f) + log1p(exp(-fabs(x))); }
 inline float sigm(float x)
@@ -80,4 +81,21 @@ __kernel void loss_reduce(__global const float *sample, int N, __global float *s
     stats[4 * slot + 2] = correct;
     stats[4 * slot + 3] = (float)N;
     if (dbias_on) dbias[0] = db / (float)N;
+}
+
+/* counts[2k] += the batch's samples of label k, counts[2k + 1] += those predicted right
+ * (sample[4i + 2]): one work-item per class, the batch in sample order, whole numbers */
+__kernel void class_counts(__global const float *sample, __global const int *labels, int N, int K,
+                           __global int *counts)
+{
+    const int k = (int)get_global_id(0);
+    if (k >= K) return;
+    int n = 0, right = 0;
+    for (int i = 0; i < N; i++)
+        if (labels[i] == k) {
+            n++;
+            right += sample[4 * i + 2] != 0.0f;
+        }
+    counts[2 * k] += n;
+    counts[2 * k + 1] += right;
 }

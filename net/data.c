@@ -1,6 +1,7 @@
 /* net/data.c — data sets on the device: uint8 pixels and labels uploaded once, a per-epoch order,
  * and the gather of a batch (standardized, in the C x N x H x W layout) by a kernel, so a training
- * step uploads nothing.
+ * step uploads nothing. Training steps may augment their batch in that gather (random crop and
+ * flip, drawn from the epoch's key: see net.h).
  */
 #include <stdlib.h>
 
@@ -9,6 +10,8 @@
 struct nn_data {
     rt_buf *pixels, *labels, *order, *norm;
     int count, c, h, w;
+    unsigned augment;          /* NN_AUGMENT_* flags of training gathers */
+    uint64_t augment_key;      /* nn_augment_key(seed, epoch) of the current epoch */
 };
 
 int nn_data_count(const nn_data *d) { return d->count; }
@@ -69,15 +72,28 @@ rt_status nn_data_set_order(rt_ctx *rt, nn_data *d, const int32_t *order)
     return s;
 }
 
-rt_status nn_data_gather(nn_model *m, nn_data *d, int first, int n)
+void nn_data_set_augment(nn_data *d, unsigned flags, uint64_t seed, uint64_t epoch)
+{
+    d->augment = flags & (NN_AUGMENT_CROP | NN_AUGMENT_FLIP);
+    d->augment_key = nn_augment_key(seed, epoch);
+}
+
+rt_status nn_data_gather(nn_model *m, nn_data *d, int first, int n, int augment)
 {
     if (d->c != m->in.c || d->h != m->in.h || d->w != m->in.w)
         return rt_fail(m->rt, RT_E_ARG, "data of shape %dx%dx%d does not fit a model built for %dx%dx%d",
                        d->c, d->h, d->w, m->in.c, m->in.h, m->in.w);
     rt_kernel *k;
-    rt_status s = nn_kernel(m, "data", "gather_batch", &k);
+    const int aug = augment && d->augment;
+    rt_status s = nn_kernel(m, "data", aug ? "gather_batch_augment" : "gather_batch", &k);
     if (s != RT_OK) return s;
     size_t gws[2] = {(size_t)n, (size_t)d->c}, lws[2] = {rt_local_size(m->rt, (size_t)n), 1};
+    if (aug) /* the 64-bit key travels as two 32-bit halves */
+        return RT_LAUNCH(m->rt, k, 2, gws, lws, RT_BUF(d->pixels), RT_BUF(d->labels), RT_BUF(d->order),
+                         RT_I32(first), RT_I32(n), RT_I32(d->c), RT_I32(d->h), RT_I32(d->w),
+                         RT_BUF(d->norm), RT_BUF(m->x), RT_BUF(m->labels),
+                         RT_I32((uint32_t)d->augment_key), RT_I32((uint32_t)(d->augment_key >> 32)),
+                         RT_I32(d->augment));
     return RT_LAUNCH(m->rt, k, 2, gws, lws, RT_BUF(d->pixels), RT_BUF(d->labels), RT_BUF(d->order),
                      RT_I32(first), RT_I32(n), RT_I32(d->c), RT_I32(d->h * d->w), RT_BUF(d->norm),
                      RT_BUF(m->x), RT_BUF(m->labels));

@@ -214,7 +214,8 @@ void nn_model_free(nn_model *m)
         if (m->nodes[i].ops->release) m->nodes[i].ops->release(m, &m->nodes[i]);
     }
     rt_buf *bufs[] = {m->x, m->dx, m->labels, m->hn, m->hnorm, m->wn, m->wnorm,
-                      m->cosv, m->dcos, m->dhn, m->dwn, m->sample, m->stats, m->bad};
+                      m->cosv, m->dcos, m->dhn, m->dwn, m->sample, m->stats, m->bad,
+                      m->class_counts};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_free(m->rt, bufs[i]);
     free(m->spec);
     free(m);
@@ -309,7 +310,7 @@ rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int
 {
     rt_status s = check_batch(m, d, first, n, slot);
     rt_profile_label(m->rt, "data");
-    if (s == RT_OK) s = nn_data_gather(m, d, first, n);
+    if (s == RT_OK) s = nn_data_gather(m, d, first, n, 1);
     if (s == RT_OK) s = nn_forward_nodes(m, n, 1);
     rt_profile_label(m->rt, "head");
     if (s == RT_OK) s = nn_head_forward(m, n, 1, slot);
@@ -323,9 +324,10 @@ rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int
 rt_status nn_eval_batch(nn_model *m, nn_data *d, int first, int n, int slot)
 {
     rt_status s = check_batch(m, d, first, n, slot);
-    if (s == RT_OK) s = nn_data_gather(m, d, first, n);
+    if (s == RT_OK) s = nn_data_gather(m, d, first, n, 0);
     if (s == RT_OK) s = nn_forward_nodes(m, n, 0);
     if (s == RT_OK) s = nn_head_forward(m, n, 0, slot);
+    if (s == RT_OK && m->class_counts_on) s = nn_class_counts_add(m, n);
     return s;
 }
 
@@ -514,7 +516,8 @@ static rt_status diagnose(nn_model *m, nn_data *d, int first, int n, char *where
             return RT_OK;
         }
     }
-    rt_status s = nn_data_gather(m, d, first, n);
+    /* the training batch, augmented as the step saw it */
+    rt_status s = nn_data_gather(m, d, first, n, 1);
     for (int i = 0; s == RT_OK && i < m->nnodes; i++) {
         nn_node *nd = &m->nodes[i];
         int bad = 0;

@@ -68,12 +68,31 @@ int nn_data_count(const nn_data *d);
  * resumed run shuffles exactly as an uninterrupted one. */
 void nn_shuffle(uint64_t seed, uint64_t epoch, int32_t *order, int n);
 
+/* Train-time augmentation of the batches nn_train_step gathers (never evaluation's), on the
+ * device inside the gather, in the order of torchvision's RandomCrop(padding=4) then
+ * RandomHorizontalFlip: the image is padded with 4 pixels of raw value 0 (black, standardized
+ * like any pixel), a window of the image's size is cut at offset (dx, dy) in [-4, 4], and it is
+ * mirrored left-right with probability 1/2:
+ *   out(y, x) = src(y + dy, x' + dx), x' = flip ? W - 1 - x : x  (0 outside the image).
+ * The numbers are counter-based, with no state: key = nn_augment_key(seed, epoch), and the sample
+ * at position p of the epoch's order draws r = mix(key + (p + 1) * 0x9e3779b97f4a7c15) (mix: the
+ * splitmix64 finalizer); lo = r's low 32 bits, hi = its high 32 bits: dx = lo % 9 - 4,
+ * dy = (hi >> 1) % 9 - 4, flip = hi & 1 (each only when its flag is set, else 0). So a resumed run
+ * augments exactly as an uninterrupted one. kernels/data.cl holds the device copy. */
+enum { NN_AUGMENT_CROP = 1, NN_AUGMENT_FLIP = 2, NN_AUGMENT_PAD = 4 };
+uint64_t nn_augment_key(uint64_t seed, uint64_t epoch);
+void nn_augment_draw(uint64_t key, int pos, unsigned flags, int *dx, int *dy, int *flip);
+/* Sets the augmentation of the training steps that gather from d (flags 0: none) for one epoch;
+ * call it after each epoch's nn_data_set_order. */
+void nn_data_set_augment(nn_data *d, unsigned flags, uint64_t seed, uint64_t epoch);
+
 /* ---- steps: queued, no host round-trip ---- */
 /* Reserves room for per-step statistics (slots); each step writes {sum CE, sum BCE, correct, n}. */
 rt_status nn_stats_reserve(nn_model *m, int slots);
 /* One SGD step on samples [first, first + n) of the current order, at learning rate lr. */
 rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int slot);
-/* Forward in evaluation mode (running BN statistics), losses and accuracy into slot. */
+/* Forward in evaluation mode (running BN statistics), losses and accuracy into slot (and, while
+ * nn_class_counts_begin of class_acc.h is in force, the per-class counts). */
 rt_status nn_eval_batch(nn_model *m, nn_data *d, int first, int n, int slot);
 
 typedef struct nn_stats {

@@ -77,6 +77,8 @@ struct nn_model {
     rt_buf *hn, *hnorm, *wn, *wnorm, *cosv, *dcos, *dhn, *dwn, *sample;
     rt_buf *stats;
     int stat_slots;
+    rt_buf *class_counts;      /* int32 [2K]: per class, samples and correct (class_acc.c) */
+    int class_counts_on;       /* nn_eval_batch adds to them (nn_class_counts_begin .. _end) */
     rt_buf *bad;               /* int [2 x nparams]: first step that made / found a tensor non-finite */
     long long steps_done;      /* optimizer steps taken (the step id the SGD kernel records) */
     unsigned char dy_written[NN_MAX_NODES];
@@ -133,8 +135,12 @@ rt_status nn_backward_nodes(nn_model *m, int batch);
 /* rng.c: deterministic initialization */
 void nn_fill_uniform(uint64_t seed, uint64_t stream, float *x, size_t n, float lo, float hi);
 
-/* data.c: writes batch [first, first + n) of the current order into m->x and m->labels */
-rt_status nn_data_gather(nn_model *m, nn_data *d, int first, int n);
+/* data.c: writes batch [first, first + n) of the current order into m->x and m->labels, with
+ * d's augmentation when augment is 1 (training steps) */
+rt_status nn_data_gather(nn_model *m, nn_data *d, int first, int n, int augment);
+
+/* class_acc.c: adds the head's current batch of n samples to the per-class counters */
+rt_status nn_class_counts_add(nn_model *m, int n);
 
 /* head.c */
 rt_status nn_head_setup(nn_model *m);

@@ -1,4 +1,4 @@
-/* net/rng.c — deterministic random numbers for initialization and data order.
+/* net/rng.c — deterministic random numbers for initialization, data order and augmentation.
  *
  * splitmix64 keyed by (seed, stream): every parameter and every epoch's shuffle gets its own
  * stream, so adding a layer does not shift the others and a resumed run draws the same numbers.
@@ -33,4 +33,19 @@ void nn_shuffle(uint64_t seed, uint64_t stream, int32_t *order, int n)
         order[i] = order[j];
         order[j] = t;
     }
+}
+
+uint64_t nn_augment_key(uint64_t seed, uint64_t epoch)
+{
+    return mix(seed ^ mix(epoch + 0xd1b54a32d192ed03ull));
+}
+
+/* the host copy of the draw in kernels/data.cl gather_batch_augment (see net.h) */
+void nn_augment_draw(uint64_t key, int pos, unsigned flags, int *dx, int *dy, int *flip)
+{
+    const uint64_t r = mix(key + (uint64_t)(pos + 1) * 0x9e3779b97f4a7c15ull);
+    const uint32_t lo = (uint32_t)r, hi = (uint32_t)(r >> 32);
+    *dx = flags & NN_AUGMENT_CROP ? (int)(lo % (2u * NN_AUGMENT_PAD + 1u)) - NN_AUGMENT_PAD : 0;
+    *dy = flags & NN_AUGMENT_CROP ? (int)((hi >> 1) % (2u * NN_AUGMENT_PAD + 1u)) - NN_AUGMENT_PAD : 0;
+    *flip = flags & NN_AUGMENT_FLIP ? (int)(hi & 1u) : 0;
 }

@@ -70,6 +70,17 @@ rt_status nn_test_forward(nn_model *m, const float *x, int batch, int train)
     return s == RT_OK ? nn_forward_nodes(m, batch, train) : s;
 }
 
+rt_status nn_test_gather(nn_model *m, nn_data *d, int first, int n, int augment, float *x,
+                         int32_t *labels)
+{
+    if (n < 1 || n > m->max_batch || first < 0 || first > nn_data_count(d) - n)
+        return rt_fail(m->rt, RT_E_ARG, "bad batch [%d, %d)", first, first + n);
+    rt_status s = nn_data_gather(m, d, first, n, augment);
+    if (s == RT_OK) s = nn_test_read(m, "x", n, x);
+    if (s == RT_OK) s = rt_read(m->rt, m->labels, 0, labels, (size_t)n * sizeof *labels);
+    return s;
+}
+
 rt_status nn_test_backward(nn_model *m, const float *dy_last, int batch)
 {
     char name[64];

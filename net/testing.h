@@ -20,6 +20,10 @@ rt_status nn_test_backward(nn_model *m, const float *dy_last, int batch);
  * feature gradient and "head.w.grad", "head.b.grad" the head's. */
 rt_status nn_test_head(nn_model *m, const float *feature, const int32_t *labels, int batch,
                        int want_grad);
+/* Gathers batch [first, first + n) of d's current order as a training step (augment 1, with d's
+ * augmentation) or an evaluation (0) does, and reads it back: x (C x N x H x W), labels (n). */
+rt_status nn_test_gather(nn_model *m, nn_data *d, int first, int n, int augment, float *x,
+                         int32_t *labels);
 /* One optimizer step at learning rate lr over the current gradients. */
 rt_status nn_test_sgd(nn_model *m, float lr);
 /* Number of floats of a named tensor for this batch (0 if unknown). */

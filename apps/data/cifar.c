@@ -151,6 +151,12 @@ static int load_batch(const char *path, int cifar100, app_dataset *batch, char *
     return rc;
 }
 
+int app_cifar_load_batch(const char *path, int cifar100, app_dataset *out, char *err,
+                         size_t errlen)
+{
+    return load_batch(path, cifar100 != 0, out, err, errlen);
+}
+
 /* The batch file names of one split, NULL-terminated. */
 static const char *const *batch_names(int cifar100, int train)
 {

@@ -1,6 +1,8 @@
 /* apps/data/dataset.c — data set lifetime, the helpers shared by the readers (messages, overflow-
  * checked sizes, whole-file reads) and app_dataset_open, which turns a --data value into a reader
- * call: a known data set name looked up in GAMMACL_DATA or the Debian dataset folders, or a path.
+ * call: a known data set name looked up in GAMMACL_DATA or the Debian dataset folders, or a path;
+ * app_dataset_open_test_set for a separate test set (--test-data) and the check that it fits the
+ * training set (shape, classes, class names).
  */
 #include "dataset.h"
 
@@ -139,6 +141,7 @@ void app_dataset_free(app_dataset *d)
         return;
     free(d->pixels);
     free(d->labels);
+    free(d->class_names);
     memset(d, 0, sizeof *d);
 }
 
@@ -146,7 +149,15 @@ void app_dataset_limit(app_dataset *d, int n)
 {
     if (!d || n <= 0 || n >= d->count)
         return;
+    size_t sample = (size_t)d->channels * (size_t)d->height * (size_t)d->width;
     d->count = n;
+    /* n < count, so neither size overflows; a failed shrink keeps the (larger) old block */
+    uint8_t *pixels = d->pixels && sample ? realloc(d->pixels, (size_t)n * sample) : NULL;
+    if (pixels)
+        d->pixels = pixels;
+    int32_t *labels = d->labels ? realloc(d->labels, (size_t)n * sizeof *labels) : NULL;
+    if (labels)
+        d->labels = labels;
 }
 
 /* ---- Resolving a --data value ---- */
@@ -339,21 +350,23 @@ static void base_name(const char *path, char *out, size_t outlen)
 }
 
 /* A PNG tree: <dir>/train and <dir>/test when they exist, else dir itself for training. */
-static int open_png_tree(const char *dir, int train, app_dataset *out, char *err, size_t errlen)
+static int open_png_tree(const char *dir, int train, int limit, app_dataset *out, char *err,
+                         size_t errlen)
 {
     char split[PATH_MAX];
     if (join_into(split, sizeof split, dir, train ? "train" : "test", err, errlen))
         return 1;
     if (is_directory(split))
-        return app_pngdir_load(split, out, err, errlen);
+        return app_pngdir_load_first(split, limit, out, err, errlen);
     if (train)
-        return app_pngdir_load(dir, out, err, errlen);
+        return app_pngdir_load_first(dir, limit, out, err, errlen);
     app_data_error(err, errlen, "%s has no test split: %s is missing (a PNG tree with a test "
                    "split holds train/ and test/, each with one folder per class)", dir, split);
     return 1;
 }
 
-static int open_path(const char *dir, int train, app_dataset *out, char *err, size_t errlen)
+static int open_path(const char *dir, int train, int limit, app_dataset *out, char *err,
+                     size_t errlen)
 {
     if (!is_directory(dir)) {
         app_data_error(err, errlen, "unknown data set '%s': not a folder, and not one of "
@@ -373,30 +386,186 @@ static int open_path(const char *dir, int train, app_dataset *out, char *err, si
     int flavour = cifar_flavour(dir);
     if (flavour)
         return app_cifar_load(dir, flavour == 100, train, out, err, errlen);
-    return open_png_tree(dir, train, out, err, errlen);
+    return open_png_tree(dir, train, limit, out, err, errlen);
 }
 
-int app_dataset_open(const char *spec, int train, app_dataset *out, char *err, size_t errlen)
+/* Does the folder hold a test split of its own? Judged in open_path's order: IDX, CIFAR, PNG. */
+static int has_test_split(const char *dir)
 {
-    memset(out, 0, sizeof *out);
-    if (!spec || !*spec) {
-        app_data_error(err, errlen, "no data set given: name one of fashion-mnist, mnist, "
-                       "cifar10, cifar100, or a folder");
+    if (has_idx_split(dir, 0))
         return 1;
+    if (has_idx_split(dir, 1))
+        return 0;
+    int flavour = cifar_flavour(dir);
+    char path[PATH_MAX];
+    if (flavour) {
+        snprintf(path, sizeof path, "%s/%s", dir, flavour == 100 ? "test.bin" : "test_batch.bin");
+        return is_file(path);
     }
-    const char *split = train ? "train" : "test";
+    snprintf(path, sizeof path, "%s/test", dir);
+    return is_directory(path);
+}
+
+/* A known data set's split into out, named "<set>/<split>"; -1 when spec names none. */
+static int open_known_name(const char *spec, int train, app_dataset *out, char *err,
+                           size_t errlen)
+{
     for (size_t i = 0; i < sizeof KNOWN_SETS / sizeof KNOWN_SETS[0]; i++) {
         if (strcmp(spec, KNOWN_SETS[i].name) != 0)
             continue;
         if (open_known(&KNOWN_SETS[i], train, out, err, errlen))
             return 1;
-        snprintf(out->name, sizeof out->name, "%s/%s", KNOWN_SETS[i].name, split);
+        snprintf(out->name, sizeof out->name, "%s/%s", KNOWN_SETS[i].name,
+                 train ? "train" : "test");
         return 0;
     }
-    if (open_path(spec, train, out, err, errlen))
+    return -1;
+}
+
+static int no_spec(const char *spec, char *err, size_t errlen)
+{
+    if (spec && *spec)
+        return 0;
+    app_data_error(err, errlen, "no data set given: name one of fashion-mnist, mnist, cifar10, "
+                   "cifar100, or a folder");
+    return 1;
+}
+
+/* A folder's split into out, named after the folder and `split` ("": the folder's name alone). */
+static int open_named_path(const char *dir, int train, int limit, const char *split,
+                           app_dataset *out, char *err, size_t errlen)
+{
+    if (open_path(dir, train, limit, out, err, errlen))
         return 1;
     char base[48];
-    base_name(spec, base, sizeof base);
-    snprintf(out->name, sizeof out->name, "%s/%s", base, split);
+    base_name(dir, base, sizeof base);
+    snprintf(out->name, sizeof out->name, "%s%s%s", base, *split ? "/" : "", split);
+    return 0;
+}
+
+int app_dataset_open_first(const char *spec, int train, int limit, app_dataset *out, char *err,
+                           size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (no_spec(spec, err, errlen))
+        return 1;
+    int rc = open_known_name(spec, train, out, err, errlen);
+    if (rc < 0)
+        rc = open_named_path(spec, train, limit, train ? "train" : "test", out, err, errlen);
+    if (rc == 0)
+        app_dataset_limit(out, limit);
+    return rc;
+}
+
+int app_dataset_open(const char *spec, int train, app_dataset *out, char *err, size_t errlen)
+{
+    return app_dataset_open_first(spec, train, 0, out, err, errlen);
+}
+
+/* One CIFAR batch file; CIFAR-100 names its batches train.bin and test.bin. */
+static int open_cifar_file(const char *path, app_dataset *out, char *err, size_t errlen)
+{
+    char base[48];
+    base_name(path, base, sizeof base);
+    size_t n = strlen(base);
+    if (n < 5 || strcmp(base + n - 4, ".bin") != 0) {
+        app_data_error(err, errlen, "%s is a file, but a test set is a data set name, a folder "
+                       "(IDX files, CIFAR batches or a PNG tree) or one CIFAR batch file (*.bin)",
+                       path);
+        return 1;
+    }
+    int cifar100 = strcmp(base, "train.bin") == 0 || strcmp(base, "test.bin") == 0;
+    if (app_cifar_load_batch(path, cifar100, out, err, errlen))
+        return 1;
+    snprintf(out->name, sizeof out->name, "%s", base);
+    return 0;
+}
+
+int app_dataset_open_test_set(const char *spec, int limit, app_dataset *out, char *err,
+                              size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (no_spec(spec, err, errlen))
+        return 1;
+    int rc = open_known_name(spec, 0, out, err, errlen);
+    if (rc < 0 && is_file(spec)) {
+        rc = open_cifar_file(spec, out, err, errlen);
+    } else if (rc < 0) {
+        const int whole = is_directory(spec) && !has_test_split(spec);
+        rc = open_named_path(spec, whole, limit, whole ? "" : "test", out, err, errlen);
+    }
+    if (rc == 0)
+        app_dataset_limit(out, limit);
+    return rc;
+}
+
+/* ---- Does a test set fit a training set? ---- */
+
+static int find_name(char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Appends "'name' only in <where>" items of a's names missing from b to msg (at most a few). */
+static void add_missing(char *msg, size_t len, const app_dataset *a, const app_dataset *b,
+                        const char *where, int *listed)
+{
+    for (int i = 0; i < a->classes; i++) {
+        if (find_name(b->class_names, b->classes, a->class_names[i]) >= 0)
+            continue;
+        size_t used = strlen(msg);
+        if (*listed == 8) {
+            snprintf(msg + used, len - used, ", ...");
+            (*listed)++;
+        }
+        if (*listed > 8)
+            return;
+        snprintf(msg + used, len - used, "%s'%.80s' only in %s", *listed ? ", " : "",
+                 a->class_names[i], where);
+        (*listed)++;
+    }
+}
+
+static int check_class_names(const app_dataset *train, const app_dataset *test, char *err,
+                             size_t errlen)
+{
+    char msg[APP_ERRLEN] = "";
+    int listed = 0;
+    add_missing(msg, sizeof msg, train, test, "training", &listed);
+    add_missing(msg, sizeof msg, test, train, "test", &listed);
+    if (listed) {
+        app_data_error(err, errlen, "test set classes differ from the training set's: %s", msg);
+        return 1;
+    }
+    for (int k = 0; k < train->classes && k < test->classes; k++)
+        if (strcmp(train->class_names[k], test->class_names[k]) != 0) {
+            app_data_error(err, errlen, "test set class %d is '%.80s', the training set's is "
+                           "'%.80s': the same classes in another order", k, test->class_names[k],
+                           train->class_names[k]);
+            return 1;
+        }
+    return 0;
+}
+
+int app_dataset_check_match(const app_dataset *train, const app_dataset *test, char *err,
+                            size_t errlen)
+{
+    if (train->channels != test->channels || train->height != test->height ||
+        train->width != test->width) {
+        app_data_error(err, errlen, "test set images are %dx%dx%d (channels x height x width), "
+                       "the training set's %dx%dx%d", test->channels, test->height, test->width,
+                       train->channels, train->height, train->width);
+        return 1;
+    }
+    if (train->class_names && test->class_names && check_class_names(train, test, err, errlen))
+        return 1;
+    if (train->classes != test->classes) {
+        app_data_error(err, errlen, "test set has %d classes, the training set %d", test->classes,
+                       train->classes);
+        return 1;
+    }
     return 0;
 }

@@ -18,6 +18,8 @@ typedef struct app_dataset {
     int count, channels, height, width, classes;
     uint8_t *pixels;      /* count * channels * height * width */
     int32_t *labels;      /* count */
+    char **class_names;   /* NULL, or class k's name in [k] (PNG trees: the folder names), all in
+                             one malloc'd block: free(class_names) frees the strings too */
 } app_dataset;
 
 /* Frees the arrays and zeroes the struct (safe on a zeroed struct). */
@@ -35,10 +37,16 @@ int app_cifar_load(const char *dir, int cifar100, int train, app_dataset *out, c
                    size_t errlen);
 int app_cifar_parse(const uint8_t *bytes, size_t len, int cifar100, app_dataset *out, char *err,
                     size_t errlen);
+/* One batch file (its path prefixes any message). */
+int app_cifar_load_batch(const char *path, int cifar100, app_dataset *out, char *err,
+                         size_t errlen);
 
 /* A folder with one sub-folder of PNG images per class (sorted names give class indices); every
  * image must have the same size and channel count (gray, gray+alpha, RGB or RGBA; alpha dropped). */
 int app_pngdir_load(const char *dir, app_dataset *out, char *err, size_t errlen);
+/* The same, decoding only the first `limit` images in that order (limit <= 0: all); the classes
+ * and their names are still every class folder's. */
+int app_pngdir_load_first(const char *dir, int limit, app_dataset *out, char *err, size_t errlen);
 /* One PNG from memory into 8-bit channels, planar (channels x height x width, the data set
  * layout), in a new malloc'd *pixels; used by app_pngdir_load and the fuzz target. */
 int app_png_decode(const uint8_t *bytes, size_t len, int *channels, int *height, int *width,
@@ -48,8 +56,23 @@ int app_png_decode(const uint8_t *bytes, size_t len, int *channels, int *height,
  * the Debian dataset folders), or a path to a folder holding IDX files, CIFAR batches or a PNG
  * tree. train = 1 for the training split, 0 for the test split. */
 int app_dataset_open(const char *spec, int train, app_dataset *out, char *err, size_t errlen);
+/* The same, keeping only the first `limit` samples (limit <= 0: all); a PNG tree decodes only
+ * those, the other readers release what lies past them. */
+int app_dataset_open_first(const char *spec, int train, int limit, app_dataset *out, char *err,
+                           size_t errlen);
+/* A separate test set (--test-data), first `limit` samples: a known name's test split; a folder's
+ * test split when it has one (t10k-* IDX pair, CIFAR test batch, PNG test/), else the folder as a
+ * whole (its train-* IDX pair, its CIFAR training batches, its PNG train/ or the tree itself); or
+ * one CIFAR batch file (*.bin; named train.bin or test.bin: CIFAR-100, else CIFAR-10). */
+int app_dataset_open_test_set(const char *spec, int limit, app_dataset *out, char *err,
+                              size_t errlen);
+/* Returns 0 when test fits train (the same channels, height, width and number of classes, and
+ * the same class names where both have names), else 1 with a message naming what differs. */
+int app_dataset_check_match(const app_dataset *train, const app_dataset *test, char *err,
+                            size_t errlen);
 
-/* Keeps the first n samples (n <= 0 or n >= count: unchanged). */
+/* Keeps the first n samples (n <= 0 or n >= count: unchanged) and releases the memory of the
+ * others (when the smaller block cannot be had, the old one is kept). */
 void app_dataset_limit(app_dataset *d, int n);
 
 /* ---- Helpers shared by the readers (also used by the tests and fuzz targets). ---- */
@@ -98,12 +121,16 @@ void app_lt_counts(int n_max, int classes, double rho, int *counts);
 int app_dataset_imbalance(app_dataset *d, double rho, const int *class_order, int norder,
                           uint64_t seed, int *counts_out, char *err, size_t errlen);
 /* Keeps the samples whose class is in known[0..n) and relabels them 0..n-1 in the list's order
- * (classes becomes n); with `unknown` non-NULL, the other samples go there instead of being
- * dropped (its labels keep their original class ids, classes unchanged), for open-set testing.
+ * (classes becomes n, class names follow); with `unknown` non-NULL, the other samples go there
+ * instead of being dropped (its labels keep their original class ids, classes unchanged, no class
+ * names), for open-set testing.
  * Errors: n < 2, n >= classes, repeated or out-of-range ids. *unknown is overwritten (not freed
  * first; its name is d's with "-unknown"); on any error d and *unknown are left unchanged. */
 int app_dataset_split_classes(app_dataset *d, const int *known, int n, app_dataset *unknown,
                               char *err, size_t errlen);
+/* An open-set split: `known` of the classes 0..classes-1 drawn at random for split seed `split`
+ * (the same for a seed everywhere), in ascending order, into ids. 1 <= known < classes. */
+void app_open_split(int classes, int known, uint64_t split, int *ids);
 /* "0,1,2" into ids (max entries); returns the count or -1 with a message naming the bad item.
  * Items are non-negative decimal integers, spaces around them allowed. */
 int app_parse_class_list(const char *text, int *ids, int max, char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /* apps/data/pngdir.c — PNG tree reader: a folder with one sub-folder per class (sorted by name:
  * the first is class 0), each holding .png images (sorted by name). Images are decoded with libpng
  * into 8-bit gray or RGB (palettes and low bit depths expanded, 16-bit stripped, alpha dropped) and
- * must all share one size and channel count.
+ * must all share one size and channel count. The class folder names are kept as class names; with
+ * a limit only the first images of the list are read and decoded.
  */
 #include "dataset.h"
 
@@ -266,6 +267,7 @@ typedef struct sample_list {
     sample_ref *items;
     size_t count;
     int classes;
+    char **class_names; /* the class folder names, one block (see app_dataset) */
 } sample_list;
 
 static void free_samples(sample_list *s)
@@ -273,7 +275,36 @@ static void free_samples(sample_list *s)
     for (size_t i = 0; i < s->count; i++)
         free(s->items[i].path);
     free(s->items);
+    free(s->class_names);
     memset(s, 0, sizeof *s);
+}
+
+/* Keeps the first n images of the list (n <= 0 or n >= count: all). */
+static void keep_first(sample_list *s, int n)
+{
+    if (n <= 0 || (size_t)n >= s->count)
+        return;
+    for (size_t i = (size_t)n; i < s->count; i++)
+        free(s->items[i].path);
+    s->count = (size_t)n;
+}
+
+/* The names of l in one malloc'd block: the pointers, then the strings (NULL when out of memory). */
+static char **names_block(const name_list *l)
+{
+    size_t bytes = l->count * sizeof(char *);
+    for (size_t i = 0; i < l->count; i++)
+        bytes += strlen(l->names[i]) + 1;
+    char **block = malloc(bytes ? bytes : 1);
+    if (!block)
+        return NULL;
+    char *text = (char *)(block + l->count);
+    for (size_t i = 0; i < l->count; i++) {
+        size_t n = strlen(l->names[i]) + 1;
+        block[i] = memcpy(text, l->names[i], n);
+        text += n;
+    }
+    return block;
 }
 
 /* Adds the images of one class folder to s. */
@@ -329,6 +360,11 @@ static int list_samples(const char *dir, sample_list *s, char *err, size_t errle
         free(class_dir);
     }
     s->classes = (int)classes.count;
+    s->class_names = rc ? NULL : names_block(&classes);
+    if (!rc && !s->class_names) {
+        app_data_error(err, errlen, "out of memory listing %s", dir);
+        rc = 1;
+    }
     free_names(&classes);
     if (rc)
         free_samples(s);
@@ -416,10 +452,16 @@ static void folder_name(const char *dir, char *out, size_t outlen)
 
 int app_pngdir_load(const char *dir, app_dataset *out, char *err, size_t errlen)
 {
+    return app_pngdir_load_first(dir, 0, out, err, errlen);
+}
+
+int app_pngdir_load_first(const char *dir, int limit, app_dataset *out, char *err, size_t errlen)
+{
     sample_list s;
     memset(out, 0, sizeof *out);
     if (list_samples(dir, &s, err, errlen))
         return 1;
+    keep_first(&s, limit);
     int rc = 0;
     for (size_t i = 0; !rc && i < s.count; i++)
         rc = load_sample(out, &s, i, err, errlen);
@@ -428,6 +470,8 @@ int app_pngdir_load(const char *dir, app_dataset *out, char *err, size_t errlen)
     } else {
         out->count = (int)s.count;
         out->classes = s.classes;
+        out->class_names = s.class_names;
+        s.class_names = NULL;
         folder_name(dir, out->name, sizeof out->name);
     }
     free_samples(&s);

@@ -259,6 +259,24 @@ static int extract_unknown(const app_dataset *d, const int32_t *new_label, app_d
     return 0;
 }
 
+/* The names of the known classes, in their new order (the block keeps every string); without
+ * memory for the reordering the names are dropped. */
+static void keep_class_names(app_dataset *d, const int *known, int n)
+{
+    if (!d->class_names)
+        return;
+    char **kept = malloc((size_t)n * sizeof *kept);
+    for (int k = 0; kept && k < n; k++)
+        kept[k] = d->class_names[known[k]];
+    if (kept)
+        memcpy(d->class_names, kept, (size_t)n * sizeof *kept);
+    else {
+        free(d->class_names);
+        d->class_names = NULL;
+    }
+    free(kept);
+}
+
 int app_dataset_split_classes(app_dataset *d, const int *known, int n, app_dataset *unknown,
                               char *err, size_t errlen)
 {
@@ -295,6 +313,7 @@ int app_dataset_split_classes(app_dataset *d, const int *known, int n, app_datas
         goto done;
     compact(d, new_label);
     d->classes = n;
+    keep_class_names(d, known, n);
     rc = 0;
 done:
     free(class_map);
@@ -303,6 +322,24 @@ done:
 }
 
 /* ---- "0,1,2" ---- */
+
+void app_open_split(int classes, int known, uint64_t split, int *ids)
+{
+    int perm[256];
+    subset_rng r = rng_for_class(split, -1); /* a stream of its own, apart from the classes' */
+    const int K = classes < 256 ? classes : 256;
+    for (int k = 0; k < K; k++) perm[k] = k;
+    for (int k = K - 1; k > 0; k--) { /* Fisher-Yates */
+        const int j = (int)rng_below(&r, (uint64_t)k + 1), t = perm[k];
+        perm[k] = perm[j], perm[j] = t;
+    }
+    for (int i = 1; i < known; i++) /* the first `known`, sorted */
+        for (int j = i; j > 0 && perm[j - 1] > perm[j]; j--) {
+            const int t = perm[j];
+            perm[j] = perm[j - 1], perm[j - 1] = t;
+        }
+    for (int i = 0; i < known && i < K; i++) ids[i] = perm[i];
+}
 
 int app_parse_class_list(const char *text, int *ids, int max, char *err, size_t errlen)
 {

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "class_acc.h"
+
 #define EV_MAX_LEVELS 16
 
 typedef struct ev_opts {
@@ -54,8 +56,7 @@ typedef struct ev_result {
     double *class_acc;         /* K test accuracies */
     int *train_counts;         /* K training samples (the run's training set) */
     int long_tail;             /* the run was trained with --imbalance */
-    double shot_many, shot_few, shot_acc[3];
-    int shot_classes[3];
+    nn_shot_groups shots;      /* net/class_acc.h: thresholds, classes and accuracy per group */
     /* open set (a --known run): the other classes' test images as unknown */
     int open_set, unknown_count;
     double auroc[4], oscr[4];  /* per score: max cosine, max logit, max sigmoid, max softmax (the

@@ -11,6 +11,7 @@
 #include "files.h"
 #include "npz.h"
 #include "provenance.h"
+#include "summary.h"
 
 void ev_print(const ev_opts *o, const ev_result *r)
 {
@@ -19,10 +20,11 @@ void ev_print(const ev_opts *o, const ev_result *r)
     for (int c = 0; c < r->ncond; c++)
         printf("  %-22s %8.2f%% %8.2f%%\n", r->cond[c].name, 100 * r->cond[c].acc, 100 * r->cond[c].flip_rate);
     printf("  margin below %g: %.2f%% of test samples\n", o->margin, 100 * r->small_margin);
-    if (r->long_tail && r->class_acc)
-        printf("  long-tailed: many-shot (> %.0f training images) %.2f%% over %d classes, medium %.2f%% over %d, "
-               "few-shot (< %.0f) %.2f%% over %d\n", r->shot_many, 100 * r->shot_acc[0], r->shot_classes[0],
-               100 * r->shot_acc[1], r->shot_classes[1], r->shot_few, 100 * r->shot_acc[2], r->shot_classes[2]);
+    if (r->long_tail && r->class_acc) {
+        char line[512];
+        app_shots_line(&r->shots, line, sizeof line);
+        printf("  %s\n", line);
+    }
     if (r->open_set) {
         printf("  open set: %d known test images (closed-set accuracy %.2f%%), %d unknown\n", r->count,
                100 * r->clean_acc, r->unknown_count);
@@ -65,20 +67,7 @@ int ev_write_json(const char *path, const ev_opts *o, const ev_result *r, const 
             cJSON_AddItemToArray(pc, c);
         }
     }
-    if (r->long_tail) {
-        static const char *const names[3] = {"many", "medium", "few"};
-        cJSON *lt = cJSON_AddObjectToObject(j, "long_tail");
-        cJSON_AddNumberToObject(lt, "many_above", r->shot_many);
-        cJSON_AddNumberToObject(lt, "few_below", r->shot_few);
-        cJSON_AddStringToObject(lt, "groups", "by training images per class: many > n_max/5, few < n_max/25 "
-                                "(CIFAR-100-LT's 100 and 20 of 500), medium between");
-        for (int g = 0; lt && g < 3; g++) {
-            cJSON *x = cJSON_AddObjectToObject(lt, names[g]);
-            cJSON_AddNumberToObject(x, "classes", r->shot_classes[g]);
-            if (isfinite(r->shot_acc[g])) cJSON_AddNumberToObject(x, "acc", r->shot_acc[g]);
-            else cJSON_AddNullToObject(x, "acc");
-        }
-    }
+    if (r->long_tail) cJSON_AddItemToObject(j, "long_tail", app_shots_json(&r->shots));
     if (r->open_set) {
         cJSON *os = cJSON_AddObjectToObject(j, "open_set");
         cJSON_AddNumberToObject(os, "known_count", r->count);

@@ -14,7 +14,7 @@ const char *const ev_score_names[EV_SCORES] = {"max_cosine", "max_logit", "max_s
 int ev_class_figures(ev_result *r, const int32_t *train_labels, int train_count, int long_tail)
 {
     const int K = r->classes;
-    long *right = calloc((size_t)K, sizeof *right), *all = calloc((size_t)K, sizeof *all);
+    int32_t *right = calloc((size_t)K, sizeof *right), *all = calloc((size_t)K, sizeof *all);
     if (!right || !all || !r->class_acc || !r->train_counts) {
         free(right), free(all);
         return -1;
@@ -23,24 +23,11 @@ int ev_class_figures(ev_result *r, const int32_t *train_labels, int train_count,
         all[r->labels[i]]++;
         right[r->labels[i]] += r->pred[i] == r->labels[i];
     }
-    for (int k = 0; k < K; k++) r->train_counts[k] = 0;
-    for (int i = 0; i < train_count; i++) r->train_counts[train_labels[i]]++;
-    int n_max = 0;
-    for (int k = 0; k < K; k++) {
-        r->class_acc[k] = all[k] ? (double)right[k] / all[k] : NAN;
-        if (r->train_counts[k] > n_max) n_max = r->train_counts[k];
-    }
+    /* the grouping of `gammacl train`'s summary.json and metrics.csv (net/class_acc.h) */
+    nn_class_sizes(train_labels, train_count, K, r->train_counts);
+    nn_class_accuracy(right, all, K, r->class_acc);
     r->long_tail = long_tail;
-    r->shot_many = n_max / 5.0, r->shot_few = n_max / 25.0;
-    long gr[3] = {0}, ga[3] = {0};
-    for (int g = 0; g < 3; g++) r->shot_classes[g] = 0;
-    for (int k = 0; k < K; k++) {
-        const int n = r->train_counts[k];
-        const int g = n > r->shot_many ? 0 : n < r->shot_few ? 2 : 1;
-        r->shot_classes[g]++;
-        gr[g] += right[k], ga[g] += all[k];
-    }
-    for (int g = 0; g < 3; g++) r->shot_acc[g] = ga[g] ? (double)gr[g] / ga[g] : NAN;
+    nn_shot_groups_compute(r->train_counts, right, all, K, &r->shots);
     free(right), free(all);
     return 0;
 }

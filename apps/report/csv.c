@@ -16,18 +16,20 @@ static char *read_prefix(const char *path, int keep, const char *header, char *e
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap), line[8192];
+    size_t cap = 4096, len = 0, line_cap = 0;
+    char *buf = malloc(cap), *line = NULL;
     int lines = 0;
-    while (buf && lines <= keep && fgets(line, sizeof line, f)) {
-        if (lines == 0 && strncmp(line, header, strlen(header)) != 0) {
+    ssize_t got;
+    /* lines of any length (class_acc.csv has a cell per class) */
+    while (buf && lines <= keep && (got = getline(&line, &line_cap, f)) > 0) {
+        const size_t n = (size_t)got;
+        if (lines == 0 && !(n == strlen(header) + 1 && strncmp(line, header, n - 1) == 0)) {
             snprintf(err, errlen, "%s has a different header than this run writes; move it away", path);
-            free(buf);
+            free(buf), free(line);
             fclose(f);
             return NULL;
         }
-        size_t n = strlen(line);
-        if (n == 0 || line[n - 1] != '\n') break; /* a torn last line is dropped */
+        if (line[n - 1] != '\n') break; /* a torn last line is dropped */
         if (len + n + 1 > cap) {
             char *nb = realloc(buf, cap = 2 * (len + n + 1));
             if (!nb) { free(buf); buf = NULL; break; }
@@ -37,6 +39,7 @@ static char *read_prefix(const char *path, int keep, const char *header, char *e
         len += n;
         lines++;
     }
+    free(line);
     fclose(f);
     if (!buf) {
         snprintf(err, errlen, "out of memory reading %s", path);
@@ -56,6 +59,8 @@ int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows
                  size_t errlen)
 {
     c->f = NULL;
+    const char *slash = strrchr(path, '/');
+    snprintf(c->name, sizeof c->name, "%s", slash ? slash + 1 : path);
     char *prefix = NULL;
     if (keep_rows >= 0 && !(prefix = read_prefix(path, keep_rows, header, err, errlen))) return -1;
     /* the kept rows (or the header) go to a new file that replaces the old one atomically, so a
@@ -80,7 +85,7 @@ int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows
 int app_csv_row(app_csv *c, const char *line, char *err, size_t errlen)
 {
     if (fprintf(c->f, "%s\n", line) < 0 || fflush(c->f) != 0 || fsync(fileno(c->f)) != 0) {
-        snprintf(err, errlen, "cannot append to metrics.csv: %s", strerror(errno));
+        snprintf(err, errlen, "cannot append to %s: %s", c->name, strerror(errno));
         return -1;
     }
     return 0;

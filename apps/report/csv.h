@@ -1,15 +1,16 @@
-/* apps/report/csv.h — metrics.csv: one row per epoch, flushed and synced as soon as it is written,
- * so a finished epoch is never lost; on resume the rows after the checkpoint's epoch are dropped. */
+/* apps/report/csv.h — metrics.csv (and class_acc.csv): one row per epoch, flushed and synced as
+ * soon as it is written, so a finished epoch is never lost; on resume the rows after the
+ * checkpoint's epoch are dropped. */
 #ifndef GAMMACL_CSV_H
 #define GAMMACL_CSV_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-typedef struct app_csv { FILE *f; } app_csv;
+typedef struct app_csv { FILE *f; char name[64]; } app_csv;  /* name: the file's, for messages */
 
-/* Creates path with the header line, or (keep_rows >= 0) keeps the header and the first
- * keep_rows data rows of an existing file; either is written to a temporary file that replaces
+/* Creates path with the header line, or (keep_rows >= 0) keeps the header (which must be exactly
+ * this one) and the first keep_rows data rows of an existing file; either is written to a temporary file that replaces
  * the old one atomically, and later rows are appended. */
 int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows, char *err,
                  size_t errlen);

@@ -1,5 +1,6 @@
 /* apps/report/summary.c — metrics.csv's columns (one table: header, rows, the metrics part of
- * summary.json) and summary.json (written with cJSON, atomically). */
+ * summary.json), class_acc.csv's rows, summary.json (written with cJSON, atomically), and the
+ * shot-group JSON and line that `gammacl eval` shares. */
 #include "summary.h"
 
 #include <cjson/cJSON.h>
@@ -89,6 +90,14 @@ static const column SPLIT[] = {
     {"uacc_at_bias", COL_METRICS, SPL(uacc_at_bias), "%.6f"},
 };
 
+/* after both SPLIT sets, so the columns before them keep their places: the shot groups of a
+ * long-tailed run (empty otherwise) */
+static const column TAIL[] = {
+    {"test_acc_many", COL_ALWAYS, ROW(test_acc_shot[NN_SHOT_MANY]), "%.6f"},
+    {"test_acc_medium", COL_ALWAYS, ROW(test_acc_shot[NN_SHOT_MEDIUM]), "%.6f"},
+    {"test_acc_few", COL_ALWAYS, ROW(test_acc_shot[NN_SHOT_FEW]), "%.6f"},
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static size_t put(char *out, size_t len, size_t off, const char *fmt, ...)
@@ -110,6 +119,7 @@ void app_csv_header(char *out, size_t len)
     for (int split = 0; split < 2; split++)
         for (size_t i = 0; i < COUNT(SPLIT); i++)
             off = put(out, len, off, ",%s_%s", split ? "test" : "train", SPLIT[i].name);
+    for (size_t i = 0; i < COUNT(TAIL); i++) off = put(out, len, off, ",%s", TAIL[i].name);
 }
 
 static int applies(const column *c, const app_epoch_row *r)
@@ -146,6 +156,22 @@ void app_format_row(const app_epoch_row *r, char *out, size_t len)
         for (size_t i = 0; i < COUNT(SPLIT); i++)
             off = put_cell(out, len, off, &SPLIT[i], split ? &r->met.test : &r->met.train,
                            r->met.present);
+    for (size_t i = 0; i < COUNT(TAIL); i++) off = put_cell(out, len, off, &TAIL[i], r, applies(&TAIL[i], r));
+}
+
+void app_class_csv_header(int classes, char *out, size_t len)
+{
+    size_t off = put(out, len, 0, "epoch");
+    for (int k = 0; k < classes; k++) off = put(out, len, off, ",acc_class_%d", k);
+}
+
+void app_format_class_row(int epoch, const app_class_figures *cf, char *out, size_t len)
+{
+    size_t off = put(out, len, 0, "%d", epoch);
+    for (int k = 0; k < cf->classes; k++) {
+        off = put(out, len, off, ",");
+        if (isfinite(cf->acc[k])) off = put(out, len, off, "%.6f", cf->acc[k]);
+    }
 }
 
 static void add_number(cJSON *o, const char *name, double v)
@@ -208,6 +234,52 @@ static cJSON *convergence_json(const app_convergence *c)
     return o;
 }
 
+cJSON *app_shots_json(const nn_shot_groups *g)
+{
+    cJSON *lt = cJSON_CreateObject();
+    cJSON_AddNumberToObject(lt, "n_max", g->n_max);
+    cJSON_AddNumberToObject(lt, "many_above", g->many_above);
+    cJSON_AddNumberToObject(lt, "few_below", g->few_below);
+    cJSON_AddStringToObject(lt, "groups", "by training images per class: many > n_max/5, few < n_max/25 "
+                            "(CIFAR-100-LT's 100 and 20 of 500), medium between; acc over the test "
+                            "images of the group's classes");
+    for (int s = 0; lt && s < NN_SHOTS; s++) {
+        cJSON *x = cJSON_AddObjectToObject(lt, nn_shot_names[s]);
+        cJSON_AddNumberToObject(x, "classes", g->classes[s]);
+        add_number(x, "acc", g->acc[s]);
+    }
+    return lt;
+}
+
+void app_shots_line(const nn_shot_groups *g, char *out, size_t len)
+{
+    char acc[NN_SHOTS][16];
+    for (int s = 0; s < NN_SHOTS; s++) {
+        if (isfinite(g->acc[s])) snprintf(acc[s], sizeof acc[s], "%.2f%%", 100 * g->acc[s]);
+        else snprintf(acc[s], sizeof acc[s], "-");
+    }
+    snprintf(out, len, "long-tailed (n_max %d): many-shot (> %g training images) %s over %d classes, "
+             "medium %s over %d, few-shot (< %g) %s over %d", g->n_max, g->many_above, acc[0],
+             g->classes[0], acc[1], g->classes[1], g->few_below, acc[2], g->classes[2]);
+}
+
+/* per-class accuracy of every run; the shot groups and training counts of a long-tailed one */
+static void classes_json(cJSON *root, const app_class_figures *cf)
+{
+    cJSON *acc = cJSON_AddArrayToObject(root, "class_acc");
+    cJSON *n = cJSON_AddArrayToObject(root, "class_test_counts");
+    for (int k = 0; acc && n && k < cf->classes; k++) {
+        cJSON_AddItemToArray(acc, isfinite(cf->acc[k]) ? cJSON_CreateNumber(cf->acc[k]) : cJSON_CreateNull());
+        cJSON_AddItemToArray(n, cJSON_CreateNumber(cf->count[k]));
+    }
+    if (!cf->long_tail) return;
+    cJSON *lt = app_shots_json(&cf->shots);
+    cJSON_AddNumberToObject(lt, "epoch", cf->epoch);
+    cJSON *tc = cJSON_AddArrayToObject(lt, "train_counts");
+    for (int k = 0; tc && k < cf->classes; k++) cJSON_AddItemToArray(tc, cJSON_CreateNumber(cf->train_counts[k]));
+    cJSON_AddItemToObject(root, "long_tail", lt);
+}
+
 static cJSON *device_json(rt_ctx *rt)
 {
     const rt_device_info *d = rt_device(rt);
@@ -248,7 +320,8 @@ static cJSON *args_json(const app_train_opts *o)
 
 int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const app_epoch_row *last,
                       const app_epoch_row *last_metrics, const app_convergence *conv,
-                      double train_seconds, double train_images, int finished)
+                      const app_class_figures *classes, double train_seconds, double train_images,
+                      int finished)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "gammacl_version", GAMMACL_VERSION);
@@ -278,6 +351,7 @@ int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const ap
     if (last_metrics && last_metrics->met.present)
         cJSON_AddItemToObject(root, "metrics", metrics_json(last_metrics));
     if (conv) cJSON_AddItemToObject(root, "convergence", convergence_json(conv));
+    if (classes && classes->epoch >= 0) classes_json(root, classes);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     char path[1200], err[1024];

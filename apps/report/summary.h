@@ -1,10 +1,12 @@
 /* apps/report/summary.h — the figures of an epoch (a metrics.csv row: one table in summary.c
- * names every column) and summary.json. */
+ * names every column; a class_acc.csv row), summary.json, and the shot-group figures that
+ * summary.json and eval.json share. */
 #ifndef GAMMACL_SUMMARY_H
 #define GAMMACL_SUMMARY_H
 
 #include <stddef.h>
 
+#include "class_acc.h"
 #include "metrics.h"
 #include "net.h"
 #include "run.h"
@@ -28,7 +30,21 @@ typedef struct app_epoch_row {
     double test_ce, test_bce, test_acc;
     double bias, b_star, img_per_s;
     app_epoch_metrics met;
+    double test_acc_shot[NN_SHOTS]; /* many-, medium-, few-shot test accuracy (NaN: not a
+                                       long-tailed run, or a group without classes) */
 } app_epoch_row;
+
+/* Per-class test accuracy of a run's latest test pass and, for a long-tailed (--imbalance) run,
+ * its shot groups (net/class_acc.h). The arrays (K each) belong to the run. */
+typedef struct app_class_figures {
+    int classes;               /* K (0: not set up) */
+    int long_tail;             /* --imbalance: the shot groups apply */
+    int epoch;                 /* of the latest test pass, -1: none yet */
+    int *train_counts;         /* training samples per class */
+    int32_t *correct, *count;  /* the test pass: samples predicted right, samples, per class */
+    double *acc;               /* correct / count (NaN: no test sample of the class) */
+    nn_shot_groups shots;      /* grouped by train_counts, over the same test pass */
+} app_class_figures;
 
 /* The convergence fit over the evaluated epochs (nn_convergence_fit). */
 typedef struct app_fit {
@@ -47,11 +63,24 @@ void app_csv_header(char *out, size_t len);
 /* One CSV line (no newline) in the column order of metrics.csv; cells that do not apply (the
  * training columns of epoch 0, the metrics of an epoch without evaluation, NaN) are empty. */
 void app_format_row(const app_epoch_row *row, char *out, size_t len);
+/* class_acc.csv: "epoch,acc_class_0,..,acc_class_{K-1}" and one row of the figures' test pass
+ * (no newline; cells of classes without test samples are empty). The row needs 16 + 12 K bytes. */
+void app_class_csv_header(int classes, char *out, size_t len);
+void app_format_class_row(int epoch, const app_class_figures *cf, char *out, size_t len);
 /* Writes OUT/summary.json atomically: arguments, device, driver, versions, final figures, the
- * last evaluated epoch's metrics (NULL: none) and the convergence fit.
+ * last evaluated epoch's metrics (NULL: none), the convergence fit, and the per-class figures of
+ * the last test pass (NULL: none; "long_tail" only for a long-tailed run).
  * finished = 1 at the end of the run. Returns 0 or 1 (after printing the error). */
 int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const app_epoch_row *last,
                       const app_epoch_row *last_metrics, const app_convergence *conv,
-                      double train_seconds, double train_images, int finished);
+                      const app_class_figures *classes, double train_seconds, double train_images,
+                      int finished);
+
+/* The shot groups as a JSON object (eval.json's and summary.json's "long_tail"): n_max,
+ * many_above, few_below, a note on the groups, and per group (many, medium, few) its classes and
+ * acc (null when the group has no test sample). */
+struct cJSON *app_shots_json(const nn_shot_groups *g);
+/* One line (no newline) with the groups' accuracies, classes and thresholds. */
+void app_shots_line(const nn_shot_groups *g, char *out, size_t len);
 
 #endif

@@ -178,12 +178,14 @@ static int show_progress(run *r, int epoch, int step, int n_done)
 
 static int evaluate(run *r, nn_stats *test)
 {
+    if (nn_class_counts_begin(r->model) != RT_OK) return -1;
     for (int b = 0; b < r->test_batches; b++) {
         const int first = b * r->o->batch;
         const int n = r->test.count - first < r->o->batch ? r->test.count - first : r->o->batch;
         if (nn_eval_batch(r->model, r->dtest, first, n, r->steps + b) != RT_OK) return -1;
     }
-    return nn_stats_sum(r->model, r->steps, r->test_batches, test) == RT_OK ? 0 : -1;
+    if (nn_stats_sum(r->model, r->steps, r->test_batches, test) != RT_OK) return -1;
+    return app_run_classes_read(r) == RT_OK ? 0 : -1;
 }
 
 static int finish_epoch(run *r, int epoch, double t0, double train_s, double lr)
@@ -219,8 +221,8 @@ static int finish_epoch(run *r, int epoch, double t0, double train_s, double lr)
     if (met.present) app_run_print_metrics(&met);
     fflush(stdout);
     if (app_run_save_checkpoint(r, epoch + 1, 0) != 0) return 1;
-    return app_write_summary(r->o, r->rt, r->model, row, &r->last_metrics, &r->conv, r->train_seconds,
-                             r->train_images, 0);
+    return app_write_summary(r->o, r->rt, r->model, row, &r->last_metrics, &r->conv, &r->cls,
+                             r->train_seconds, r->train_images, 0);
 }
 
 /* After SIGINT/SIGTERM: a checkpoint of the steps done (unless they went non-finite), a message
@@ -291,6 +293,8 @@ static int train_epochs(run *r)
             rc = app_run_fail("", rt_error(r->rt));
             break;
         }
+        /* --augment draws from (seed, epoch, position), so a resumed epoch augments the same */
+        nn_data_set_augment(r->dtrain, (unsigned)r->o->augment, r->o->seed, (uint64_t)epoch);
         app_progress_epoch(&r->progress, epoch + 1, r->steps);
         double lr = r->o->lr;
         int stopped = 0;
@@ -328,12 +332,14 @@ static int prepare_output(run *r)
     /* a resumed run keeps the rows of its finished epochs, and the epoch-0 row when it has one */
     const int keep = r->o->resume[0] ? r->start_epoch + (r->o->metrics_every > 0) : -1;
     if (app_csv_open(&r->csv, path, header, keep, err, sizeof err) != 0) return app_run_fail("", err);
+    if (app_run_classes_open(r, keep, err, sizeof err) != 0) return app_run_fail("", err);
     return 0;
 }
 
 static void release(run *r, nn_ckpt *resume)
 {
     app_csv_close(&r->csv);
+    app_run_classes_free(r);
     nn_ckpt_free(resume);
     nn_data_free(r->rt, r->dtrain);
     nn_data_free(r->rt, r->dtest);
@@ -360,11 +366,14 @@ int app_train_run(app_train_opts *o)
     if (!rc) app_run_remove_temporaries(o->out);
     if (!rc && !o->resume[0]) rc = app_run_check_out_dir(o);
     if (!rc) rc = app_setup_data("train", o, &r.train, &r.test, r.mean, r.std);
+    if (!rc && app_augment_check(o, r.train.height, r.train.width, err, sizeof err) != 0)
+        rc = (app_run_fail("", err), 2);
     if (!rc) r.classes = r.train.classes;
     if (!rc) rc = app_setup_spec("train", o, &r.train, &r.spec);
     if (!rc) rc = app_setup_device("train", o, &r.rt);
     catch_stop_signals(); /* after the driver set up its own handlers, so ours stays in charge */
     if (!rc) rc = build_model(&r);
+    if (!rc) rc = app_run_classes_setup(&r);
     if (!rc && o->resume[0]) rc = app_run_restore_checkpoint(&r, &resume);
     if (!rc) rc = nn_model_set_step(r.model, (long long)r.start_epoch * r.steps + r.start_step);
     if (!rc) rc = prepare_output(&r);
@@ -377,8 +386,9 @@ int app_train_run(app_train_opts *o)
         if (o->metrics_every > 0 && r.start_epoch == 0 && r.start_step == 0) rc = app_run_evaluate_untrained(&r);
         if (rc == 0) rc = train_epochs(&r);
         if (rc == 0) {
-            rc = app_write_summary(o, r.rt, r.model, &r.last, &r.last_metrics, &r.conv, r.train_seconds,
-                                   r.train_images, 1);
+            rc = app_write_summary(o, r.rt, r.model, &r.last, &r.last_metrics, &r.conv, &r.cls,
+                                   r.train_seconds, r.train_images, 1);
+            app_run_classes_print(&r);
             printf("done: %s/metrics.csv, %s/summary.json, %s/model.ckpt\n", o->out, o->out, o->out);
         } else if (rc == 1 && !r.numeric_fault && (r.wrote_checkpoint || o->resume[0])) {
             fprintf(stderr, "gammacl train: the last checkpoint is %s/model.ckpt; once the cause is "

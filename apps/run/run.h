@@ -1,6 +1,6 @@
 /* apps/run/run.h — a training run, the one entry point every command uses to train or to load
- * what a run trained: options in, a run folder (metrics.csv, summary.json, model.ckpt, hist/)
- * and its figures out.
+ * what a run trained: options in, a run folder (metrics.csv, class_acc.csv, summary.json,
+ * model.ckpt, hist/) and its figures out.
  *
  * The options are parsed from the command line (run_opts.c), saved into every checkpoint as
  * "key=value" lines, and read back from there by --resume, so a resumed run is the same run.
@@ -20,6 +20,7 @@ typedef enum { APP_LR_COSINE = 0, APP_LR_STEP = 1 } app_lr_schedule;
 
 typedef struct app_train_opts {
     char data[512];         /* fashion-mnist, cifar10, cifar100 or a path */
+    char test_data[512];    /* a separate test set (a name or a path), or "": data's test split */
     char model[512];        /* cnn5, resnet18 or a .spec file */
     int loss;               /* 0 CE, 1 BCE */
     double gamma;
@@ -36,6 +37,7 @@ typedef struct app_train_opts {
     double imbalance;       /* long-tailed: rho = n_max / n_min (0: the set as it is) */
     char class_order[512];  /* --imbalance's class order, most to fewest ("" = 0..K-1) */
     char known[512];        /* open set: the classes trained on ("" = all) */
+    int augment;            /* --augment: NN_AUGMENT_* flags of training batches (0: none) */
     int fast_math;
     char device[128];
     char out[1024];
@@ -54,6 +56,9 @@ int app_train_option_takes_value(const char *name);
 char *app_train_opts_to_meta(const app_train_opts *o);
 /* Reads options back from meta lines (for --resume). */
 int app_train_opts_from_meta(const char *meta, app_train_opts *o, char *err, size_t errlen);
+/* 0 when --augment can apply to images of h x w (a crop needs 9 x 9 at least: 2 x 4 pixels of
+ * padding plus one), else -1 with the reason in err. */
+int app_augment_check(const app_train_opts *o, int h, int w, char *err, size_t errlen);
 /* The initial shared bias from --bias-init for gamma and K. */
 int app_bias_init_value(const app_train_opts *o, int classes, float *b, char *err, size_t errlen);
 
@@ -61,13 +66,14 @@ int app_bias_init_value(const app_train_opts *o, int classes, float *b, char *er
 int app_train_run(app_train_opts *o);
 
 /* ---- what a run stands on (run_setup.c); cmd names the command in messages ---- */
-/* Opens the training and test sets (with the limits; --known keeps those classes, relabeled
+/* Opens the training and test sets (the test set of --test-data when given, checked to fit the
+ * training set: shape, classes, class names; with the limits; --known keeps those classes, relabeled
  * 0..n-1 in the list's order; --imbalance then subsamples the training set, seeded by --seed) and
  * their per-channel mean and std. */
 int app_setup_data(const char *cmd, const app_train_opts *o, app_dataset *train, app_dataset *test,
                    float mean[8], float std[8]);
-/* The open-set unknowns of a --known run: the test samples (within --test-limit) of the other
- * classes, with their original labels. */
+/* The open-set unknowns of a --known run: the test samples (of --test-data when given, within
+ * --test-limit) of the other classes, with their original labels. */
 int app_setup_unknown(const char *cmd, const app_train_opts *o, app_dataset *unknown);
 /* The model spec text (built-in or a file), checked against the input shape. */
 int app_setup_spec(const char *cmd, const app_train_opts *o, const app_dataset *train, char **spec);

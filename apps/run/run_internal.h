@@ -1,7 +1,8 @@
 /* apps/run/run_internal.h — the state of one training run, shared inside apps/run/ only:
  * run.c (the epoch loop) uses run_setup.c (data, spec, device, model), run_checkpoint.c
- * (checkpoints and --resume) and run_metrics.c (feature metrics, E_t, the convergence fit,
- * histograms, metrics.csv rows); none of those calls back into run.c.
+ * (checkpoints and --resume), run_metrics.c (feature metrics, E_t, the convergence fit,
+ * histograms, metrics.csv rows) and run_classes.c (per-class test accuracy, shot groups,
+ * class_acc.csv); none of those calls back into run.c.
  */
 #ifndef GAMMACL_TRAIN_RUN_H
 #define GAMMACL_TRAIN_RUN_H
@@ -47,6 +48,8 @@ typedef struct run {
     history hist;
     app_convergence conv;
     app_epoch_row last_metrics;  /* the last evaluated epoch's row */
+    app_csv class_csv;           /* class_acc.csv: a row per metrics.csv row */
+    app_class_figures cls;       /* training counts; the latest test pass per class */
     int wrote_checkpoint;         /* this run has a checkpoint on disk */
     int numeric_fault;            /* stopped by NaN/Inf (resuming as is would repeat it) */
 } run;
@@ -65,10 +68,23 @@ int app_run_metrics_due(const run *r, int epochs_done);
 int app_run_metrics(run *r, int epoch, double bias, app_epoch_metrics *met, nn_stats *test);
 int app_run_evaluate_untrained(run *r);
 void app_run_print_metrics(const app_epoch_metrics *met);
-int app_run_write_row(run *r, const app_epoch_row *row);
+/* Completes the row with the shot groups of the latest test pass (NaN unless long-tailed) and
+ * writes it to metrics.csv, and that pass's per-class accuracy to class_acc.csv. */
+int app_run_write_row(run *r, app_epoch_row *row);
 int app_run_history_save(const run *r, nn_ckpt *c);
 int app_run_history_restore(run *r, const nn_ckpt *c);
 void app_run_history_free(history *h);
+
+/* run_classes.c: the per-class counters go around every test pass (nn_class_counts_begin
+ * before its first batch, app_run_classes_read after its last) */
+int app_run_classes_setup(run *r);
+void app_run_classes_free(run *r);
+rt_status app_run_classes_read(run *r);
+/* class_acc.csv, keeping keep_rows rows as metrics.csv does (-1: a new file) */
+int app_run_classes_open(run *r, int keep_rows, char *err, size_t errlen);
+int app_run_classes_write(run *r, app_epoch_row *row);
+/* the line with the shot groups at the end of a long-tailed run (nothing otherwise) */
+void app_run_classes_print(const run *r);
 
 /* train_checkpoint.c */
 int app_ckpt_add_tensor(nn_ckpt *c, const char *name, float *data, size_t count);

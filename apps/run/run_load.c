@@ -28,7 +28,7 @@ int app_run_load(const char *cmd, const char *ckpt, const char *device, const ch
     if (!rc && data && data[0]) {
         /* another test set: the run's standardization, its own samples */
         app_dataset other = {0};
-        if (app_dataset_open(data, 0, &other, err, sizeof err) != 0) {
+        if (app_dataset_open_test_set(data, t->o.test_limit, &other, err, sizeof err) != 0) {
             fprintf(stderr, "gammacl %s: %s\n", cmd, err);
             rc = 2;
         } else if (other.channels != t->train.channels || other.height != t->train.height ||
@@ -42,7 +42,6 @@ int app_run_load(const char *cmd, const char *ckpt, const char *device, const ch
         } else {
             app_dataset_free(&t->test);
             t->test = other;
-            app_dataset_limit(&t->test, t->o.test_limit);
         }
     }
     if (!rc) rc = app_setup_spec(cmd, &t->o, &t->train, &t->spec);

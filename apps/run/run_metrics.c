@@ -118,10 +118,12 @@ int app_run_metrics(run *r, int epoch, double bias, app_epoch_metrics *met, nn_s
         s = nn_metrics_collect(m, r->mws, r->dtrain, r->mtrain_count, r->o->batch, r->steps + r->test_batches);
     if (s == RT_OK) s = nn_metrics_compute(m, r->mws, &met->train);
     const double t1 = app_now();
+    if (s == RT_OK) s = nn_class_counts_begin(m);
     if (s == RT_OK) s = nn_metrics_collect(m, r->mws, r->dtest, r->test.count, r->o->batch, r->steps);
     if (s == RT_OK) s = rt_finish(r->rt);
     const double t2 = app_now();
     if (s == RT_OK) s = nn_stats_sum(m, r->steps, r->test_batches, test);
+    if (s == RT_OK) s = app_run_classes_read(r);
     if (s == RT_OK) s = nn_metrics_compute(m, r->mws, &met->test);
     if (s != RT_OK) return app_run_fail("metrics", rt_error(r->rt));
     met->present = 1;
@@ -147,9 +149,11 @@ void app_run_print_metrics(const app_epoch_metrics *met)
            met->train_ce_E, met->train_bce_E, a->grad_ce, a->grad_bce);
 }
 
-int app_run_write_row(run *r, const app_epoch_row *row)
+int app_run_write_row(run *r, app_epoch_row *row)
 {
     char line[CSV_LINE], err[1024];
+    /* class_acc.csv first: it also completes the row's shot-group cells */
+    if (app_run_classes_write(r, row) != 0) return 1;
     app_format_row(row, line, sizeof line);
     if (app_csv_row(&r->csv, line, err, sizeof err) != 0) return app_run_fail("", err);
     if (row->met.present) r->last_metrics = *row;
@@ -173,7 +177,7 @@ int app_run_evaluate_untrained(run *r)
            r->o->epochs, row.seconds, row.test_ce, row.test_bce, 100 * row.test_acc, row.bias, row.b_star);
     app_run_print_metrics(&row.met);
     fflush(stdout);
-    return app_write_summary(r->o, r->rt, r->model, &r->last, &r->last_metrics, &r->conv,
+    return app_write_summary(r->o, r->rt, r->model, &r->last, &r->last_metrics, &r->conv, &r->cls,
                              r->train_seconds, r->train_images, 0);
 }
 

@@ -9,7 +9,7 @@
 #include "theory.h"
 #include "run.h"
 
-typedef enum { K_STR, K_INT, K_DBL, K_U64, K_LOSS, K_SCHED, K_LIST, K_FLAG } kind;
+typedef enum { K_STR, K_INT, K_DBL, K_U64, K_LOSS, K_SCHED, K_LIST, K_FLAG, K_AUG } kind;
 
 typedef struct {
     const char *name;
@@ -23,6 +23,8 @@ typedef struct {
 
 static const option options[] = {
     {"data", K_STR, O(data), 0, 0, "NAME|PATH", "fashion-mnist (default), cifar10, cifar100, or a folder"},
+    {"test-data", K_STR, O(test_data), 0, 0, "NAME|PATH",
+     "a separate test set: its test split, else all of it (default: --data's test split)"},
     {"model", K_STR, O(model), 0, 0, "NAME|FILE", "cnn5 (default), resnet18, or a model spec file"},
     {"loss", K_LOSS, O(loss), 0, 0, "ce|bce", "the loss to train (both are always logged; default ce)"},
     {"gamma", K_DBL, O(gamma), 1e-6, 1e4, "G", "scale of the cosine logits (default 16)"},
@@ -44,6 +46,9 @@ static const option options[] = {
      "--imbalance: the classes from most to fewest samples (default 0,1,..,K-1)"},
     {"known", K_STR, O(known), 0, 0, "ID,ID,..",
      "open set: train on these classes only; `gammacl eval` adds the others' test images as unknown"},
+    {"augment", K_AUG, O(augment), 0, 0, "crop,flip|none",
+     "training batches only: crop (shift <= 4 px, raw-0 padding; images >= 9x9), flip (p 1/2); "
+     "seeded (default none)"},
     {"metrics-every", K_INT, O(metrics_every), 0, 1e6, "N",
      "feature metrics every N epochs, before training and after the last (default 1; 0 never)"},
     {"metrics-train-limit", K_INT, O(metrics_train_limit), 0, 1e9, "N",
@@ -89,9 +94,10 @@ static void usage(void)
 {
     printf("usage: gammacl train [OPTIONS]\n\n"
            "Trains a normalized-feature network (logits gamma*cos, or gamma*cos - b for BCE) and\n"
-           "writes OUT/metrics.csv (a row per epoch, both losses, feature metrics), OUT/summary.json,\n"
-           "OUT/hist/epoch_NNN.png and OUT/model.ckpt (updated at every epoch end). Ctrl-C stops\n"
-           "after the current step with a checkpoint; --resume OUT continues.\n\noptions:\n");
+           "writes OUT/metrics.csv (a row per epoch, both losses, feature metrics), OUT/class_acc.csv\n"
+           "(per-class test accuracy), OUT/summary.json, OUT/hist/epoch_NNN.png and OUT/model.ckpt\n"
+           "(updated at every epoch end). Ctrl-C stops after the current step with a checkpoint;\n"
+           "--resume OUT continues.\n\noptions:\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
@@ -116,6 +122,30 @@ static int parse_list(const char *v, int *dst, int max, int *count, double lo, d
         p = end + 1;
     }
     return *count > 0 ? 0 : -1;
+}
+
+/* --augment: "" or "none" (off), or a comma list of crop and flip */
+static int parse_augment(const char *v, int *flags, char *err, size_t errlen)
+{
+    int f = 0;
+    if (strcmp(v, "none") != 0)
+        for (const char *p = v; *p;) {
+            const size_t n = strcspn(p, ",");
+            if (n == 4 && strncmp(p, "crop", 4) == 0) f |= NN_AUGMENT_CROP;
+            else if (n == 4 && strncmp(p, "flip", 4) == 0) f |= NN_AUGMENT_FLIP;
+            else {
+                snprintf(err, errlen, "--augment: '%.*s' is not an augmentation (expected crop, flip, "
+                         "both as crop,flip, or none)", n > 60 ? 60 : (int)n, p);
+                return -1;
+            }
+            p += n;
+            if (*p == ',' && !*++p) {
+                snprintf(err, errlen, "--augment: '%.60s' ends with a comma", v);
+                return -1;
+            }
+        }
+    *flags = f;
+    return 0;
 }
 
 static int set_value(const option *opt, const char *v, app_train_opts *o, char *err, size_t errlen)
@@ -167,6 +197,8 @@ static int set_value(const option *opt, const char *v, app_train_opts *o, char *
         if (strcmp(v, "1") && strcmp(v, "0")) break;
         *(int *)field = v[0] == '1';
         return 0;
+    case K_AUG:
+        return parse_augment(v, (int *)field, err, errlen);
     }
     if (opt->k == K_INT || opt->k == K_DBL)
         snprintf(err, errlen, "--%s: '%.60s' is not a number in [%g, %g]", opt->name, v, opt->lo, opt->hi);
@@ -267,6 +299,18 @@ int app_train_parse_list(char *const *args, int nargs, app_train_opts *o, char *
     return rc;
 }
 
+int app_augment_check(const app_train_opts *o, int h, int w, char *err, size_t errlen)
+{
+    const int least = 2 * NN_AUGMENT_PAD + 1;
+    if ((o->augment & NN_AUGMENT_CROP) && (h < least || w < least)) {
+        snprintf(err, errlen, "--augment crop shifts images by up to %d pixels and needs images of "
+                 "%dx%d or more; these are %dx%d (use --augment flip or none)", NN_AUGMENT_PAD, least,
+                 least, h, w);
+        return -1;
+    }
+    return 0;
+}
+
 int app_bias_init_value(const app_train_opts *o, int classes, float *b, char *err, size_t errlen)
 {
     if (strcmp(o->bias_init, "zero") == 0) *b = 0.0f;
@@ -294,6 +338,14 @@ static void format_value(const option *opt, const app_train_opts *o, char *out, 
     case K_U64: snprintf(out, len, "%llu", (unsigned long long)*(const uint64_t *)field); break;
     case K_LOSS: snprintf(out, len, "%s", *(const int *)field ? "bce" : "ce"); break;
     case K_SCHED: snprintf(out, len, "%s", o->schedule == APP_LR_STEP ? "step" : "cosine"); break;
+    case K_AUG: {
+        const int f = *(const int *)field;
+        snprintf(out, len, "%s", f == (NN_AUGMENT_CROP | NN_AUGMENT_FLIP) ? "crop,flip"
+                                 : f == NN_AUGMENT_CROP                   ? "crop"
+                                 : f == NN_AUGMENT_FLIP                   ? "flip"
+                                                                          : "none");
+        break;
+    }
     case K_LIST: {
         size_t off = 0;
         out[0] = 0;

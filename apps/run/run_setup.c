@@ -47,6 +47,17 @@ static int setup_classes(const app_train_opts *o, app_dataset *train, app_datase
     return -1;
 }
 
+/* The run's test set, its first --test-limit samples: --test-data's when given, else the test
+ * split of --data. */
+static int open_test_set(const app_train_opts *o, app_dataset *test, char *err, size_t errlen)
+{
+    char why[APP_ERRLEN];
+    if (!o->test_data[0]) return app_dataset_open_first(o->data, 0, o->test_limit, test, err, errlen);
+    if (app_dataset_open_test_set(o->test_data, o->test_limit, test, why, sizeof why) == 0) return 0;
+    snprintf(err, errlen, "--test-data: %s", why);
+    return 1;
+}
+
 int app_setup_unknown(const char *cmd, const app_train_opts *o, app_dataset *unknown)
 {
     char err[APP_ERRLEN];
@@ -54,11 +65,10 @@ int app_setup_unknown(const char *cmd, const app_train_opts *o, app_dataset *unk
     app_dataset test = {0};
     memset(unknown, 0, sizeof *unknown);
     if ((n = app_parse_class_list(o->known, known, 256, err, sizeof err)) < 0 ||
-        app_dataset_open(o->data, 0, &test, err, sizeof err) != 0) {
+        open_test_set(o, &test, err, sizeof err) != 0) {
         fprintf(stderr, "gammacl %s: %s\n", cmd, err);
         return 2;
     }
-    app_dataset_limit(&test, o->test_limit);
     const int rc = app_dataset_split_classes(&test, known, n, unknown, err, sizeof err);
     app_dataset_free(&test);
     if (rc != 0) {
@@ -71,24 +81,25 @@ int app_setup_unknown(const char *cmd, const app_train_opts *o, app_dataset *unk
 int app_setup_data(const char *cmd, const app_train_opts *o, app_dataset *train, app_dataset *test,
                    float mean[8], float std[8])
 {
-    char err[APP_ERRLEN];
+    char err[APP_ERRLEN], why[APP_ERRLEN];
     memset(train, 0, sizeof *train), memset(test, 0, sizeof *test);
-    int bad = app_dataset_open(o->data, 1, train, err, sizeof err) != 0 ||
-              app_dataset_open(o->data, 0, test, err, sizeof err) != 0;
-    if (!bad) {
-        app_dataset_limit(train, o->train_limit);
-        app_dataset_limit(test, o->test_limit);
-        bad = setup_classes(o, train, test, err, sizeof err) != 0;
-    }
-    if (!bad && (train->count == 0 || test->count == 0)) {
-        snprintf(err, sizeof err, "no %s images are left of '%s' (--known %s within the first %d)",
-                 train->count ? "test" : "training", o->data, o->known,
-                 train->count ? o->test_limit : o->train_limit);
+    int bad = app_dataset_open_first(o->data, 1, o->train_limit, train, err, sizeof err) != 0 ||
+              open_test_set(o, test, err, sizeof err) != 0;
+    if (!bad && app_dataset_check_match(train, test, why, sizeof why) != 0) {
+        if (o->test_data[0]) snprintf(err, sizeof err, "--test-data '%s': %s", o->test_data, why);
+        else snprintf(err, sizeof err, "the training and test sets of '%s' differ: %s", o->data, why);
         bad = 1;
     }
-    if (!bad && (train->channels > 8 || train->channels != test->channels || train->height != test->height ||
-                 train->width != test->width || train->classes != test->classes)) {
-        snprintf(err, sizeof err, "the training and test sets of '%s' differ in shape", o->data);
+    if (!bad) bad = setup_classes(o, train, test, err, sizeof err) != 0;
+    if (!bad && (train->count == 0 || test->count == 0)) {
+        snprintf(err, sizeof err, "no %s images are left of '%s' (--known %s within the first %d)",
+                 train->count ? "test" : "training", train->count && o->test_data[0] ? o->test_data : o->data,
+                 o->known, train->count ? o->test_limit : o->train_limit);
+        bad = 1;
+    }
+    if (!bad && train->channels > 8) {
+        snprintf(err, sizeof err, "the images of '%s' have %d channels, more than the 8 supported", o->data,
+                 train->channels);
         bad = 1;
     }
     if (bad) {

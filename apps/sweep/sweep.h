@@ -31,13 +31,20 @@ typedef struct sw_grid {
     int nseeds;
     char bias_inits[SW_MAX_BIAS][32]; /* zero | theory | a number; BCE cells only */
     int nbias;
+    double rhos[SW_MAX_VALUES];       /* long-tailed: --imbalance per cell (none: the set as it is) */
+    int nrhos;
+    uint64_t splits[SW_MAX_VALUES];   /* open set: seeds of the random known/unknown class splits */
+    int nsplits;
+    int known_count;                  /* open set: known classes per split */
+    int classes;                      /* open set: the data set's classes the splits draw from */
 } sw_grid;
 
 /* what the command line gave */
 typedef struct sw_opts {
     char out[1024];
     sw_grid grid;
-    int given_gammas, given_losses, given_seeds, given_bias;
+    int given_gammas, given_losses, given_seeds, given_bias, given_rhos, given_splits;
+    int known_count;           /* --known-count (0: not given) */
     char **train_args;         /* the training options every cell shares ("--key", "value", ...) */
     int ntrain_args;
     char devices[512];         /* SPEC,SPEC or all ("" = the default device) */
@@ -52,6 +59,9 @@ typedef struct sw_cell {
     double gamma;
     uint64_t seed;
     char bias_init[32];        /* "zero" for CE cells (their bias is not trained) */
+    double rho;                /* --imbalance of the cell; 0: none */
+    uint64_t split;            /* the open-set split's seed; 0: not an open-set cell */
+    char known[256];           /* --known of the cell (its split's known classes), or "" */
 } sw_cell;
 
 typedef enum {
@@ -63,12 +73,15 @@ typedef enum {
 } sw_state;
 
 /* ---- sweep_grid.c ---- */
-/* Parses one grid list into g; which: "gammas", "losses", "seeds" or "bias-init". */
+/* Parses one grid list into g; which: "gammas", "losses", "seeds", "bias-init", "rhos" or
+ * "splits". */
 int sw_parse_list(const char *which, const char *value, sw_grid *g, char *err, size_t errlen);
-/* The cells of a grid, seed-major (every gamma gets its first seed before any gets a second);
- * CE cells are not repeated over bias inits. *out is malloc'd. */
+/* The cells of a grid, seed-major (every gamma gets its first seed before any gets a second),
+ * then split, rho, gamma, loss; CE cells are not repeated over bias inits. An open-set grid
+ * (splits) needs g->classes and g->known_count. *out is malloc'd. */
 int sw_cells(const sw_grid *g, sw_cell **out, int *count);
-void sw_cell_name(int loss, double gamma, uint64_t seed, const char *bias, char *out, size_t len);
+/* e.g. ce-g16-s1, bce-g16-s1-theory, ce-g16-s1-rho100, bce-g4-s2-zero-split3 */
+void sw_cell_name(const sw_cell *c, char *out, size_t len);
 /* Adds to `into` the values of `add` it lacks (a sweep only grows); fails, naming what is
  * missing, when add lacks a value of into in a dimension that was given. */
 int sw_grid_merge(sw_grid *into, const sw_grid *add, const sw_opts *given, char *err, size_t errlen);

@@ -110,6 +110,39 @@ static void default_grid(sw_grid *g, const sw_opts *o)
     if (!o->given_bias) g->nbias = 1, snprintf(g->bias_inits[0], 32, "zero");
 }
 
+/* The long-tailed and open-set axes set --imbalance and --known per cell; a new open-set sweep
+ * reads its data set's class count for the splits and fixes how many classes each one knows. */
+static int resolve_tasks(sweep *s, int fresh, char *err, size_t errlen)
+{
+    const app_train_opts *t = &s->train;
+    if (s->grid.nrhos > 0 && t->imbalance != 0) {
+        snprintf(err, errlen, "--imbalance is set per cell by --rhos; leave it out");
+        return 2;
+    }
+    if (s->grid.nsplits > 0 && (t->known[0] || t->class_order[0])) {
+        snprintf(err, errlen, "--%s cannot be given with --splits (each split draws its own known classes)",
+                 t->known[0] ? "known" : "class-order");
+        return 2;
+    }
+    if (s->o->known_count && s->grid.nsplits == 0) {
+        snprintf(err, errlen, "--known-count is the known classes of each of --splits; give --splits N too");
+        return 2;
+    }
+    if (!fresh || s->grid.nsplits == 0) return 0;
+    app_dataset d;
+    if (app_dataset_open(t->data, 1, &d, err, errlen) != 0) return 2;
+    const int K = d.classes;
+    app_dataset_free(&d);
+    const int m = s->o->known_count ? s->o->known_count : (int)lround(0.6 * K); /* 6 of 10 */
+    if (K < 3 || K > 256 || m < 2 || m >= K) {
+        snprintf(err, errlen, "--known-count %d: an open-set split of '%s' (%d classes) needs 2 to %d known "
+                 "classes", m, t->data, K, K - 1);
+        return 2;
+    }
+    s->grid.classes = K, s->grid.known_count = m;
+    return 0;
+}
+
 static int resolve_grid(sweep *s, char *err, size_t errlen)
 {
     sw_opts *o = s->o;
@@ -137,7 +170,8 @@ static int resolve_grid(sweep *s, char *err, size_t errlen)
             if (!same) return 2;
         }
     }
-    return app_train_parse_list(s->args, s->nargs, &s->train, err, errlen) == 0 ? 0 : 2;
+    if (app_train_parse_list(s->args, s->nargs, &s->train, err, errlen) != 0) return 2;
+    return resolve_tasks(s, rc == 1, err, errlen);
 }
 
 /* ---- devices ---- */
@@ -192,7 +226,7 @@ static double now(void) { return app_now(); }
 
 static int start_cell(sweep *s, int slot, int c)
 {
-    char dir[1200], log[1300], gamma[32], seed[32];
+    char dir[1200], log[1300], gamma[32], seed[32], rho[32];
     cell_dir(s, c, dir, sizeof dir);
     snprintf(log, sizeof log, "%s/log.txt", dir);
     const sw_cell *cell = &s->cells[c];
@@ -215,10 +249,12 @@ static int start_cell(sweep *s, int slot, int c)
         snprintf(gamma, sizeof gamma, "%.17g", cell->gamma);
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)cell->seed);
         argv[n++] = "train";
-        for (int i = 0; i < s->nargs && n < SW_MAX_VALUES + 20; i++) argv[n++] = s->args[i];
+        for (int i = 0; i < s->nargs && n < SW_MAX_VALUES + 16; i++) argv[n++] = s->args[i];
         argv[n++] = "--loss", argv[n++] = cell->loss ? "bce" : "ce";
         argv[n++] = "--gamma", argv[n++] = gamma, argv[n++] = "--seed", argv[n++] = seed;
         argv[n++] = "--bias-init", argv[n++] = (char *)cell->bias_init;
+        if (cell->rho > 0) snprintf(rho, sizeof rho, "%.17g", cell->rho), argv[n++] = "--imbalance", argv[n++] = rho;
+        if (cell->known[0]) argv[n++] = "--known", argv[n++] = (char *)cell->known;
         argv[n++] = "--out", argv[n++] = dir, argv[n++] = "--device", argv[n++] = d->spec;
         argv[n++] = "--progress", argv[n++] = "0";
     }
@@ -475,9 +511,14 @@ int sw_run(sw_opts *o)
     classify(&s);
     char gl[400];
     sw_format_gammas(&s.grid, gl, sizeof gl);
-    printf("sweep %s: %d cells (gammas %s; %d loss%s; %d seed%s; BCE bias init x%d), %d epochs each; "
+    char tasks[160] = "";
+    if (s.grid.nrhos) snprintf(tasks, sizeof tasks, "; %d imbalance ratio%s", s.grid.nrhos, s.grid.nrhos > 1 ? "s" : "");
+    if (s.grid.nsplits)
+        snprintf(tasks + strlen(tasks), sizeof tasks - strlen(tasks), "; %d open-set split%s of %d known of %d "
+                 "classes", s.grid.nsplits, s.grid.nsplits > 1 ? "s" : "", s.grid.known_count, s.grid.classes);
+    printf("sweep %s: %d cells (gammas %s; %d loss%s; %d seed%s; BCE bias init x%d%s), %d epochs each; "
            "%d done, %d failed before; on %d device%s\n", o->out, s.ncells, gl, s.grid.nlosses,
-           s.grid.nlosses > 1 ? "es" : "", s.grid.nseeds, s.grid.nseeds > 1 ? "s" : "", s.grid.nbias,
+           s.grid.nlosses > 1 ? "es" : "", s.grid.nseeds, s.grid.nseeds > 1 ? "s" : "", s.grid.nbias, tasks,
            s.train.epochs, s.done, s.failed, s.ndev, s.ndev > 1 ? "s" : "");
     for (int k = 0; k < s.ndev; k++) printf("  device %s: %s\n", s.dev[k].spec, s.dev[k].name);
     fflush(stdout);

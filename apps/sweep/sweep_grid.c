@@ -1,11 +1,13 @@
-/* apps/sweep/sweep_grid.c — the grid of a sweep: its lists (gammas, losses, seeds, bias inits),
- * the cells they make and the cells' folder names, and how a rerun may grow a grid. */
+/* apps/sweep/sweep_grid.c — the grid of a sweep: its lists (gammas, losses, seeds, bias inits,
+ * and for the long-tailed and open-set studies imbalance ratios and class splits), the cells they
+ * make and the cells' folder names, and how a rerun may grow a grid. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "sweep.h"
 
 /* Splits v at commas into at most max items of at most itemlen chars; no empty items. */
@@ -44,29 +46,36 @@ static int split(const char *which, const char *v, char items[][32], int max, ch
     return n;
 }
 
-static int parse_gammas(const char *v, sw_grid *g, char *err, size_t errlen)
+/* a list of distinct numbers in [lo, hi] (lo itself excluded when open); what names one in
+ * messages ("gamma"), range how the range reads */
+typedef struct number_list { const char *which, *what, *range; double lo, hi; int open; } number_list;
+
+static int parse_numbers(const number_list *k, const char *v, double *out, int *count, char *err, size_t errlen)
 {
     char items[SW_MAX_VALUES][32];
-    const int n = split("gammas", v, items, SW_MAX_VALUES, err, errlen);
+    const int n = split(k->which, v, items, SW_MAX_VALUES, err, errlen);
     if (n < 0) return -1;
     for (int i = 0; i < n; i++) {
         char *end;
         errno = 0;
         const double x = strtod(items[i], &end);
-        if (end == items[i] || *end || errno || !isfinite(x) || x <= 0 || x > 1e4) {
-            snprintf(err, errlen, "--gammas: '%s' is not a number in (0, 10000]", items[i]);
+        if (end == items[i] || *end || errno || !isfinite(x) || x < k->lo || (k->open && x == k->lo) || x > k->hi) {
+            snprintf(err, errlen, "--%s: '%s' is not %s", k->which, items[i], k->range);
             return -1;
         }
         for (int j = 0; j < i; j++)
-            if (g->gammas[j] == x) {
-                snprintf(err, errlen, "--gammas: %s and %s are the same gamma", items[j], items[i]);
+            if (out[j] == x) {
+                snprintf(err, errlen, "--%s: %s and %s are the same %s", k->which, items[j], items[i], k->what);
                 return -1;
             }
-        g->gammas[i] = x;
+        out[i] = x;
     }
-    g->ngammas = n;
+    *count = n;
     return 0;
 }
+
+static const number_list GAMMAS = {"gammas", "gamma", "a number in (0, 10000]", 0, 1e4, 1};
+static const number_list RHOS = {"rhos", "ratio", "an imbalance ratio n_max / n_min in [1, 1e6]", 1, 1e6, 0};
 
 static int parse_losses(const char *v, sw_grid *g, char *err, size_t errlen)
 {
@@ -95,35 +104,37 @@ static int parse_u64(const char *s, uint64_t *x)
     return 0;
 }
 
-/* "N": seeds 1..N; "A,B,...": those seeds */
-static int parse_seeds(const char *v, sw_grid *g, char *err, size_t errlen)
+/* "N": 1..N; "A,B,...": those values (which: "seeds" or "splits") */
+static int parse_counted(const char *which, const char *v, uint64_t *out, int *count, char *err, size_t errlen)
 {
+    const char *what = strcmp(which, "seeds") == 0 ? "seed" : "split";
     if (!strchr(v, ',')) {
         uint64_t n;
         if (parse_u64(v, &n) != 0 || n < 1 || n > SW_MAX_VALUES) {
-            snprintf(err, errlen, "--seeds: '%.60s' is neither a count in [1, %d] nor a list of seeds "
-                     "(S1,S2,...)", v, SW_MAX_VALUES);
+            snprintf(err, errlen, "--%s: '%.60s' is neither a count in [1, %d] nor a list of %ss "
+                     "(S1,S2,...)", which, v, SW_MAX_VALUES, what);
             return -1;
         }
-        for (uint64_t i = 0; i < n; i++) g->seeds[i] = i + 1;
-        g->nseeds = (int)n;
+        for (uint64_t i = 0; i < n; i++) out[i] = i + 1;
+        *count = (int)n;
         return 0;
     }
     char items[SW_MAX_VALUES][32];
-    const int n = split("seeds", v, items, SW_MAX_VALUES, err, errlen);
+    const int n = split(which, v, items, SW_MAX_VALUES, err, errlen);
     if (n < 0) return -1;
     for (int i = 0; i < n; i++)
-        if (parse_u64(items[i], &g->seeds[i]) != 0) {
-            snprintf(err, errlen, "--seeds: '%s' is not a non-negative whole number", items[i]);
+        if (parse_u64(items[i], &out[i]) != 0 || (out[i] == 0 && what[1] == 'p')) {
+            snprintf(err, errlen, "--%s: '%s' is not a %s whole number", which, items[i],
+                     what[1] == 'p' ? "positive" : "non-negative");
             return -1;
         }
     for (int i = 0; i < n; i++)
         for (int j = 0; j < i; j++)
-            if (g->seeds[i] == g->seeds[j]) {
-                snprintf(err, errlen, "--seeds: seed %llu is listed twice", (unsigned long long)g->seeds[i]);
+            if (out[i] == out[j]) {
+                snprintf(err, errlen, "--%s: %s %llu is listed twice", which, what, (unsigned long long)out[i]);
                 return -1;
             }
-    g->nseeds = n;
+    *count = n;
     return 0;
 }
 
@@ -150,43 +161,66 @@ static int parse_bias(const char *v, sw_grid *g, char *err, size_t errlen)
 
 int sw_parse_list(const char *which, const char *value, sw_grid *g, char *err, size_t errlen)
 {
-    if (strcmp(which, "gammas") == 0) return parse_gammas(value, g, err, errlen);
+    if (strcmp(which, "gammas") == 0) return parse_numbers(&GAMMAS, value, g->gammas, &g->ngammas, err, errlen);
     if (strcmp(which, "losses") == 0) return parse_losses(value, g, err, errlen);
-    if (strcmp(which, "seeds") == 0) return parse_seeds(value, g, err, errlen);
+    if (strcmp(which, "seeds") == 0) return parse_counted(which, value, g->seeds, &g->nseeds, err, errlen);
+    if (strcmp(which, "splits") == 0) return parse_counted(which, value, g->splits, &g->nsplits, err, errlen);
+    if (strcmp(which, "rhos") == 0) return parse_numbers(&RHOS, value, g->rhos, &g->nrhos, err, errlen);
     if (strcmp(which, "bias-init") == 0) return parse_bias(value, g, err, errlen);
     snprintf(err, errlen, "unknown grid list '%s'", which);
     return -1;
 }
 
-void sw_cell_name(int loss, double gamma, uint64_t seed, const char *bias, char *out, size_t len)
+void sw_cell_name(const sw_cell *c, char *out, size_t len)
 {
-    if (!loss) {
-        snprintf(out, len, "ce-g%g-s%llu", gamma, (unsigned long long)seed);
-        return;
-    }
-    const int word = strcmp(bias, "zero") == 0 || strcmp(bias, "theory") == 0;
-    snprintf(out, len, "bce-g%g-s%llu-%s%s", gamma, (unsigned long long)seed, word ? "" : "b", bias);
+    const int word = strcmp(c->bias_init, "zero") == 0 || strcmp(c->bias_init, "theory") == 0;
+    int n = snprintf(out, len, "%s-g%g-s%llu", c->loss ? "bce" : "ce", c->gamma, (unsigned long long)c->seed);
+    if (c->loss && n >= 0 && (size_t)n < len)
+        n += snprintf(out + n, len - (size_t)n, "-%s%s", word ? "" : "b", c->bias_init);
+    if (c->rho > 0 && n >= 0 && (size_t)n < len) n += snprintf(out + n, len - (size_t)n, "-rho%g", c->rho);
+    if (c->split > 0 && n >= 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, "-split%llu", (unsigned long long)c->split);
+}
+
+/* "3,5,8" of a split's known classes */
+static void known_list(const sw_grid *g, uint64_t split, char *out, size_t len)
+{
+    int ids[256];
+    app_open_split(g->classes, g->known_count, split, ids);
+    size_t off = 0;
+    out[0] = 0;
+    for (int i = 0; i < g->known_count && off < len; i++)
+        off += (size_t)snprintf(out + off, len - off, "%s%d", i ? "," : "", ids[i]);
 }
 
 int sw_cells(const sw_grid *g, sw_cell **out, int *count)
 {
-    const int nb = g->nbias > 0 ? g->nbias : 1;
-    const size_t cap = (size_t)g->nseeds * g->ngammas * g->nlosses * nb;
+    const int nb = g->nbias > 0 ? g->nbias : 1, nr = g->nrhos > 0 ? g->nrhos : 1;
+    const int np = g->nsplits > 0 ? g->nsplits : 1;
+    if (g->nsplits > 0 && !(g->classes >= 2 && g->classes <= 256 && g->known_count >= 1 &&
+                            g->known_count < g->classes))
+        return -1;
+    const size_t cap = (size_t)g->nseeds * np * nr * g->ngammas * g->nlosses * nb;
     sw_cell *c = calloc(cap ? cap : 1, sizeof *c);
     if (!c) return -1;
     int n = 0;
     for (int s = 0; s < g->nseeds; s++)
-        for (int i = 0; i < g->ngammas; i++)
-            for (int l = 0; l < g->nlosses; l++)
-                for (int b = 0; b < (g->losses[l] ? nb : 1); b++) {
-                    sw_cell *e = &c[n++];
-                    e->loss = g->losses[l];
-                    e->gamma = g->gammas[i];
-                    e->seed = g->seeds[s];
-                    snprintf(e->bias_init, sizeof e->bias_init, "%s",
-                             e->loss && g->nbias > 0 ? g->bias_inits[b] : "zero");
-                    sw_cell_name(e->loss, e->gamma, e->seed, e->bias_init, e->name, sizeof e->name);
-                }
+        for (int p = 0; p < np; p++)
+            for (int r = 0; r < nr; r++)
+                for (int i = 0; i < g->ngammas; i++)
+                    for (int l = 0; l < g->nlosses; l++)
+                        for (int b = 0; b < (g->losses[l] ? nb : 1); b++) {
+                            sw_cell *e = &c[n++];
+                            e->loss = g->losses[l];
+                            e->gamma = g->gammas[i];
+                            e->seed = g->seeds[s];
+                            e->rho = g->nrhos > 0 ? g->rhos[r] : 0;
+                            e->split = g->nsplits > 0 ? g->splits[p] : 0;
+                            if (e->split) known_list(g, e->split, e->known, sizeof e->known);
+                            snprintf(e->bias_init, sizeof e->bias_init, "%s",
+                                     e->loss && g->nbias > 0 ? g->bias_inits[b] : "zero");
+                            sw_cell_name(e, e->name, sizeof e->name);
+                        }
     *out = c;
     *count = n;
     return 0;
@@ -255,6 +289,21 @@ int sw_grid_merge(sw_grid *into, const sw_grid *add, const sw_opts *given, char 
         for (int i = 0; i < into->nbias; i++)
             if (!has_bias(add, into->bias_inits[i]))
                 DROPPED("bias-init", "'%s'", into->bias_inits[i]);
+    /* a grid without rhos (splits) has one implicit value, the set as it is (all classes) */
+    if (given->given_rhos && into->nrhos == 0) DROPPED("rhos", "%s", "the set as it is (it has no --rhos)");
+    if (given->given_rhos)
+        for (int i = 0; i < into->nrhos; i++)
+            if (!has_double(add->rhos, add->nrhos, into->rhos[i])) DROPPED("rhos", "ratio %g", into->rhos[i]);
+    if (given->given_splits && into->nsplits == 0) DROPPED("splits", "%s", "the closed set (it has no --splits)");
+    if (given->given_splits)
+        for (int i = 0; i < into->nsplits; i++)
+            if (!has_u64(add->splits, add->nsplits, into->splits[i]))
+                DROPPED("splits", "split %llu", (unsigned long long)into->splits[i]);
+    if (given->known_count && into->nsplits && given->known_count != into->known_count) {
+        snprintf(err, errlen, "--known-count %d: the sweep's splits have %d known classes (sweep.json); "
+                 "use another --out", given->known_count, into->known_count);
+        return -1;
+    }
     if (given->given_gammas)
         for (int i = 0; i < add->ngammas && into->ngammas < SW_MAX_VALUES; i++)
             if (!has_double(into->gammas, into->ngammas, add->gammas[i]))
@@ -270,5 +319,11 @@ int sw_grid_merge(sw_grid *into, const sw_grid *add, const sw_opts *given, char 
         for (int i = 0; i < add->nbias && into->nbias < SW_MAX_BIAS; i++)
             if (!has_bias(into, add->bias_inits[i]))
                 snprintf(into->bias_inits[into->nbias++], 32, "%s", add->bias_inits[i]);
+    if (given->given_rhos)
+        for (int i = 0; i < add->nrhos && into->nrhos < SW_MAX_VALUES; i++)
+            if (!has_double(into->rhos, into->nrhos, add->rhos[i])) into->rhos[into->nrhos++] = add->rhos[i];
+    if (given->given_splits)
+        for (int i = 0; i < add->nsplits && into->nsplits < SW_MAX_VALUES; i++)
+            if (!has_u64(into->splits, into->nsplits, add->splits[i])) into->splits[into->nsplits++] = add->splits[i];
     return 0;
 }

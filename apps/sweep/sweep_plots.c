@@ -5,8 +5,11 @@
  *                     margins vs gamma
  *   robustness        accuracy and flip rate under each disturbance vs gamma, per loss
  *   bias              BCE's learned bias b against the optimal b*(gamma, K)
- * Points are means over seeds with one standard deviation as error bars; notes say how many
- * seeds each point rests on. */
+ *   long_tail         (--rhos or --imbalance sweeps) accuracy overall and by shot group vs gamma
+ *   open_set          (--known or --splits sweeps) AUROC and OSCR of three scores, closed-set
+ *                     accuracy vs gamma
+ * Points are means over seeds (and open-set splits) with one standard deviation as error bars;
+ * notes say how many cells each point rests on; each imbalance ratio is a line of its own. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,28 +37,39 @@ typedef struct plot_ctx {
     int ncells;
     sw_group *g;
     int ng;
-    int kinds;                 /* distinct (loss, bias) lines */
+    int kinds;                 /* distinct (loss, bias, rho) lines */
     int loss_of[8];
     char bias_of[8][32];
+    double rho_of[8];          /* 0: no --rhos axis */
     int nmin, nmax;            /* seeds per point */
     int classes;
     char note[256];
 } plot_ctx;
-
-static void kind_label(int loss, const char *bias, int kinds_with_bce, char *out, size_t len)
-{
-    if (!loss) snprintf(out, len, "CE");
-    else if (kinds_with_bce < 2 && strcmp(bias, "zero") == 0) snprintf(out, len, "BCE");
-    else if (strcmp(bias, "zero") == 0) snprintf(out, len, "BCE, b0 = 0");
-    else if (strcmp(bias, "theory") == 0) snprintf(out, len, "BCE, b0 = b*");
-    else snprintf(out, len, "BCE, b0 = %s", bias);
-}
 
 static int bce_kinds(const plot_ctx *p)
 {
     int n = 0;
     for (int k = 0; k < p->kinds; k++) n += p->loss_of[k];
     return n;
+}
+
+/* the legend text of kind k: the loss, BCE's bias init where the sweep has several, the rho */
+static void kind_label(const plot_ctx *p, int k, char *out, size_t len)
+{
+    const char *bias = p->bias_of[k];
+    if (!p->loss_of[k]) snprintf(out, len, "CE");
+    else if (bce_kinds(p) < 2 && strcmp(bias, "zero") == 0) snprintf(out, len, "BCE");
+    else if (strcmp(bias, "zero") == 0) snprintf(out, len, "BCE, b0 = 0");
+    else if (strcmp(bias, "theory") == 0) snprintf(out, len, "BCE, b0 = b*");
+    else snprintf(out, len, "BCE, b0 = %s", bias);
+    const size_t n = strlen(out);
+    if (p->rho_of[k] > 0 && n < len) snprintf(out + n, len - n, ", rho %g", p->rho_of[k]);
+}
+
+/* group g is on kind k's line */
+static int in_kind(const plot_ctx *p, int k, const sw_group *g)
+{
+    return g->loss == p->loss_of[k] && g->rho == p->rho_of[k] && strcmp(g->bias, p->bias_of[k]) == 0;
 }
 
 /* the mean and sd of column col over the seeds of each gamma, for kind k */
@@ -66,7 +80,7 @@ static void collect(const plot_ctx *p, int k, int col, double scale, line *l)
     snprintf(l->bias, sizeof l->bias, "%s", p->bias_of[k]);
     for (int i = 0; i < p->ng && l->n < MAXG; i++) {
         const sw_group *g = &p->g[i];
-        if (g->loss != l->loss || strcmp(g->bias, l->bias) != 0) continue;
+        if (!in_kind(p, k, g)) continue;
         double mean, sd;
         int used;
         sw_group_stat(g, p->res, col, &mean, &sd, &used);
@@ -119,7 +133,7 @@ static void kind_panel(const plot_ctx *p, app_panel *pan, line *lines, const cha
 {
     for (int k = 0; k < p->kinds; k++) {
         char label[96];
-        kind_label(p->loss_of[k], p->bias_of[k], bce_kinds(p), label, sizeof label);
+        kind_label(p, k, label, sizeof label);
         collect(p, k, sw_col_index(p->loss_of[k] ? bce_col : ce_col), scale, &lines[k]);
         add_series(pan, &lines[k], label, k, 1 + k % 4, p->loss_of[k] && strcmp(p->bias_of[k], "zero"));
     }
@@ -138,7 +152,10 @@ static int plot_convergence(const plot_ctx *p, char *err, size_t errlen)
     return save(p, "convergence_rate", &f, err, errlen);
 }
 
-static const struct { const char *title, *ylabel, *col; int logy; } GEOMETRY[] = {
+/* a panel per column, one line per kind */
+typedef struct column_panel { const char *title, *ylabel, *col; int logy; } column_panel;
+
+static const column_panel GEOMETRY[] = {
     {"intra-class compactness", "mean cos(h_i, class mean)", "test_compact", 0},
     {"smallest angle between class means", "angle (degrees)", "test_sep_min_deg", 0},
     {"mean angle between class means", "angle (degrees)", "test_sep_mean_deg", 0},
@@ -147,25 +164,53 @@ static const struct { const char *title, *ylabel, *col; int logy; } GEOMETRY[] =
     {"samples with cosine margin < 0.05", "fraction of samples", "frac_margin_below_0.05", 0},
 };
 
-static int plot_geometry(const plot_ctx *p, char *err, size_t errlen)
+static const column_panel LONG_TAIL[] = {
+    {"all classes (balanced test set)", "test accuracy", "test_acc", 0},
+    {"many-shot classes", "test accuracy", "acc_many_shot", 0},
+    {"medium-shot classes", "test accuracy", "acc_medium_shot", 0},
+    {"few-shot classes", "test accuracy", "acc_few_shot", 0},
+};
+
+static const column_panel OPEN_SET[] = {
+    {"AUROC, score max cosine", "AUROC known vs unknown", "auroc_max_cosine", 0},
+    {"AUROC, score max sigmoid", "AUROC known vs unknown", "auroc_max_sigmoid", 0},
+    {"AUROC, score max softmax", "AUROC known vs unknown", "auroc_max_softmax", 0},
+    {"OSCR, score max cosine", "OSCR", "oscr_max_cosine", 0},
+    {"OSCR, score max sigmoid", "OSCR", "oscr_max_sigmoid", 0},
+    {"closed-set accuracy (known classes)", "test accuracy", "closed_set_acc", 0},
+};
+
+/* figure `name` with a panel per entry of table (cols across); the simplex ETF's angle drawn on
+ * angle panels */
+static int plot_columns(const plot_ctx *p, const char *name, const char *what, const column_panel *table,
+                        int n, int cols, char *err, size_t errlen)
 {
     app_figure f;
-    figure_setup(&f, p, "Feature geometry vs gamma (test set)", 3);
-    f.npanels = (int)(sizeof GEOMETRY / sizeof GEOMETRY[0]);
-    line (*lines)[8] = calloc((size_t)f.npanels, sizeof *lines);
+    figure_setup(&f, p, what, cols);
+    f.npanels = n;
+    line (*lines)[8] = calloc((size_t)n, sizeof *lines);
     if (!lines) return snprintf(err, errlen, "out of memory"), -1;
-    for (int i = 0; i < f.npanels; i++) {
-        panel_setup(&f.panels[i], GEOMETRY[i].title, GEOMETRY[i].ylabel, GEOMETRY[i].logy);
-        kind_panel(p, &f.panels[i], lines[i], GEOMETRY[i].col, GEOMETRY[i].col, 1);
-        if (p->classes > 1 && strstr(GEOMETRY[i].col, "sep_")) {
+    for (int i = 0; i < n; i++) {
+        panel_setup(&f.panels[i], table[i].title, table[i].ylabel, table[i].logy);
+        kind_panel(p, &f.panels[i], lines[i], table[i].col, table[i].col, 1);
+        if (p->classes > 1 && strstr(table[i].col, "sep_")) {
             app_ref_line *r = &f.panels[i].refs[f.panels[i].nrefs++];
             r->value = acos(-1.0 / (p->classes - 1)) * 180 / M_PI;
             snprintf(r->label, sizeof r->label, "simplex ETF (%.2f deg)", r->value);
         }
     }
-    const int rc = save(p, "geometry", &f, err, errlen);
+    const int rc = save(p, name, &f, err, errlen);
     free(lines);
     return rc;
+}
+
+/* some finished cell has a value in column col */
+static int has_column(const plot_ctx *p, const char *col)
+{
+    const int c = sw_col_index(col);
+    for (int i = 0; c >= 0 && i < p->ncells; i++)
+        if (p->res[i].state == SW_DONE && isfinite(p->res[i].v[c])) return 1;
+    return 0;
 }
 
 static const struct { const char *col, *label; } DISTURB[] = {
@@ -183,7 +228,7 @@ static int plot_robustness(const plot_ctx *p, char *err, size_t errlen)
     if (!lines) return snprintf(err, errlen, "out of memory"), -1;
     for (int k = 0; k < p->kinds && k < 3; k++) {
         char label[96], title[160];
-        kind_label(p->loss_of[k], p->bias_of[k], bce_kinds(p), label, sizeof label);
+        kind_label(p, k, label, sizeof label);
         for (int which = 0; which < 2; which++) {
             app_panel *pan = &f.panels[which * p->kinds + k];
             snprintf(title, sizeof title, "%s: %s", label, which ? "flip rate" : "accuracy");
@@ -219,7 +264,7 @@ static int plot_bias(const plot_ctx *p, char *err, size_t errlen)
     for (int k = 0; k < p->kinds; k++) {
         if (!p->loss_of[k]) continue;
         char label[96];
-        kind_label(1, p->bias_of[k], bce_kinds(p), label, sizeof label);
+        kind_label(p, k, label, sizeof label);
         collect(p, k, sw_col_index("bias"), 1, &lines[k]);
         add_series(pan, &lines[k], label, k, 1 + k % 4, strcmp(p->bias_of[k], "zero") != 0);
     }
@@ -253,7 +298,7 @@ static int plot_excess(const plot_ctx *p, char *err, size_t errlen)
     if (!ex || !ey) return free(ex), free(ey), snprintf(err, errlen, "out of memory"), -1;
     for (int k = 0; k < f.npanels; k++) {
         char label[96];
-        kind_label(p->loss_of[k], p->bias_of[k], bce_kinds(p), label, sizeof label);
+        kind_label(p, k, label, sizeof label);
         app_panel *pan = &f.panels[k];
         panel_setup(pan, label, "E_t = (L_t - L*)/(L_0 - L*) (log scale)", 1);
         snprintf(pan->xlabel, sizeof pan->xlabel, "epoch");
@@ -268,7 +313,7 @@ static int plot_excess(const plot_ctx *p, char *err, size_t errlen)
         int gi = 0;
         for (int i = 0; i < p->ng && gi < MAXG && gi < APP_CHART_MAX_SERIES; i++) {
             const sw_group *g = &p->g[i];
-            if (g->loss != p->loss_of[k] || strcmp(g->bias, p->bias_of[k]) != 0 || g->n == 0) continue;
+            if (!in_kind(p, k, g) || g->n == 0) continue;
             /* mean over seeds at each evaluated epoch (the seeds share their epochs) */
             const sw_result *r0 = &p->res[g->members[0]];
             const int ne = r0->ne < 256 ? r0->ne : 256, series = p->loss_of[k] ? 1 : 0;
@@ -307,9 +352,9 @@ int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, 
     const int kcol = sw_col_index("classes");
     for (int i = 0; i < p.ng; i++) {
         int k = 0;
-        while (k < p.kinds && !(p.loss_of[k] == p.g[i].loss && strcmp(p.bias_of[k], p.g[i].bias) == 0)) k++;
+        while (k < p.kinds && !in_kind(&p, k, &p.g[i])) k++;
         if (k == p.kinds && k < 8) {
-            p.loss_of[k] = p.g[i].loss;
+            p.loss_of[k] = p.g[i].loss, p.rho_of[k] = p.g[i].rho;
             snprintf(p.bias_of[k], 32, "%s", p.g[i].bias);
             p.kinds++;
         }
@@ -324,10 +369,13 @@ int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, 
     if (p.nmax == 0) {
         printf("plots: no finished cell yet\n");
     } else {
-        if (p.nmin == p.nmax) snprintf(p.note, sizeof p.note, "mean over %d seed%s per point; error bars: one "
-                                       "standard deviation", p.nmax, p.nmax > 1 ? "s" : "");
-        else snprintf(p.note, sizeof p.note, "mean over %d to %d seeds per point (failed or unfinished cells left "
-                      "out: summary.csv says which); error bars: one standard deviation", p.nmin, p.nmax);
+        int splits = 0;
+        for (int i = 0; i < n; i++) splits |= cells[i].split > 0;
+        const char *unit = splits ? "cell" : "seed", *units = splits ? "cells (seeds x open-set splits)" : "seeds";
+        if (p.nmin == p.nmax) snprintf(p.note, sizeof p.note, "mean over %d %s per point; error bars: one "
+                                       "standard deviation", p.nmax, p.nmax > 1 ? units : unit);
+        else snprintf(p.note, sizeof p.note, "mean over %d to %d %s per point (failed or unfinished cells left "
+                      "out: summary.csv says which); error bars: one standard deviation", p.nmin, p.nmax, units);
         int empty = 0;
         for (int i = 0; i < p.ng; i++) empty += p.g[i].n == 0;
         if (empty) {
@@ -340,7 +388,13 @@ int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, 
         rc = app_make_dirs(plots, err, errlen);
         if (!rc) rc = plot_convergence(&p, err, errlen);
         if (!rc) rc = plot_excess(&p, err, errlen);
-        if (!rc) rc = plot_geometry(&p, err, errlen);
+        if (!rc) rc = plot_columns(&p, "geometry", "Feature geometry vs gamma (test set)", GEOMETRY,
+                                   (int)(sizeof GEOMETRY / sizeof GEOMETRY[0]), 3, err, errlen);
+        if (!rc && has_column(&p, "acc_many_shot"))
+            rc = plot_columns(&p, "long_tail", "Long-tailed: accuracy by shot group vs gamma", LONG_TAIL, 4, 2,
+                              err, errlen);
+        if (!rc && has_column(&p, "auroc_max_cosine"))
+            rc = plot_columns(&p, "open_set", "Open set: known vs unknown vs gamma", OPEN_SET, 6, 3, err, errlen);
         if (!rc) rc = plot_robustness(&p, err, errlen);
         if (!rc) rc = plot_bias(&p, err, errlen);
     }

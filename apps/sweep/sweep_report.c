@@ -1,6 +1,7 @@
 /* apps/sweep/sweep_report.c — DIR/report.md: one page with what the sweep ran, a summary table
- * per loss, bias init and gamma (mean ± standard deviation over seeds, and n), the failed cells,
- * and the plots. */
+ * per loss, bias init, imbalance ratio and gamma (mean ± standard deviation over seeds and
+ * open-set splits, and n), the long-tailed and open-set tables where the cells have those
+ * figures, the failed cells, and the plots. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +27,53 @@ static void cell(FILE *f, const sw_group *g, const sw_result *res, const char *c
 
 static const char *kind(const sw_group *g, char *buf, size_t len)
 {
-    if (!g->loss) return "CE";
-    if (strcmp(g->bias, "zero") == 0) return "BCE, b0 = 0";
-    if (strcmp(g->bias, "theory") == 0) return "BCE, b0 = b*";
-    snprintf(buf, len, "BCE, b0 = %s", g->bias);
+    if (!g->loss) snprintf(buf, len, "CE");
+    else if (strcmp(g->bias, "zero") == 0) snprintf(buf, len, "BCE, b0 = 0");
+    else if (strcmp(g->bias, "theory") == 0) snprintf(buf, len, "BCE, b0 = b*");
+    else snprintf(buf, len, "BCE, b0 = %s", g->bias);
+    const size_t n = strlen(buf);
+    if (g->rho > 0 && n < len) snprintf(buf + n, len - n, ", rho %g", g->rho);
     return buf;
 }
+
+/* some finished cell has a value in column col */
+static int any_value(const sw_result *res, int n, const char *col)
+{
+    const int c = sw_col_index(col);
+    for (int i = 0; c >= 0 && i < n; i++)
+        if (res[i].state == SW_DONE && isfinite(res[i].v[c])) return 1;
+    return 0;
+}
+
+/* a table of columns (name, heading, scale, digits) per group */
+typedef struct report_col { const char *col, *head; double scale; int digits; } report_col;
+
+static void task_table(FILE *f, const sw_group *g, int ng, const sw_result *res, const char *title,
+                       const char *intro, const report_col *cols, int ncols)
+{
+    fprintf(f, "\n## %s\n\n%s\n\n| loss | gamma | n |", title, intro);
+    for (int i = 0; i < ncols; i++) fprintf(f, " %s |", cols[i].head);
+    fprintf(f, "\n|---|---:|---:|");
+    for (int i = 0; i < ncols; i++) fprintf(f, "---:|");
+    fprintf(f, "\n");
+    for (int k = 0; k < ng; k++) {
+        char buf[96];
+        fprintf(f, "| %s | %g | %d%s |", kind(&g[k], buf, sizeof buf), g[k].gamma, g[k].n,
+                g[k].nfailed ? " (+failed)" : "");
+        for (int i = 0; i < ncols; i++) cell(f, &g[k], res, cols[i].col, cols[i].scale, cols[i].digits);
+        fprintf(f, "\n");
+    }
+}
+
+static const report_col LT_COLS[] = {
+    {"test_acc", "overall", 100, 2}, {"acc_many_shot", "many-shot", 100, 2},
+    {"acc_medium_shot", "medium-shot", 100, 2}, {"acc_few_shot", "few-shot", 100, 2},
+};
+static const report_col OS_COLS[] = {
+    {"closed_set_acc", "closed-set acc", 100, 2}, {"auroc_max_cosine", "AUROC max cos", 1, 4},
+    {"auroc_max_sigmoid", "AUROC max sigmoid", 1, 4}, {"auroc_max_softmax", "AUROC max softmax", 1, 4},
+    {"oscr_max_cosine", "OSCR max cos", 1, 4}, {"oscr_max_sigmoid", "OSCR max sigmoid", 1, 4},
+};
 
 int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res, int n,
                     const char *title, char *err, size_t errlen)
@@ -67,7 +109,7 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
             "acc FGSM 1 | flips feat 0.05 | margin < 0.05 | b | b* |\n");
     fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int k = 0; k < ng; k++) {
-        char buf[64];
+        char buf[96];
         fprintf(f, "| %s | %g | %d%s |", kind(&g[k], buf, sizeof buf), g[k].gamma, g[k].n,
                 g[k].nfailed ? " (+failed)" : "");
         cell(f, &g[k], res, "test_acc", 100, 2);
@@ -84,6 +126,15 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
         cell(f, &g[k], res, "b_star", 1, 2);
         fprintf(f, "\n");
     }
+    const int lt = any_value(res, n, "acc_many_shot"), os = any_value(res, n, "auroc_max_cosine");
+    if (lt)
+        task_table(f, g, ng, res, "Long-tailed", "Test accuracy (%) on the balanced test set, overall and by the "
+                   "training images of a class (`gammacl eval`: many-shot > n_max/5, few-shot < n_max/25).",
+                   LT_COLS, (int)(sizeof LT_COLS / sizeof LT_COLS[0]));
+    if (os)
+        task_table(f, g, ng, res, "Open set", "Known classes' test accuracy (%), and how well each score tells "
+                   "the known classes' test images from the other classes' (AUROC; OSCR: correct and known "
+                   "against unknown).", OS_COLS, (int)(sizeof OS_COLS / sizeof OS_COLS[0]));
     if (failed) {
         fprintf(f, "\n## Failed cells\n\n");
         for (int i = 0; i < n; i++)
@@ -92,10 +143,12 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
     static const char *const plots[][2] = {
         {"convergence_rate", "Convergence rate vs gamma"}, {"excess_loss", "Normalized excess loss E_t vs epoch"},
         {"geometry", "Feature geometry vs gamma"}, {"robustness", "Robustness vs gamma"},
-        {"bias", "BCE's learned bias vs b*"}};
+        {"bias", "BCE's learned bias vs b*"}, {"long_tail", "Long-tailed: accuracy by shot group vs gamma"},
+        {"open_set", "Open set: AUROC and OSCR vs gamma"}};
     fprintf(f, "\n## Plots\n\n");
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
-        fprintf(f, "### %s\n\n![%s](plots/%s.png)\n\n", plots[i][1], plots[i][1], plots[i][0]);
+        if ((i != 5 || lt) && (i != 6 || os))
+            fprintf(f, "### %s\n\n![%s](plots/%s.png)\n\n", plots[i][1], plots[i][1], plots[i][0]);
     sw_groups_free(g, ng);
     const int bad = ferror(f) | (fflush(f) != 0);
     if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {

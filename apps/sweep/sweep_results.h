@@ -21,16 +21,18 @@ int sw_ncols(void);
 const char *sw_col_name(int i);
 int sw_col_index(const char *name); /* -1 when unknown */
 
-/* cells with the same loss, gamma and bias init (the seeds of one point) */
+/* cells with the same loss, gamma, bias init and imbalance ratio (the seeds and open-set splits
+ * of one point) */
 typedef struct sw_group {
     int loss;
     double gamma;
     char bias[32];
+    double rho;                /* 0: no --rhos axis */
     int n, nfailed;            /* finished and failed seeds */
     int *members;              /* indexes of finished cells */
 } sw_group;
 
-/* Groups ordered by loss, bias init (in grid order), gamma (ascending). */
+/* Groups ordered by loss, bias init (in grid order), rho, gamma (ascending). */
 int sw_groups(const sw_cell *cells, const sw_result *res, int n, sw_group **out, int *count);
 void sw_groups_free(sw_group *g, int count);
 /* mean and sample standard deviation of a column over a group's finished cells (NaN values

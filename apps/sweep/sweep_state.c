@@ -81,6 +81,31 @@ int sw_read_sweep_json(const char *dir, sw_grid *g, char ***args, int *nargs, ch
         snprintf(g->bias_inits[g->nbias++], 32, "%s", e->valuestring);
     }
     if (g->nlosses < 1 || g->nbias < 1) goto bad;
+    /* the long-tailed and open-set axes (absent in sweeps without them) */
+    const cJSON *rhos = cJSON_GetObjectItemCaseSensitive(grid, "rhos");
+    if (rhos) {
+        if ((n = json_number_array(rhos, v, SW_MAX_VALUES)) < 1) goto bad;
+        for (int i = 0; i < n; i++) {
+            if (!(v[i] >= 1 && v[i] <= 1e6)) goto bad;
+            g->rhos[i] = v[i];
+        }
+        g->nrhos = n;
+    }
+    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(grid, "splits");
+    if (splits) {
+        if ((n = json_number_array(splits, v, SW_MAX_VALUES)) < 1) goto bad;
+        for (int i = 0; i < n; i++) {
+            if (!(v[i] >= 1 && v[i] <= 9007199254740992.0)) goto bad;
+            g->splits[i] = (uint64_t)v[i];
+        }
+        g->nsplits = n;
+        const cJSON *kc = cJSON_GetObjectItemCaseSensitive(grid, "known_count");
+        const cJSON *cl = cJSON_GetObjectItemCaseSensitive(grid, "classes");
+        if (!cJSON_IsNumber(kc) || !cJSON_IsNumber(cl) || !(cl->valuedouble >= 3 && cl->valuedouble <= 256) ||
+            !(kc->valuedouble >= 2 && kc->valuedouble < cl->valuedouble))
+            goto bad;
+        g->known_count = (int)kc->valuedouble, g->classes = (int)cl->valuedouble;
+    }
     const cJSON *ta = cJSON_GetObjectItemCaseSensitive(j, "train_args");
     if (!cJSON_IsArray(ta)) goto bad;
     const int na = cJSON_GetArraySize(ta);
@@ -104,8 +129,9 @@ bad:
 }
 
 /* every training option a cell runs with (the shared ones resolved over the defaults; the grid
- * sets loss, gamma, seed and bias init per cell) */
-static cJSON *resolved_options(char *const *args, int nargs)
+ * sets loss, gamma, seed and bias init per cell, and imbalance or the known classes with its
+ * long-tailed or open-set axes) */
+static cJSON *resolved_options(const sw_grid *g, char *const *args, int nargs)
 {
     cJSON *o = cJSON_CreateObject();
     char err[SW_ERRLEN];
@@ -117,7 +143,9 @@ static cJSON *resolved_options(char *const *args, int nargs)
         char *eq = strchr(line, '=');
         if (!eq) continue;
         *eq = 0;
-        if (strcmp(line, "loss") && strcmp(line, "gamma") && strcmp(line, "seed") && strcmp(line, "bias-init"))
+        const int per_cell = (g->nrhos && strcmp(line, "imbalance") == 0) || (g->nsplits && strcmp(line, "known") == 0);
+        if (strcmp(line, "loss") && strcmp(line, "gamma") && strcmp(line, "seed") && strcmp(line, "bias-init") &&
+            !per_cell)
             cJSON_AddStringToObject(o, line, eq + 1);
     }
     free(meta);
@@ -139,9 +167,19 @@ int sw_write_sweep_json(const char *dir, const sw_grid *g, char *const *args, in
     for (int i = 0; i < g->nseeds; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)g->seeds[i]));
     a = cJSON_AddArrayToObject(grid, "bias_inits");
     for (int i = 0; i < g->nbias; i++) cJSON_AddItemToArray(a, cJSON_CreateString(g->bias_inits[i]));
+    if (g->nrhos) {
+        a = cJSON_AddArrayToObject(grid, "rhos");
+        for (int i = 0; i < g->nrhos; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(g->rhos[i]));
+    }
+    if (g->nsplits) {
+        a = cJSON_AddArrayToObject(grid, "splits");
+        for (int i = 0; i < g->nsplits; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)g->splits[i]));
+        cJSON_AddNumberToObject(grid, "known_count", g->known_count);
+        cJSON_AddNumberToObject(grid, "classes", g->classes);
+    }
     a = cJSON_AddArrayToObject(j, "train_args");
     for (int i = 0; i < nargs; i++) cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
-    cJSON_AddItemToObject(j, "options", resolved_options(args, nargs));
+    cJSON_AddItemToObject(j, "options", resolved_options(g, args, nargs));
     cJSON_AddStringToObject(j, "devices", devices);
     char when[64];
     const time_t now = time(NULL);

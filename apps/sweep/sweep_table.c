@@ -1,6 +1,7 @@
 /* apps/sweep/sweep_table.c — a sweep's tables: every cell's figures read from its folder
  * (summary.json, metrics.csv, eval.json), DIR/sweep.csv (one row per cell) and DIR/summary.csv
- * (mean, standard deviation and n over seeds per loss, gamma and bias init). One column table
+ * (mean, standard deviation and n over seeds and open-set splits per loss, gamma, bias init and
+ * imbalance ratio). One column table
  * drives both files, the plots and the report. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -14,12 +15,15 @@
 
 typedef struct col {
     const char *name;
-    char src;                  /* S: summary.json path, E: eval.json key, C: eval condition.field */
+    char src;                  /* S: summary.json path, E: eval.json key, P: eval.json path,
+                                  C: eval condition.field */
     const char *path;
 } col;
 
 #define SPLIT(x) {"train_" #x, 'S', "metrics.train." #x}, {"test_" #x, 'S', "metrics.test." #x}
 #define COND(x) {"acc_" #x, 'C', #x ".acc"}, {"flip_" #x, 'C', #x ".flip_rate"}
+#define SHOT(x) {"acc_" #x "_shot", 'P', "long_tail." #x ".acc"}
+#define OPEN(x) {"auroc_" #x, 'P', "open_set." #x ".auroc"}, {"oscr_" #x, 'P', "open_set." #x ".oscr"}
 
 static const col COLS[] = {
     {"train_ce", 'S', "final.train_ce"}, {"train_bce", 'S', "final.train_bce"},
@@ -47,6 +51,9 @@ static const col COLS[] = {
     COND(input_noise_1), COND(input_noise_2), COND(input_noise_4), COND(input_noise_8),
     COND(feature_noise_0.01), COND(feature_noise_0.02), COND(feature_noise_0.05),
     COND(feature_noise_0.1), COND(fgsm_1), COND(fgsm_2),
+    SHOT(many), SHOT(medium), SHOT(few), {"many_shot_above", 'P', "long_tail.many_above"},
+    {"few_shot_below", 'P', "long_tail.few_below"}, {"closed_set_acc", 'P', "open_set.closed_set_acc"},
+    OPEN(max_cosine), OPEN(max_logit), OPEN(max_sigmoid), OPEN(max_softmax),
 };
 #define NCOLS ((int)(sizeof COLS / sizeof COLS[0]))
 
@@ -102,6 +109,7 @@ static double column_value(const col *c, const cJSON *sum, const cJSON *eval)
 {
     if (c->src == 'S') return number(at_path(sum, c->path));
     if (c->src == 'E') return number(cJSON_GetObjectItemCaseSensitive(eval, c->path));
+    if (c->src == 'P') return number(at_path(eval, c->path));
     const char *dot = strrchr(c->path, '.');
     const cJSON *e = condition(eval, c->path, (size_t)(dot - c->path));
     return number(cJSON_GetObjectItemCaseSensitive(e, dot + 1));
@@ -195,9 +203,9 @@ int sw_groups(const sw_cell *cells, const sw_result *res, int n, sw_group **out,
     for (int i = 0; i < n; i++) {
         int k = 0;
         while (k < ng && !(g[k].loss == cells[i].loss && g[k].gamma == cells[i].gamma &&
-                           strcmp(g[k].bias, cells[i].bias_init) == 0)) k++;
+                           g[k].rho == cells[i].rho && strcmp(g[k].bias, cells[i].bias_init) == 0)) k++;
         if (k == ng) {
-            g[ng].loss = cells[i].loss, g[ng].gamma = cells[i].gamma;
+            g[ng].loss = cells[i].loss, g[ng].gamma = cells[i].gamma, g[ng].rho = cells[i].rho;
             snprintf(g[ng].bias, sizeof g[ng].bias, "%s", cells[i].bias_init);
             g[ng].members = calloc((size_t)n, sizeof(int));
             if (!g[ng].members) return sw_groups_free(g, ng), -1;
@@ -206,12 +214,13 @@ int sw_groups(const sw_cell *cells, const sw_result *res, int n, sw_group **out,
         if (res[i].state == SW_DONE) g[k].members[g[k].n++] = i;
         else if (res[i].state == SW_FAILED) g[k].nfailed++;
     }
-    /* order: loss, bias init (grid order), gamma */
+    /* order: loss, bias init (grid order), rho, gamma */
     for (int i = 1; i < ng; i++)
         for (int j = i; j > 0; j--) {
             sw_group *a = &g[j - 1], *b = &g[j];
             const int ra = bias_rank(cells, n, a->bias), rb = bias_rank(cells, n, b->bias);
-            const int after = a->loss > b->loss || (a->loss == b->loss && (ra > rb || (ra == rb && a->gamma > b->gamma)));
+            const int after = a->loss != b->loss ? a->loss > b->loss : ra != rb ? ra > rb
+                              : a->rho != b->rho ? a->rho > b->rho : a->gamma > b->gamma;
             if (!after) break;
             sw_group t = *a;
             *a = *b, *b = t;
@@ -284,13 +293,16 @@ static int write_sweep_csv(const char *dir, const sw_cell *cells, const sw_resul
                            char *err, size_t errlen)
 {
     app_text t = {0};
-    app_text_put(&t, "cell,status,loss,gamma,seed,bias_init,device,seconds");
+    app_text_put(&t, "cell,status,loss,gamma,seed,bias_init,rho,split,known,device,seconds");
     for (int i = 0; i < NCOLS; i++) app_text_put(&t, ",%s", COLS[i].name);
     app_text_put(&t, ",reason\n");
     for (int c = 0; c < n; c++) {
         const sw_result *r = &res[c];
         app_text_put(&t, "%s,%s,%s,%.17g,%llu,%s", cells[c].name, state_name(r->state), cells[c].loss ? "bce" : "ce",
             cells[c].gamma, (unsigned long long)cells[c].seed, cells[c].loss ? cells[c].bias_init : "");
+        put_number(&t, cells[c].rho > 0 ? cells[c].rho : NAN);
+        put_number(&t, cells[c].split > 0 ? (double)cells[c].split : NAN);
+        put_field(&t, cells[c].known[0] ? cells[c].known : "");
         put_field(&t, r->state == SW_DONE ? r->device : "");
         put_number(&t, r->state == SW_DONE ? r->seconds : NAN);
         for (int i = 0; i < NCOLS; i++) put_number(&t, r->state == SW_DONE ? r->v[i] : NAN);
@@ -310,15 +322,16 @@ static int write_summary_csv(const char *dir, const sw_cell *cells, const sw_res
         return -1;
     }
     app_text t = {0};
-    app_text_put(&t, "loss,gamma,bias_init,n,n_failed");
+    app_text_put(&t, "loss,gamma,bias_init,rho,n,n_failed");
     for (int i = 0; i < NCOLS; i++) {
         app_text_put(&t, ",%s_mean,%s_std", COLS[i].name, COLS[i].name);
         if (strncmp(COLS[i].name, "epochs_to_", 10) == 0) app_text_put(&t, ",%s_reached", COLS[i].name);
     }
     app_text_put(&t, "\n");
     for (int k = 0; k < ng; k++) {
-        app_text_put(&t, "%s,%.17g,%s,%d,%d", g[k].loss ? "bce" : "ce", g[k].gamma, g[k].loss ? g[k].bias : "",
-            g[k].n, g[k].nfailed);
+        app_text_put(&t, "%s,%.17g,%s", g[k].loss ? "bce" : "ce", g[k].gamma, g[k].loss ? g[k].bias : "");
+        put_number(&t, g[k].rho > 0 ? g[k].rho : NAN);
+        app_text_put(&t, ",%d,%d", g[k].n, g[k].nfailed);
         for (int i = 0; i < NCOLS; i++) {
             double mean, std;
             int used;

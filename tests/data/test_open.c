@@ -1,6 +1,8 @@
 /* tests/data/test_open.c — app_dataset_open: known names looked up under GAMMACL_DATA, folders
  * holding IDX files, CIFAR batches or PNG trees (with or without train/ and test/), data set
- * names, the messages for missing data, and app_dataset_limit.
+ * names, the messages for missing data, and app_dataset_limit (which must release what it drops);
+ * a separate test set (app_dataset_open_test_set: test split, else the whole folder, or one CIFAR
+ * batch file), class names of PNG trees and the check that a test set fits a training set.
  */
 #include "testutil.h"
 
@@ -8,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* Writes a tiny IDX pair (count 2x3 images, labels i % 10) as <dir>/<prefix>-*-idx?-ubyte[.gz]. */
 static void write_idx(test_ctx *t, const char *dir, const char *prefix, int count, int gz)
@@ -175,6 +180,175 @@ static void test_limit(test_ctx *t)
     CHECK(t, d.count == 0 && d.pixels == NULL && d.labels == NULL, "free zeroes the struct");
 }
 
+/* A synthetic set of n 28x28 gray samples, labels i % 10, in fresh malloc'd blocks. */
+static int make_synthetic(app_dataset *d, int n)
+{
+    memset(d, 0, sizeof *d);
+    d->channels = 1, d->height = 28, d->width = 28, d->classes = 10;
+    d->pixels = malloc((size_t)n * 784);
+    d->labels = malloc((size_t)n * sizeof *d->labels);
+    if (!d->pixels || !d->labels) {
+        app_dataset_free(d);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        memset(d->pixels + (size_t)i * 784, i & 0xff, 784);
+        d->labels[i] = i % 10;
+    }
+    d->count = n;
+    return 0;
+}
+
+static void test_limit_releases(test_ctx *t)
+{
+    app_dataset d;
+    if (make_synthetic(&d, 4000)) {
+        CHECK(t, 0, "out of memory for the synthetic set");
+        return;
+    }
+    app_dataset_limit(&d, 10);
+    CHECK(t, d.count == 10 && d.pixels[9 * 784] == 9 && d.labels[9] == 9,
+          "limit 10 of 4000 keeps the first 10: count %d", d.count);
+#ifdef __GLIBC__
+    /* the 3 MB of pixels shrink to about the 7840 bytes kept (whole pages for an mmapped block) */
+    size_t pixels = malloc_usable_size(d.pixels), labels = malloc_usable_size(d.labels);
+    CHECK(t, pixels < 10 * 784 + 8192, "limit releases the pixels: %zu bytes still held for %d",
+          pixels, 10 * 784);
+    CHECK(t, labels < 10 * sizeof(int32_t) + 64, "limit releases the labels: %zu bytes held",
+          labels);
+#endif
+    app_dataset_free(&d);
+}
+
+/* A PNG tree <rel>/<class>/<i>.png of n[k] 4x4 RGB images per class names[k]. */
+static void write_tree(test_ctx *t, const char *rel, const char *const *names, const int *n,
+                       int classes, int side)
+{
+    char sub[256], path[1024];
+    make_dir(t, rel);
+    for (int k = 0; k < classes; k++) {
+        snprintf(sub, sizeof sub, "%s/%s", rel, names[k]);
+        make_dir(t, sub);
+        for (int i = 0; i < n[k]; i++) {
+            snprintf(sub, sizeof sub, "%s/%s/%d.png", rel, names[k], i);
+            write_pattern_png(tmp_path(t, sub, path), side, side, 3, k * 10 + i);
+        }
+    }
+}
+
+static void test_png_first(test_ctx *t)
+{
+    static const char *const abc[] = {"a", "b", "c"};
+    static const int n[] = {2, 2, 1};
+    char path[1024], err[APP_ERRLEN] = "";
+    write_tree(t, "first", abc, n, 3, 4);
+    /* a damaged image past the limit is never decoded */
+    write_bytes(tmp_path(t, "first/b/1.png", path), "\x89PNG\r\n\x1a\nbroken", 14);
+    app_dataset d;
+    int rc = app_dataset_open_first(tmp_path(t, "first", path), 1, 3, &d, err, sizeof err);
+    CHECK(t, rc == 0 && d.count == 3 && d.classes == 3, "first 3 of a PNG tree: rc %d, %d "
+          "samples, %d classes: %s", rc, d.count, d.classes, err);
+    CHECK(t, rc == 0 && d.labels[0] == 0 && d.labels[2] == 1, "first 3 keep the tree's order");
+    CHECK(t, rc == 0 && d.class_names && strcmp(d.class_names[0], "a") == 0 &&
+          strcmp(d.class_names[2], "c") == 0, "a PNG tree keeps its class folder names");
+    if (rc == 0) {
+        /* the names follow --known's relabelling */
+        static const int known[] = {2, 0};
+        rc = app_dataset_split_classes(&d, known, 2, NULL, err, sizeof err);
+        CHECK(t, rc == 0 && d.classes == 2 && strcmp(d.class_names[0], "c") == 0 &&
+              strcmp(d.class_names[1], "a") == 0, "split classes 2,0 keeps the names c, a: %s",
+              err);
+        app_dataset_free(&d);
+    }
+    expect_open_error(t, tmp_path(t, "first", path), 1, "first/b/1.png: damaged PNG",
+                      "without a limit the damaged image is read");
+}
+
+static void expect_test_set(test_ctx *t, const char *rel, int limit, int count, const char *name)
+{
+    char path[1024], err[APP_ERRLEN] = "";
+    app_dataset d;
+    int rc = app_dataset_open_test_set(tmp_path(t, rel, path), limit, &d, err, sizeof err);
+    CHECK(t, rc == 0, "test set %s: %s", rel, err);
+    if (rc)
+        return;
+    CHECK(t, d.count == count && strcmp(d.name, name) == 0, "test set %s: %d samples named "
+          "\"%s\", expected %d named \"%s\"", rel, d.count, d.name, count, name);
+    app_dataset_free(&d);
+}
+
+static void expect_test_set_error(test_ctx *t, const char *rel, const char *want,
+                                  const char *what)
+{
+    char path[1024], err[APP_ERRLEN] = "";
+    app_dataset d;
+    int rc = app_dataset_open_test_set(tmp_path(t, rel, path), 0, &d, err, sizeof err);
+    EXPECT_ERROR(t, rc, err, want, what);
+    if (rc == 0)
+        app_dataset_free(&d);
+}
+
+static void test_test_sets(test_ctx *t)
+{
+    expect_test_set(t, "split", 0, 1, "split/test");
+    expect_test_set(t, "split/train", 0, 3, "train");
+    expect_test_set(t, "split/train", 2, 2, "train");
+    expect_test_set(t, "myidx", 0, 3, "myidx/test");
+    expect_test_set(t, "trainonly", 0, 2, "trainonly");
+    expect_test_set(t, "myc10", 0, 1, "myc10/test");
+    expect_test_set(t, "myc10/data_batch_2.bin", 0, 1, "data_batch_2.bin");
+    char path[1024];
+    remove(tmp_path(t, "myc10/test_batch.bin", path));
+    expect_test_set(t, "myc10", 0, 5, "myc10");
+    expect_test_set_error(t, "myidx/train-labels-idx1-ubyte", "or one CIFAR batch file",
+                          "a file that is not a CIFAR batch");
+    write_bytes(tmp_path(t, "short.bin", path), "\003abc", 4);
+    expect_test_set_error(t, "short.bin", "truncated", "a truncated CIFAR batch file");
+    expect_test_set_error(t, "nothing-here", "unknown data set", "a missing test set");
+}
+
+/* check_match of two opened data sets must fail with want in its message (NULL: must pass). */
+static void expect_match(test_ctx *t, const char *train_rel, const char *test_rel,
+                         const char *want)
+{
+    char path[1024], err[APP_ERRLEN] = "";
+    app_dataset a, b;
+    int rc = app_dataset_open_test_set(tmp_path(t, train_rel, path), 0, &a, err, sizeof err);
+    rc = rc ? rc : app_dataset_open_test_set(tmp_path(t, test_rel, path), 0, &b, err, sizeof err);
+    CHECK(t, rc == 0, "open %s and %s: %s", train_rel, test_rel, err);
+    if (rc) {
+        app_dataset_free(&a);
+        return;
+    }
+    rc = app_dataset_check_match(&a, &b, err, sizeof err);
+    if (want)
+        EXPECT_ERROR(t, rc, err, want, test_rel);
+    else
+        CHECK(t, rc == 0, "%s fits %s: %s", test_rel, train_rel, err);
+    app_dataset_free(&a);
+    app_dataset_free(&b);
+}
+
+static void test_match(test_ctx *t)
+{
+    static const char *const cat_dog[] = {"cat", "dog"}, *const dog_kat[] = {"dog", "kat"};
+    static const int n[] = {1, 2};
+    write_tree(t, "pets", cat_dog, n, 2, 4);
+    write_tree(t, "pets2", cat_dog, n, 2, 4);
+    write_tree(t, "pets-kat", dog_kat, n, 2, 4);
+    write_tree(t, "pets-big", cat_dog, n, 2, 5);
+    expect_match(t, "pets", "pets2", NULL);
+    expect_match(t, "pets", "pets-kat", "test set classes differ from the training set's: 'cat' "
+                 "only in training, 'kat' only in test");
+    expect_match(t, "pets", "pets-big", "test set images are 3x5x5 (channels x height x width), "
+                 "the training set's 3x4x4");
+    expect_match(t, "split/train", "split/test", "'b' only in training");
+    expect_match(t, "myidx", "myc10", "test set images are 3x32x32");
+    make_dir(t, "pets-idx");
+    write_idx(t, "pets-idx", "t10k", 3, 0);
+    expect_match(t, "myidx", "pets-idx", NULL);
+}
+
 int main(void)
 {
     test_ctx t;
@@ -183,5 +357,9 @@ int main(void)
     test_known_names(&t);
     test_paths(&t);
     test_limit(&t);
+    test_limit_releases(&t);
+    test_png_first(&t);
+    test_test_sets(&t);
+    test_match(&t);
     return test_end(&t);
 }

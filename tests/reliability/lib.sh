@@ -73,7 +73,7 @@ run_gammacl() {
 
 # resume_matches LABEL DIR REF LOG PROGRESS: resumes the stopped run in DIR (output to LOG.out and
 # LOG.err, --progress PROGRESS) and checks that it exits 0 and ends with REF's metrics.csv (every
-# column but the wall-clock ones) and REF's final tensors, bit for bit.
+# column but the wall-clock ones), REF's class_acc.csv and REF's final tensors, bit for bit.
 resume_matches() {
     local label=$1 dir=$2 ref=$3 log=$4 progress=$5 rc
     run_gammacl "$log" train --resume "$dir" --device "$device" --progress "$progress"
@@ -82,6 +82,8 @@ resume_matches() {
     [ "$rc" -eq 0 ] || cat "$log.err"
     check "$label: metrics.csv equals the uninterrupted run's, every column but $WALL_CLOCK" \
         same_metrics "$ref/metrics.csv" "$dir/metrics.csv"
+    check "$label: class_acc.csv (per-class test accuracy) equals the uninterrupted run's" \
+        same_metrics "$ref/class_acc.csv" "$dir/class_acc.csv"
     check "$label: the final tensors equal the uninterrupted run's, bit for bit" \
         "$ckpt_tool" tensors-equal "$ref/model.ckpt" "$dir/model.ckpt"
 }
@@ -109,6 +111,18 @@ wait_for_file() {
 
 # has_line FILE PATTERN: FILE exists and a line matches the extended regular expression.
 has_line() { [ -f "$1" ] && grep -Eq -- "$2" "$1"; }
+
+# refused WHAT PATTERN ARGS...: `gammacl ARGS` (output to $work/bad.out and $work/bad.err) must
+# exit 2 with a message matching the extended regular expression PATTERN (shown when it does not).
+refused() {
+    local what=$1 pattern=$2 rc
+    shift 2
+    run_gammacl "$work/bad" "$@"
+    rc=$?
+    check "$what: exit 2 (got $rc)" test "$rc" -eq 2
+    check "$what: message" grep -Eq -- "$pattern" "$work/bad.err"
+    if [ "$rc" -ne 2 ] || ! grep -Eq -- "$pattern" "$work/bad.err"; then cat "$work/bad.err"; fi
+}
 
 # rows FILE: the number of finished training epochs in a metrics.csv: complete rows whose epoch
 # is 1 or more (the header, a row for the state before training (epoch 0) and torn lines are

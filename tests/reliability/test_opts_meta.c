@@ -40,23 +40,26 @@ static int round_trip(int argc, char **argv, app_train_opts *before, app_train_o
 
 static void test_roundtrip(void)
 {
-    char *argv[] = {"train", "--data", "/data/some set", "--model", "my=model.spec", "--loss", "bce",
+    char *argv[] = {"train", "--data", "/data/some set", "--test-data", "/data/its test",
+                    "--model", "my=model.spec", "--loss", "bce",
                     "--gamma", "0.1", "--epochs", "7", "--batch", "33", "--lr", "0.30000000000000004",
                     "--momentum", "0.5", "--wd", "1e-7", "--lr-schedule", "step", "--milestones",
                     "2,3,5", "--lr-decay", "0.25", "--seed", "18446744073709551615",
                     "--train-limit", "100", "--test-limit", "50", "--bias-init", "-2.5",
-                    "--fast-math", "--out", "x"};
+                    "--fast-math", "--augment", "flip,crop", "--out", "x"};
     app_train_opts a, b;
     int ok = round_trip((int)(sizeof argv / sizeof argv[0]), argv, &a, &b);
     check(ok == 1, "every run option survives to_meta / from_meta");
-    check(ok == 1 && strcmp(a.data, b.data) == 0 && strcmp(a.model, b.model) == 0 &&
+    check(ok == 1 && strcmp(a.data, b.data) == 0 && strcmp(a.test_data, b.test_data) == 0 &&
+              strcmp(a.model, b.model) == 0 &&
               a.loss == b.loss && a.gamma == b.gamma && a.epochs == b.epochs && a.batch == b.batch &&
               a.lr == b.lr && a.momentum == b.momentum && a.wd == b.wd &&
               a.schedule == b.schedule && a.nmilestones == b.nmilestones &&
               memcmp(a.milestones, b.milestones, sizeof a.milestones) == 0 &&
               a.lr_decay == b.lr_decay && a.seed == b.seed && a.train_limit == b.train_limit &&
               a.test_limit == b.test_limit && strcmp(a.bias_init, b.bias_init) == 0 &&
-              a.fast_math == b.fast_math,
+              a.fast_math == b.fast_math && a.augment == b.augment &&
+              a.augment == (NN_AUGMENT_CROP | NN_AUGMENT_FLIP),
           "the restored fields equal the parsed ones exactly");
 }
 

@@ -13,6 +13,11 @@
 #               new cells
 #   devices     cells spread over two devices (PoCL and Mesa rusticl, when both are there): each
 #               device runs cells, and every cell is evaluated on the device it trained on
+#   tasks       long-tailed and open-set axes: --rhos and --splits make a cell per (rho, split),
+#               each trained with its --imbalance and its split's --known classes (distinct,
+#               reproducible); sweep.csv and summary.csv carry rho, split, known, shot-group
+#               accuracies, AUROC and OSCR; summary.csv groups over splits; the long_tail and
+#               open_set plots and the report's tables are made; conflicting options are refused
 #   failure     a cell that stops on NaN is recorded as failed with its reason and the sweep goes on
 #               (exit 1, tables say so); a rerun keeps it failed without training; --fail-fast
 #               stops at the first failure
@@ -30,8 +35,8 @@ run_sweep() {
     timeout "$limit" "$gammacl" "${SWEEP[@]}" --out "$dir" "$@" > "$dir.out" 2>&1
 }
 
-# sweep.csv without its wall-time column (seconds, the 8th)
-table_without_time() { cut -d, -f1-7,9- "$1/sweep.csv"; }
+# sweep.csv without its wall-time column (seconds, the 11th)
+table_without_time() { cut -d, -f1-10,12- "$1/sweep.csv"; }
 
 same_table() { cmp -s <(table_without_time "$1") <(table_without_time "$2"); }
 
@@ -48,7 +53,7 @@ summary_matches() {
         FILENAME ~ /sweep.csv$/ && $3 == loss && $4 + 0 == gamma + 0 && $2 == "done" {
             v = $(col[FILENAME, name]); s += v; ss += v * v; n++ }
         FILENAME ~ /summary.csv$/ && $1 == loss && $2 + 0 == gamma + 0 {
-            m = $(col[FILENAME, name "_mean"]); sd = $(col[FILENAME, name "_std"]); k = $4 }
+            m = $(col[FILENAME, name "_mean"]); sd = $(col[FILENAME, name "_std"]); k = $(col[FILENAME, "n"]) }
         END {
             mean = s / n; var = (ss - n * mean * mean) / (n - 1); if (var < 0) var = 0
             ok = n == 2 && k == 2 && (m - mean) ^ 2 < 1e-14 && (sd - sqrt(var)) ^ 2 < 1e-10
@@ -161,7 +166,7 @@ case_failure() {
     check "the other cell still ran" grep -q '^2 of 2\|1 of 2 cells done, 1 failed' "$a.out"
     check "failed.json names the NaN" grep -q 'NaN' "$a/cells/ce-g1-s1/failed.json"
     check "sweep.csv marks it failed with the reason" grep -q '^ce-g1-s1,failed,.*NaN' "$a/sweep.csv"
-    check "summary.csv counts the failure" bash -c "grep -q '^ce,1,,0,1' '$a/summary.csv'"
+    check "summary.csv counts the failure" bash -c "grep -q '^ce,1,,,0,1' '$a/summary.csv'"
     check "report.md lists the failed cell" grep -q '`ce-g1-s1`' "$a/report.md"
     run_sweep "$a"
     check "a rerun keeps it failed and trains nothing" \
@@ -194,7 +199,72 @@ case_devices() {
     check "every cell is evaluated on the device it trained on" [ "$same" -eq 1 ]
 }
 
+# column NAME of a CSV file (sweep.csv, summary.csv), one value per row (quoted fields read as CSV)
+column_of() {
+    python3 -c 'import csv, sys; [print(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))]' "$1" "$2"
+}
+
+case_tasks() {
+    local a=$work/T
+    mkdir -p "$a"
+    timeout "$limit" "$gammacl" sweep --out "$a" --devices "$device" --gammas 4 --losses ce,bce --rhos 10 \
+        --splits 2 --epochs 1 --train-limit 400 --test-limit 300 --metrics-train-limit 64 --batch 64 \
+        --model cnn3 > "$a.out" 2>&1 || { cat "$a.out"; fail_now "the long-tailed open-set sweep failed"; }
+    check "4 cells: 2 losses x 2 splits" [ "$(($(wc -l < "$a/sweep.csv") - 1))" -eq 4 ]
+    check "cells are named by rho and split" [ -f "$a/cells/bce-g4-s1-zero-rho10-split2/eval.json" ]
+    check "every row has rho 10" [ "$(column_of "$a/sweep.csv" rho | sort -u)" = 10 ]
+    check "splits 1 and 2" [ "$(column_of "$a/sweep.csv" split | sort -u | tr '\n' ' ')" = '1 2 ' ]
+    local k1 k2
+    k1=$(grep '^ce-g4-s1-rho10-split1,' "$a/sweep.csv" | cut -d'"' -f2)
+    k2=$(grep '^ce-g4-s1-rho10-split2,' "$a/sweep.csv" | cut -d'"' -f2)
+    check "a split's known classes: 6 of 10 ($k1)" bash -c "[ \$(tr ',' '\n' <<< '$k1' | sort -u | wc -l) -eq 6 ]"
+    check "the two splits differ ($k1 / $k2)" [ "$k1" != "$k2" ]
+    check "CE and BCE of a split share its classes" grep -q "^bce-g4-s1-zero-rho10-split1,.*\"$k1\"" "$a/sweep.csv"
+    check "the cell trained with them" grep -q "\"known\":[[:space:]]*\"$k1\"" "$a/cells/ce-g4-s1-rho10-split1/summary.json"
+    check "and with --imbalance 10" grep -q '"imbalance":[[:space:]]*"10"' "$a/cells/ce-g4-s1-rho10-split1/summary.json"
+    local auroc
+    auroc=$(column_of "$a/sweep.csv" auroc_max_cosine | head -1)
+    check "sweep.csv has the AUROC ($auroc)" awk -v x="$auroc" 'BEGIN { exit !(x > 0 && x < 1) }'
+    check "sweep.csv has many-shot accuracies" grep -q '[0-9]' <(column_of "$a/sweep.csv" acc_many_shot)
+    check "summary.csv: one row per loss, over both splits" [ "$(column_of "$a/summary.csv" n | tr '\n' ' ')" = '2 2 ' ]
+    check "summary.csv's AUROC mean is the mean of the splits'" python3 - "$a" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/sweep.csv")))
+summ = {r["loss"]: r for r in csv.DictReader(open(sys.argv[1] + "/summary.csv"))}
+for loss in ("ce", "bce"):
+    v = [float(r["auroc_max_cosine"]) for r in rows if r["loss"] == loss]
+    assert len(v) == 2 and abs(sum(v) / 2 - float(summ[loss]["auroc_max_cosine_mean"])) < 1e-9, (loss, v)
+    assert summ[loss]["rho"] == "10"
+PY
+    check "long_tail plot" png_ok "$a/plots/long_tail.png"
+    check "open_set plot" png_ok "$a/plots/open_set.png"
+    check "report.md has the long-tailed and open-set tables" \
+        bash -c "grep -q '^## Long-tailed' '$a/report.md' && grep -q '^## Open set' '$a/report.md'"
+    check "sweep.json records the splits" grep -q '"known_count":[[:space:]]*6' "$a/sweep.json"
+    local rc
+    timeout "$limit" "$gammacl" sweep --out "$a" --known-count 4 > "$a.bad.out" 2>&1
+    rc=$?
+    check "another --known-count on this sweep is refused ($rc)" \
+        bash -c "[ $rc -eq 2 ] && grep -q '6 known classes' '$a.bad.out'"
+    local i=0
+    for bad in "--rhos 10 --imbalance 5:set per cell by --rhos" "--splits 2 --known 1,2,3:cannot be given with --splits"; do
+        i=$((i + 1))
+        # shellcheck disable=SC2086
+        timeout "$limit" "$gammacl" sweep --out "$work/TB$i" --train-limit 64 ${bad%%:*} > "$a.bad.out" 2>&1
+        rc=$?
+        check "'${bad%%:*}' is refused with exit 2 ($rc)" bash -c "[ $rc -eq 2 ] && grep -q -- '${bad#*:}' '$a.bad.out'"
+    done
+    timeout "$limit" "$gammacl" sweep --out "$work/T2" --known-count 4 > "$a.kc.out" 2>&1
+    rc=$?
+    check "--known-count without --splits is refused ($rc)" \
+        bash -c "[ $rc -eq 2 ] && grep -q 'give --splits' '$a.kc.out'"
+    timeout "$limit" "$gammacl" sweep --out "$work/T3" --splits 1 --known-count 10 --train-limit 64 > "$a.k10.out" 2>&1
+    rc=$?
+    check "10 known of 10 classes is refused ($rc)" bash -c "[ $rc -eq 2 ] && grep -q '2 to 9 known' '$a.k10.out'"
+}
+
 case "$case_name" in
+tasks) case_tasks ;;
 devices) case_devices ;;
 kill_rerun) case_kill_rerun ;;
 sigterm) case_sigterm ;;

@@ -1,6 +1,7 @@
 /* tests/sweep/test_grid.c — the sweep's grid on the host: list parsing with its errors (bad
- * lists, duplicate values, gamma <= 0, bad bias inits), seeds as a count or a list, the cells a
- * grid makes and their names, and how a rerun may grow a grid but never shrink it. */
+ * lists, duplicate values, gamma <= 0, bad bias inits, imbalance ratios below 1), seeds and
+ * open-set splits as a count or a list, the cells a grid makes (their names, imbalance and known
+ * classes), and how a rerun may grow a grid but never shrink it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,12 @@ static void parsing(void)
     refused("bias-init", "zero,maybe", "'maybe'");
     refused("bias-init", "theory,theory", "listed twice");
     refused("nonsense", "1", "unknown grid list");
+    refused("rhos", "0.5", "imbalance ratio");
+    refused("rhos", "10,x", "'x'");
+    refused("rhos", "10,1e1", "same ratio");
+    refused("splits", "0", "count in [1");
+    refused("splits", "3,0", "positive");
+    refused("splits", "2,2", "listed twice");
 
     sw_grid g;
     memset(&g, 0, sizeof g);
@@ -63,17 +70,25 @@ static void parsing(void)
           "losses bce");
     check(sw_parse_list("bias-init", "zero,theory,-2.5", &g, err, sizeof err) == 0 && g.nbias == 3,
           "bias inits zero,theory,-2.5");
+    check(sw_parse_list("rhos", "10,100", &g, err, sizeof err) == 0 && g.nrhos == 2 && g.rhos[1] == 100,
+          "rhos 10,100");
+    check(sw_parse_list("splits", "5", &g, err, sizeof err) == 0 && g.nsplits == 5 && g.splits[4] == 5,
+          "--splits 5 means splits 1..5");
 }
 
 static void naming(void)
 {
     char name[96];
-    sw_cell_name(0, 0.5, 1, "zero", name, sizeof name);
+    sw_cell_name(&(sw_cell){.loss = 0, .gamma = 0.5, .seed = 1, .bias_init = "zero"}, name, sizeof name);
     check(strcmp(name, "ce-g0.5-s1") == 0, "CE cell name");
-    sw_cell_name(1, 16, 3, "theory", name, sizeof name);
+    sw_cell_name(&(sw_cell){.loss = 1, .gamma = 16, .seed = 3, .bias_init = "theory"}, name, sizeof name);
     check(strcmp(name, "bce-g16-s3-theory") == 0, "BCE theory cell name");
-    sw_cell_name(1, 2, 2, "-2.5", name, sizeof name);
+    sw_cell_name(&(sw_cell){.loss = 1, .gamma = 2, .seed = 2, .bias_init = "-2.5"}, name, sizeof name);
     check(strcmp(name, "bce-g2-s2-b-2.5") == 0, "BCE numeric bias cell name");
+    sw_cell_name(&(sw_cell){.loss = 0, .gamma = 16, .seed = 1, .bias_init = "zero", .rho = 100}, name, sizeof name);
+    check(strcmp(name, "ce-g16-s1-rho100") == 0, "long-tailed cell name");
+    sw_cell_name(&(sw_cell){.loss = 1, .gamma = 4, .seed = 2, .bias_init = "zero", .split = 3}, name, sizeof name);
+    check(strcmp(name, "bce-g4-s2-zero-split3") == 0, "open-set cell name");
 
     sw_grid g;
     memset(&g, 0, sizeof g);
@@ -95,6 +110,54 @@ static void naming(void)
     for (int i = 0; i < n; i++)
         for (int j = 0; j < i; j++) distinct &= strcmp(c[i].name, c[j].name) != 0;
     check(distinct, "cell names are distinct");
+    free(c);
+}
+
+/* long-tailed and open-set axes: every (rho, split) for every gamma and loss; each split's known
+ * classes: known_count distinct ids of 0..classes-1, ascending, the same for a split every time,
+ * and not all splits alike */
+static void task_axes(void)
+{
+    sw_grid g;
+    memset(&g, 0, sizeof g);
+    char err[SW_ERRLEN];
+    sw_parse_list("gammas", "4,16", &g, err, sizeof err);
+    sw_parse_list("losses", "ce,bce", &g, err, sizeof err);
+    sw_parse_list("seeds", "1", &g, err, sizeof err);
+    sw_parse_list("bias-init", "zero", &g, err, sizeof err);
+    sw_parse_list("rhos", "10,100", &g, err, sizeof err);
+    sw_cell *c;
+    int n;
+    check(sw_cells(&g, &c, &n) == 0 && n == 8, "2 rhos x 2 gammas x 2 losses: 8 cells");
+    check(c[0].rho == 10 && c[4].rho == 100 && c[0].split == 0 && !c[0].known[0], "cells carry their rho");
+    check(strcmp(c[5].name, "bce-g4-s1-zero-rho100") == 0, "rho-major within a seed");
+    free(c);
+
+    g.nrhos = 0;
+    sw_parse_list("splits", "5", &g, err, sizeof err);
+    check(sw_cells(&g, &c, &n) != 0, "splits without the class count are refused");
+    g.classes = 10, g.known_count = 6;
+    check(sw_cells(&g, &c, &n) == 0 && n == 20, "5 splits x 2 gammas x 2 losses: 20 cells");
+    int ok = 1, differ = 0;
+    for (int i = 0; i < n; i++) {
+        int ids[16], k = 0, seen[10] = {0};
+        for (const char *p = c[i].known; *p && k < 16; p += strcspn(p, ","), p += *p == ',') ids[k++] = atoi(p);
+        ok &= k == 6;
+        for (int j = 0; j < k; j++) {
+            ok &= ids[j] >= 0 && ids[j] < 10 && !seen[ids[j]] && (j == 0 || ids[j] > ids[j - 1]);
+            if (ids[j] >= 0 && ids[j] < 10) seen[ids[j]] = 1;
+        }
+        ok &= c[i].split == (uint64_t)(i / 4 + 1);
+        if (i % 4) ok &= strcmp(c[i].known, c[i - i % 4].known) == 0; /* one split, one class set */
+        differ |= strcmp(c[i].known, c[0].known) != 0;
+    }
+    check(ok, "each split: 6 distinct ascending known classes of 10, the same in all its cells");
+    check(differ, "the splits draw different class sets");
+    sw_cell *again;
+    int m;
+    check(sw_cells(&g, &again, &m) == 0 && m == n && strcmp(again[7].known, c[7].known) == 0,
+          "a split's classes are the same every time");
+    free(again);
     free(c);
 }
 
@@ -133,11 +196,34 @@ static void growing(void)
     g = old;
     check(sw_grid_merge(&g, &add, &given, err, sizeof err) == 0 && g.ngammas == 2 && g.nlosses == 1,
           "nothing given: the grid stays");
+    given.given_rhos = 1;
+    sw_parse_list("rhos", "10", &add, err, sizeof err);
+    check(sw_grid_merge(&g, &add, &given, err, sizeof err) != 0 && strstr(err, "no --rhos") != NULL,
+          "rhos cannot be added to a sweep of the set as it is");
+    sw_grid lt = old;
+    sw_parse_list("rhos", "10,100", &lt, err, sizeof err);
+    sw_parse_list("rhos", "10,50,100", &add, err, sizeof err);
+    check(sw_grid_merge(&lt, &add, &given, err, sizeof err) == 0 && lt.nrhos == 3 && lt.rhos[2] == 50,
+          "adding a rho grows the grid");
+    sw_parse_list("rhos", "50", &add, err, sizeof err);
+    check(sw_grid_merge(&lt, &add, &given, err, sizeof err) != 0 && strstr(err, "ratio 10") != NULL,
+          "dropping rho 10 is refused, naming it");
+    memset(&given, 0, sizeof given);
+    given.given_splits = 1;
+    sw_grid os = old;
+    sw_parse_list("splits", "3", &os, err, sizeof err);
+    os.classes = 10, os.known_count = 6;
+    sw_parse_list("splits", "5", &add, err, sizeof err);
+    check(sw_grid_merge(&os, &add, &given, err, sizeof err) == 0 && os.nsplits == 5, "--splits 5 after 3 adds 4, 5");
+    given.known_count = 4;
+    check(sw_grid_merge(&os, &add, &given, err, sizeof err) != 0 && strstr(err, "6 known") != NULL,
+          "another --known-count is refused");
 }
 
 int main(void)
 {
     parsing();
+    task_axes();
     naming();
     growing();
     printf("%d checks, %d failed\n", checks, failures);
