@@ -11,13 +11,15 @@ extern char **environ;
 
 int app_self_exe(char *out, size_t len)
 {
+    if (len < 2) return -1;
     const ssize_t n = readlink("/proc/self/exe", out, len - 1);
-    if (n <= 0) return -1;
+    /* readlink does not say when it truncated: a path that fills the buffer may have been cut */
+    if (n <= 0 || (size_t)n >= len - 1) return -1;
     out[n] = 0;
     return 0;
 }
 
-pid_t app_spawn(const char *exe, char *const argv[], char *const envp[], const char *log)
+pid_t app_spawn(char *const argv[], char *const envp[], const char *log)
 {
     const pid_t parent = getpid();
     const int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -33,7 +35,7 @@ pid_t app_spawn(const char *exe, char *const argv[], char *const envp[], const c
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         /* this very program, even when its file was replaced (a rebuild) since it started */
-        execve(exe ? exe : "/proc/self/exe", argv, envp ? envp : environ);
+        execve("/proc/self/exe", argv, envp ? envp : environ);
         _exit(127);
     }
     const int saved = errno;

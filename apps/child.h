@@ -7,13 +7,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The running program's own path (/proc/self/exe); 0, or -1 when the system does not say. */
+/* The running program's own path (/proc/self/exe); 0, or -1 when the system does not say or the
+ * path does not fit in len - 1 bytes (readlink would cut it silently). */
 int app_self_exe(char *out, size_t len);
 
-/* Starts exe (NULL: this program itself, through /proc/self/exe, so a long run keeps running
- * its own version even if the file is rebuilt meanwhile) with argv (envp NULL: this process's environment), its stdout and stderr appended to
- * log. The child dies with its parent (PR_SET_PDEATHSIG) and starts with no signal blocked.
- * Returns its pid, or -1 with errno set. */
-pid_t app_spawn(const char *exe, char *const argv[], char *const envp[], const char *log);
+/* Starts this program itself, through /proc/self/exe (so a long run keeps running its own
+ * version even if the file is rebuilt meanwhile), with argv (envp NULL: this process's
+ * environment), its stdout and stderr appended to log. The child dies with its parent
+ * (PR_SET_PDEATHSIG) and starts with no signal blocked. Returns its pid, or -1 with errno set. */
+pid_t app_spawn(char *const argv[], char *const envp[], const char *log);
 
 #endif

@@ -55,7 +55,7 @@ float probe_hsum16(float s, float16 v)
     const int g = (int)get_global_id(0);                                                      \
     if (g >= n) return;                                                                       \
     const V va = (V)(a), vb = (V)(b);                                                         \
-    const int base = g * 37;                                                                  \
+    const int base = (int)(((uint)g * 37u) & 1023u); /* uint: no overflow */                  \
     V x0 = PROBE_SEED(V, W, LANES, 0), x1 = PROBE_SEED(V, W, LANES, 1);                       \
     V x2 = PROBE_SEED(V, W, LANES, 2), x3 = PROBE_SEED(V, W, LANES, 3);                       \
     V x4 = PROBE_SEED(V, W, LANES, 4), x5 = PROBE_SEED(V, W, LANES, 5);                       \

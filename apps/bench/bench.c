@@ -73,7 +73,9 @@ static void usage(void)
            "  agreement     the loss after the same seeded steps against the first device, and whether\n"
            "                a device repeats itself bit for bit\n"
            "  convergence   seeds of one recipe (CE, gamma 8): epochs to a target test accuracy, and a\n"
-           "                one-sided Welch t-test (p = 0.05) of \"slower than the first device\"\n"
+           "                one-sided Welch t-test (p = 0.05) of \"slower than the first device\":\n"
+           "                \"slower (p = ...)\" or \"no evidence slower (p = ...)\", which is not a\n"
+           "                proof of equal speed\n"
            "  speed         cnn5 training and evaluation img/s (and resnet18 where it fits), device\n"
            "                time per kernel group, program build time cold and from the caches\n"
            "  limit         the device's measured FP32 FMA rate and memory bandwidth, and the fraction\n"
@@ -174,7 +176,7 @@ static void env_free(child_env *e)
  * when killed, or -1 when it could not start. limit_s > 0: stopped past that many seconds. */
 static int run_child_limited(char **argv, const char *log, char **envp, double limit_s)
 {
-    const pid_t pid = app_spawn(NULL, argv, envp, log);
+    const pid_t pid = app_spawn(argv, envp, log);
     if (pid < 0) return -1;
     bench_child = (sig_atomic_t)pid;
     if (bench_signal) kill(pid, bench_signal);
@@ -336,12 +338,32 @@ static int run_sweep(const bench_run *br, const bn_device *d, const char *devdir
     char *argv[] = {"gammacl", "sweep", "--out", out, "--devices", (char *)d->spec, "--gammas", gammas,
                     "--losses", convergence ? (r->conv_loss ? "bce" : "ce") : "ce,bce", "--seeds", seeds,
                     "--model", (char *)r->science_model, "--epochs", epochs, "--batch", batch,
-                    "--train-limit", train, "--test-limit", test, "--metrics-train-limit", test, "--no-eval", NULL};
+                    "--train-limit", train, "--test-limit", test, "--metrics-train-limit", test, "--no-eval", NULL, NULL};
+    /* a rerun of the bench gives the cells an earlier run recorded as failed another try */
+    char sweep_json[1400], sweep_csv[1400];
+    snprintf(sweep_json, sizeof sweep_json, "%s/sweep.json", out);
+    snprintf(sweep_csv, sizeof sweep_csv, "%s/sweep.csv", out);
+    struct stat st;
+    if (stat(sweep_json, &st) == 0) {
+        int n = 0;
+        while (argv[n]) n++;
+        argv[n] = "--retry-failed";
+    }
     const char *what = convergence ? "convergence seeds" : "science sweep";
     char line[200];
     snprintf(line, sizeof line, "%s (%s)", what, convergence ? seeds : "8 cells");
     step_begin(br, d, line);
-    return step_end(br, d, what, run_child(argv, log, NULL), log);
+    const time_t started = time(NULL);
+    int status = run_child(argv, log, NULL);
+    /* exit 1 is a cell that failed (a NaN at gamma 64 is a result, not a broken device): with a
+     * sweep.csv this run wrote, the failed cells are left out as not run; signals, exit 2 and up
+     * or no fresh sweep.csv fail the device */
+    if (status == 1 && !bench_signal && stat(sweep_csv, &st) == 0 && st.st_mtime >= started) {
+        fprintf(stderr, "gammacl bench: %s on %s: some cells failed (see %s); they are shown as not run, and a "
+                "rerun of the bench tries them again\n", what, d->id, log);
+        status = 0;
+    }
+    return step_end(br, d, what, status, log);
 }
 
 static int measure(const bench_run *br, const bn_device *d, const char *devdir)
@@ -470,6 +492,18 @@ static int bench_main(const bench_opts *op, bn_bench *bp, bn_bench *mine)
     bn_recipe_for(o.quick, &b->recipe);
     b->target_acc = o.target_acc, b->target_given = isfinite(o.target_acc);
     char err[BN_ERRLEN], path[1200];
+    /* a --compare file that is refused stops the bench before it writes or measures anything */
+    for (int i = 0; i < o.ncompare; i++) {
+        bn_bench *scratch = calloc(1, sizeof *scratch);
+        if (!scratch) return 1;
+        scratch->recipe = b->recipe;
+        rc = bn_read_bench_json(o.compare[i], scratch, err, sizeof err);
+        free(scratch);
+        if (rc != 0) {
+            fprintf(stderr, "gammacl bench: --compare: %s\n", err);
+            return 2;
+        }
+    }
     if (app_make_dirs(o.out, err, sizeof err) != 0) {
         fprintf(stderr, "gammacl bench: %s\n", err);
         return 1;
@@ -528,8 +562,10 @@ static int bench_main(const bench_opts *op, bn_bench *bp, bn_bench *mine)
         return 1;
     }
     bn_print_table(b);
-    printf("\nbench: %s/bench.json, %s/bench.csv, plots in %s/plots/ (%.0f s)\n", o.out, o.out, o.out,
-           app_now() - br.t0);
+    /* bench.json is written only when a device of this machine was measured */
+    if (mine->ndev) printf("\nbench: %s/bench.json, ", o.out);
+    else printf("\nbench: no bench.json (no device of this machine measured), ");
+    printf("%s/bench.csv, plots in %s/plots/ (%.0f s)\n", o.out, o.out, app_now() - br.t0);
     if (failed) fprintf(stderr, "gammacl bench: %d device%s failed (above)\n", failed, failed == 1 ? "" : "s");
     return failed ? 1 : 0;
 }

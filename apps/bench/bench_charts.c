@@ -178,10 +178,7 @@ static int agreement_chart(const char *dir, const bn_bench *b, char *err, size_t
         const int n = dev->nsteps < ref->nsteps ? dev->nsteps : ref->nsteps;
         for (int which = 0; which < 2; which++) {
             const double *t = which ? dev->trace_bce : dev->trace_ce, *r = which ? ref->trace_bce : ref->trace_ce;
-            for (int k = 0; k < n; k++) {
-                const double scale = fmax(fabs(r[k]), fabs(t[k]));
-                d[i][which][k] = scale > 0 ? fabs(t[k] - r[k]) / scale : NAN;
-            }
+            for (int k = 0; k < n; k++) d[i][which][k] = bs_rel_diff(r[k], t[k]);
             app_series *s = &loss->series[loss->nseries++];
             snprintf(s->label, sizeof s->label, "%s %s", dev->id, which ? "BCE" : "CE");
             s->n = dev->nsteps, s->x = x, s->y = t, s->color = i, s->dashed = which, s->marker = 1 + i % 4;

@@ -338,9 +338,51 @@ int bn_read_build(const char *path, double *seconds, char *err, size_t errlen)
     return r.bad ? -1 : 0;
 }
 
-/* figures of other sizes than the recipe's would be compared silently on a part of them */
+/* a figure of a --compare file: missing (NaN) or >= 0; `positive`: > 0 (the table divides by it) */
+static void check_range(reader *r, const char *field, double v, int positive)
+{
+    if (isnan(v) || (positive ? v > 0 : v >= 0)) return;
+    char what[160];
+    snprintf(what, sizeof what, "\"%s\" is %s (%g)", field, positive ? "not positive" : "negative", v);
+    complain(r, what);
+}
+
+static int id_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' || c == '.' ||
+           c == '_' || c == '-';
+}
+
+/* figures of other sizes than the recipe's would be compared silently on a part of them; forged
+ * or damaged figures (a negative time, a zero peak, a cell twice) would make a table of nonsense */
 static void check_against_recipe(reader *r, const bn_recipe *rec, const bn_device *d)
 {
+    for (const char *c = d->id; *c; c++)
+        if (!id_char(*c)) {
+            complain(r, "\"id\" holds a character outside [A-Za-z0-9@._-]");
+            break;
+        }
+    const bn_speed *s = &d->speed;
+    /* positive: the table divides by it (the FMA peak, the step's and the convolutions' times) */
+    const struct { const char *field; double v; int positive; } figures[] = {
+        {"probes.fma_gflops", d->fma_gflops, 1}, {"probes.bandwidth_gbs", d->bandwidth_gbs, 0},
+        {"build.cold_s", d->build_cold_s, 0}, {"build.cached_s", d->build_cached_s, 0},
+        {"trace.self_max_rel", d->self_max_rel, 0}, {"speed.train_img_per_s", s->train_ips, 0},
+        {"speed.eval_img_per_s", s->eval_ips, 0}, {"speed.ms_per_step", s->step_ms, 1},
+        {"speed.resnet18_train_img_per_s", s->resnet_train_ips, 0}, {"speed.kernel_ms", s->kernel_ms, 0},
+        {"speed.conv_ms", s->conv_ms, 1}, {"speed.step_flops", s->step_flops, 0},
+        {"speed.conv_flops", s->conv_flops, 0}};
+    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
+        check_range(r, figures[i].field, figures[i].v, figures[i].positive);
+    for (int g = 0; g < BN_NGROUPS; g++) {
+        char field[64];
+        snprintf(field, sizeof field, "speed.groups_ms.%s", bn_group_name(g));
+        check_range(r, field, s->group_ms[g], 0);
+    }
+    for (int c = 0; c < d->ncells; c++)
+        for (int k = 0; k < c; k++)
+            if (d->cells[k].loss == d->cells[c].loss && d->cells[k].gamma == d->cells[c].gamma)
+                complain(r, "\"science\" holds a (loss, gamma) cell twice");
     if (d->nsteps != 0 && d->nsteps != rec->trace_steps) complain(r, "a trace is not of the recipe's length");
     if (d->nseeds > rec->conv_seeds || (d->nseeds && d->nepochs != rec->conv_epochs))
         complain(r, "the convergence curves are not of the recipe's seeds and epochs");
@@ -351,21 +393,26 @@ static void check_against_recipe(reader *r, const bn_recipe *rec, const bn_devic
     for (int c = 0; c < d->ncells; c++) {
         int in = 0;
         for (int g = 0; g < rec->ngammas; g++) in |= d->cells[c].gamma == rec->gammas[g];
-        if (!in) complain(r, "a science cell's gamma is not one of the recipe's");
+        if (!in) complain(r, "\"science\": a cell's gamma is not one of the recipe's");
     }
 }
 
 /* two machines may both have a "pocl": the later one becomes "pocl@host" (then "-2", ...) */
 static void unique_id(const bn_bench *b, bn_device *d)
 {
-    char base[64];
+    char base[64], host[32];
     snprintf(base, sizeof base, "%s", d->id);
+    /* the host goes into the id: only id characters, so no cut lands inside a UTF-8 character */
+    size_t n = 0;
+    for (const char *c = d->host; *c && n < sizeof host - 1; c++)
+        if (id_char(*c)) host[n++] = *c;
+    host[n] = 0;
     for (int k = 1;; k++) {
         int taken = 0;
         for (int i = 0; i < b->ndev; i++) taken |= strcmp(b->dev[i].id, d->id) == 0;
         if (!taken) return;
-        if (k == 1) snprintf(d->id, sizeof d->id, "%.30s@%.30s", base, d->host[0] ? d->host : "other");
-        else snprintf(d->id, sizeof d->id, "%.30s@%.20s-%d", base, d->host[0] ? d->host : "other", k);
+        if (k == 1) snprintf(d->id, sizeof d->id, "%.30s@%.30s", base, host[0] ? host : "other");
+        else snprintf(d->id, sizeof d->id, "%.30s@%.20s-%d", base, host[0] ? host : "other", k);
     }
 }
 
@@ -375,7 +422,7 @@ int bn_read_bench_json(const char *path, bn_bench *b, char *err, size_t errlen)
     if (!j) return -1;
     reader r = {path, err, errlen, 0};
     const cJSON *fmt = item(j, "format"), *rec = item(j, "recipe"), *devs = item(j, "devices"), *o;
-    if (!cJSON_IsNumber(fmt) || fmt->valueint != BENCH_FORMAT || !cJSON_IsObject(rec) || !cJSON_IsArray(devs)) {
+    if (!cJSON_IsNumber(fmt) || fmt->valuedouble != BENCH_FORMAT || !cJSON_IsObject(rec) || !cJSON_IsArray(devs)) {
         snprintf(err, errlen, "%s: not a bench.json of this gammacl (format %d with \"recipe\" and "
                  "\"devices\")", path, BENCH_FORMAT);
         cJSON_Delete(j);

@@ -59,17 +59,27 @@ static void print_science(const bn_bench *b)
     for (int i = 0; i < b->ndev; i++) printf(" | %-23.23s", b->dev[i].id);
     printf(" | %s\n", "largest difference between devices");
     const bn_device *ref = &b->dev[0];
-    for (int c = 0; c < ref->ncells; c++) {
-        printf("%-4s %6g", loss_name(ref->cells[c].loss), ref->cells[c].gamma);
+    /* the reference's cells, then the grid's cells it has not (failed there, e.g. a NaN stop) */
+    for (int c = 0; c < ref->ncells + 2 * r->ngammas; c++) {
+        int loss, missing = c >= ref->ncells;
+        double gamma;
+        if (!missing) {
+            loss = ref->cells[c].loss, gamma = ref->cells[c].gamma;
+        } else {
+            loss = (c - ref->ncells) / r->ngammas, gamma = r->gammas[(c - ref->ncells) % r->ngammas];
+            for (int k = 0; k < ref->ncells; k++) missing &= !(ref->cells[k].loss == loss && ref->cells[k].gamma == gamma);
+            if (!missing) continue;
+        }
+        printf("%-4s %6g", loss_name(loss), gamma);
         for (int i = 0; i < b->ndev; i++) {
             const bn_cell *x = NULL;
             for (int k = 0; k < b->dev[i].ncells; k++)
-                if (b->dev[i].cells[k].loss == ref->cells[c].loss && b->dev[i].cells[k].gamma == ref->cells[c].gamma)
-                    x = &b->dev[i].cells[k];
+                if (b->dev[i].cells[k].loss == loss && b->dev[i].cells[k].gamma == gamma) x = &b->dev[i].cells[k];
             if (x) printf(" | %7.4f %7.4f %6.2f%%", x->rate, x->excess, 100 * x->test_acc);
-            else printf(" | %-23s", "(not run)");
+            else printf(" | %-23s", "(not run or failed)");
         }
-        printf(" | %.2g %.2g %.2f pt\n", b->spread[c][0], b->spread[c][1], 100 * b->spread[c][2]);
+        if (missing) printf(" | -\n");
+        else printf(" | %.2g %.2g %.2f pt\n", b->spread[c][0], b->spread[c][1], 100 * b->spread[c][2]);
     }
 }
 
@@ -90,10 +100,10 @@ static void print_agreement(const bn_bench *b)
 static void print_convergence(const bn_bench *b)
 {
     const bn_recipe *r = &b->recipe;
-    printf("\n== convergence equivalence (%s gamma %g, %d seeds, %d epochs; target test acc %.2f%%%s)\n",
+    printf("\n== convergence, epochs to a target (%s gamma %g, %d seeds, %d epochs; target test acc %.2f%%%s)\n",
            loss_name(r->conv_loss), r->conv_gamma, r->conv_seeds, r->conv_epochs, 100 * b->target_acc,
            b->target_given ? ", given" : ", 80% of the reference's rise");
-    printf("%-10s %-20s %12s %8s %-28s\n", "id", "epochs per seed", "mean +- sd", "reached", "verdict (one-sided Welch)");
+    printf("%-10s %-20s %12s %8s %-32s\n", "id", "epochs per seed", "mean +- sd", "reached", "verdict (one-sided Welch)");
     for (int i = 0; i < b->ndev; i++) {
         const bn_device *d = &b->dev[i];
         char seeds[64] = "";
@@ -102,8 +112,10 @@ static void print_convergence(const bn_bench *b)
         char verdict[64];
         if (i == 0) snprintf(verdict, sizeof verdict, "reference");
         else if (!d->welch.testable) snprintf(verdict, sizeof verdict, "untestable (n < 2)");
-        else snprintf(verdict, sizeof verdict, "%s (p = %.3g)", d->welch.slower ? "slower" : "equivalent", d->welch.p);
-        printf("%-10s %-20s %6.2f +- %-4.2f %4d/%-3d %-28s\n", d->id, seeds, d->welch.mean_dev, d->welch.sd_dev,
+        /* a one-sided test that does not reject is no evidence of a difference, not equivalence */
+        else snprintf(verdict, sizeof verdict, "%s (p = %.3g)", d->welch.slower ? "slower" : "no evidence slower",
+                      d->welch.p);
+        printf("%-10s %-20s %6.2f +- %-4.2f %4d/%-3d %-32s\n", d->id, seeds, d->welch.mean_dev, d->welch.sd_dev,
                d->reached, d->nseeds, verdict);
     }
 }

@@ -84,15 +84,20 @@ int bs_welch_slower(const double *ref, int nref, const double *dev, int ndev, do
     return 0;
 }
 
+double bs_rel_diff(double a, double b)
+{
+    /* equal values (an Inf against the same Inf included) and NaN on both sides agree */
+    if (a == b || (isnan(a) && isnan(b))) return 0;
+    const double rel = fabs(a - b) / fmax(fabs(a), fabs(b));
+    /* a NaN on one side, or an Inf against anything else (Inf / Inf), is as far apart as it gets */
+    return isnan(rel) ? INFINITY : rel;
+}
+
 void bs_trace_agreement(const double *ref, const double *dev, int n, bs_agreement *out)
 {
     *out = (bs_agreement){.max_rel = 0, .at_step = -1, .last_rel = NAN, .identical = 1};
     for (int i = 0; i < n; i++) {
-        const double scale = fmax(fabs(ref[i]), fabs(dev[i]));
-        double rel = scale > 0 ? fabs(ref[i] - dev[i]) / scale : 0;
-        /* a NaN on one side only is as far apart as it gets; on both, they agree */
-        if (isnan(ref[i]) != isnan(dev[i])) rel = INFINITY;
-        else if (isnan(ref[i])) rel = 0;
+        const double rel = bs_rel_diff(ref[i], dev[i]);
         if (ref[i] != dev[i] && !(isnan(ref[i]) && isnan(dev[i]))) out->identical = 0;
         if (rel > out->max_rel || out->at_step < 0) out->max_rel = rel, out->at_step = i;
         out->last_rel = rel;

@@ -27,6 +27,10 @@ typedef struct bs_agreement {
     int identical;               /* every step bit for bit equal */
 } bs_agreement;
 
+/* |a - b| / max(|a|, |b|): 0 when a == b (an Inf against the same Inf too) or both are NaN;
+ * INFINITY when only one is NaN or an Inf meets anything else. Never NaN. */
+double bs_rel_diff(double a, double b);
+
 void bs_trace_agreement(const double *ref, const double *dev, int n, bs_agreement *out);
 
 /* acc[0..nepochs] (acc[0]: before training): the first epoch e >= 1 with acc[e] >= target, or

@@ -233,7 +233,10 @@ static void setup_bars(cairo_t *cr, const app_panel *p, frame *fr, span sy)
     label_room(fr, fr->label_lines, below);
     const double h = pl->b - pl->t, values = p->fix_y ? 0 : chart_bars_value_room(cr, p, slot);
     double top = p->fix_y ? 0 : values + inside_legend_h(p), bottom = !p->logy && sy.lo < 0 ? values : 0;
-    if (top + bottom > 0.5 * h) top *= 0.5 * h / (top + bottom), bottom *= 0.5 * h / (top + bottom);
+    if (top + bottom > 0.5 * h) {
+        const double f = 0.5 * h / (top + bottom); /* once: both shrink by the same factor */
+        top *= f, bottom *= f;
+    }
     const double unit = (y->hi - y->lo) / (h - top - bottom); /* per pixel */
     y->lo -= bottom * unit, y->hi += top * unit;
     chart_set_font(cr, 11, 0);

@@ -389,7 +389,8 @@ int app_train_run(app_train_opts *o)
             rc = app_write_summary(o, r.rt, r.model, &r.last, &r.last_metrics, &r.conv, &r.cls,
                                    r.train_seconds, r.train_images, 1);
             app_run_classes_print(&r);
-            printf("done: %s/metrics.csv, %s/summary.json, %s/model.ckpt\n", o->out, o->out, o->out);
+            printf("done: %s/metrics.csv, %s/class_acc.csv, %s/summary.json, %s/model.ckpt\n", o->out, o->out, o->out,
+                   o->out);
         } else if (rc == 1 && !r.numeric_fault && (r.wrote_checkpoint || o->resume[0])) {
             fprintf(stderr, "gammacl train: the last checkpoint is %s/model.ckpt; once the cause is "
                     "fixed, continue with: gammacl train --resume %s\n", o->out, o->out);

@@ -259,7 +259,7 @@ static int start_cell(sweep *s, int slot, int c)
         argv[n++] = "--progress", argv[n++] = "0";
     }
     argv[n] = NULL;
-    const pid_t pid = app_spawn(NULL, argv, NULL, log);
+    const pid_t pid = app_spawn(argv, NULL, log);
     if (pid < 0) {
         fprintf(stderr, "gammacl sweep: cannot start %s: %s\n", cell->name, strerror(errno));
         return -1;

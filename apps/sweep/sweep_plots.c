@@ -46,10 +46,15 @@ typedef struct plot_ctx {
     char note[256];
 } plot_ctx;
 
+/* the distinct BCE bias inits among the kinds (0: no BCE line) */
 static int bce_kinds(const plot_ctx *p)
 {
     int n = 0;
-    for (int k = 0; k < p->kinds; k++) n += p->loss_of[k];
+    for (int k = 0; k < p->kinds; k++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= p->loss_of[j] && strcmp(p->bias_of[j], p->bias_of[k]) == 0;
+        n += p->loss_of[k] && !seen;
+    }
     return n;
 }
 
@@ -220,31 +225,40 @@ static const struct { const char *col, *label; } DISTURB[] = {
 };
 #define NDISTURB ((int)(sizeof DISTURB / sizeof DISTURB[0]))
 
+/* accuracy and flip rate panels of up to 3 kinds per figure: robustness.png, then robustness_2.png
+ * for kinds 4 to 6, ... */
 static int plot_robustness(const plot_ctx *p, char *err, size_t errlen)
 {
-    app_figure f;
-    figure_setup(&f, p, "Robustness vs gamma (test set)", p->kinds);
     line (*lines)[8][NDISTURB] = calloc(2, sizeof *lines);
     if (!lines) return snprintf(err, errlen, "out of memory"), -1;
-    for (int k = 0; k < p->kinds && k < 3; k++) {
-        char label[96], title[160];
-        kind_label(p, k, label, sizeof label);
-        for (int which = 0; which < 2; which++) {
-            app_panel *pan = &f.panels[which * p->kinds + k];
-            snprintf(title, sizeof title, "%s: %s", label, which ? "flip rate" : "accuracy");
-            panel_setup(pan, title, which ? "fraction of predictions changed" : "test accuracy", 0);
-            pan->legend = 2;
-            for (int d = which; d < NDISTURB; d++) {
-                char col[64];
-                snprintf(col, sizeof col, "%s%s", d == 0 ? "" : which ? "flip_" : "acc_", DISTURB[d].col);
-                collect(p, k, sw_col_index(col), 1, &lines[which][k][d]);
-                add_series(pan, &lines[which][k][d], DISTURB[d].label, d, 1 + d % 4, d > 2);
+    int rc = 0;
+    for (int first = 0; rc == 0 && first < p->kinds; first += 3) {
+        const int shown = p->kinds - first < 3 ? p->kinds - first : 3;
+        app_figure f;
+        figure_setup(&f, p, "Robustness vs gamma (test set)", shown);
+        for (int j = 0; j < shown; j++) {
+            const int k = first + j;
+            char label[96], title[160];
+            kind_label(p, k, label, sizeof label);
+            for (int which = 0; which < 2; which++) {
+                app_panel *pan = &f.panels[which * shown + j];
+                snprintf(title, sizeof title, "%s: %s", label, which ? "flip rate" : "accuracy");
+                panel_setup(pan, title, which ? "fraction of predictions changed" : "test accuracy", 0);
+                pan->legend = 2;
+                for (int d = which; d < NDISTURB; d++) {
+                    char col[64];
+                    snprintf(col, sizeof col, "%s%s", d == 0 ? "" : which ? "flip_" : "acc_", DISTURB[d].col);
+                    collect(p, k, sw_col_index(col), 1, &lines[which][k][d]);
+                    add_series(pan, &lines[which][k][d], DISTURB[d].label, d, 1 + d % 4, d > 2);
+                }
             }
         }
+        f.npanels = 2 * shown;
+        char name[32];
+        if (first == 0) snprintf(name, sizeof name, "robustness");
+        else snprintf(name, sizeof name, "robustness_%d", first / 3 + 1);
+        rc = save(p, name, &f, err, errlen);
     }
-    f.npanels = 2 * (p->kinds < 3 ? p->kinds : 3);
-    if (p->kinds > 3) f.cols = 3;
-    const int rc = save(p, "robustness", &f, err, errlen);
     free(lines);
     return rc;
 }

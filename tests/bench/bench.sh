@@ -4,10 +4,13 @@
 #   - interrupted with SIGINT in its science sweep, it exits 130 and says how to continue; the
 #     rerun finishes, and every file check_bench.py reads is consistent (bench.json figures are
 #     finite and of the recipe's sizes, bench.csv agrees with bench.json, the PNGs are valid)
-#   - a second rerun measures and trains nothing (every step is kept)
+#   - a second rerun measures and trains nothing (every step is kept); a cell recorded as failed
+#     is tried again by the next rerun, and the device stays in the tables
 #   - bench.json read back through --compare (--devices none) gives the same bench.csv rows
-#   - forged --compare files (truncated, a string for a number, another recipe), a bench folder
-#     of the other mode and bad flags exit 2 with a message naming the problem
+#   - forged --compare files (truncated, a string for a number, another recipe, a negative
+#     kernel time, a zero FMA peak, a cell twice or off the grid, format 1.7, a non-ASCII id)
+#     exit 2 with a message naming the file and the problem, before anything is written; a bench
+#     folder of the other mode and bad flags exit 2 too
 # shellcheck source=../reliability/lib.sh
 source "$(dirname "$0")/../reliability/lib.sh"
 check_py=$3
@@ -31,7 +34,8 @@ check "the rerun finishes (exit $rc)" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || { cat "$log.2.out" "$log.2.err"; fail_now "no bench to check"; }
 check "the rerun kept the measurement (no second probe run)" bash -c "! grep -q 'peak probes' '$log.2.out'"
 check "the table has every section" bash -c "grep -q '== science' '$log.2.out' && grep -q '== agreement' '$log.2.out' \
-    && grep -q '== convergence equivalence' '$log.2.out' && grep -q '== speed and the limit' '$log.2.out'"
+    && grep -q '== convergence, epochs to a target' '$log.2.out' \
+    && ! grep -q 'equivalen' '$log.2.out' && grep -q '== speed and the limit' '$log.2.out'"
 check "bench.json, bench.csv and the charts are consistent" python3 "$check_py" "$dir"
 check "the science sweep trains its cells without robustness evaluation (--no-eval)" \
     bash -c "ls '$dir'/devices/*/science/cells/*/model.ckpt >/dev/null && ! ls '$dir'/devices/*/science/cells/*/eval.json 2>/dev/null"
@@ -43,6 +47,17 @@ check "a finished bench reruns without measuring" \
     bash -c "! grep -Eq 'probes|builds' '$log.3.out' && grep -q '^bench:' '$log.3.out'"
 check "a finished bench reruns without training ($before cell starts before, $(starts) after)" \
     test "$(starts)" -eq "$before"
+
+# a science cell recorded as failed (what a NaN stop leaves): the sweep alone would keep it failed;
+# a rerun of the bench tries it again and keeps the device in the tables
+cell=$(ls -d "$dir"/devices/*/science/cells/* | head -1)
+echo '{"reason": "a forged failure"}' > "$cell/failed.json"
+run_gammacl "$log.retry" bench --quick --devices "$device" --out "$dir"
+rc=$?
+check "a rerun with a failed cell recorded exits 0 (got $rc)" test "$rc" -eq 0
+check "the rerun tried the failed cell again" test ! -e "$cell/failed.json"
+check "the rerun names bench.json and keeps the device" bash -c "grep -q '^bench: .*/bench.json' '$log.retry.out' \
+    && ! grep -q 'left out of the tables' '$log.retry.err'"
 
 # bench.json through --compare: the same figures
 run_gammacl "$log.4" bench --quick --devices none --compare "$dir/bench.json" --out "$work/compared"
@@ -58,6 +73,8 @@ bad_compare() {
     rc=$?
     check "$what --compare file: exit 2 (got $rc)" test "$rc" -eq 2
     check "$what --compare file: message" grep -q -- "$pattern" "$log.bad.err"
+    check "$what --compare file: message names the file" grep -qF -- "$file" "$log.bad.err"
+    check "$what --compare file: nothing written" test ! -e "$work/bad-$what"
 }
 head -c 300 "$dir/bench.json" > "$work/truncated.json"
 bad_compare truncated "$work/truncated.json" "not a JSON object"
@@ -76,10 +93,26 @@ json.dump(b, open(sys.argv[2] + "/short.json", "w"))
 b = json.load(open(sys.argv[1]))
 b["devices"].append(7)
 json.dump(b, open(sys.argv[2] + "/notobject.json", "w"))
+def forged(name, change):
+    b = json.load(open(sys.argv[1]))
+    change(b, b["devices"][0])
+    json.dump(b, open(sys.argv[2] + "/" + name + ".json", "w"), ensure_ascii=False)
+forged("neggroup", lambda b, d: d["speed"]["groups_ms"].update({"conv fwd": -1.5}))
+forged("zeropeak", lambda b, d: d["probes"].update({"fma_gflops": 0}))
+forged("dupcell", lambda b, d: d["science"].append(dict(d["science"][0])))
+forged("offgrid", lambda b, d: d["science"][0].update({"gamma": 2.5}))
+forged("format", lambda b, d: b.update({"format": 1.7}))
+forged("badid", lambda b, d: d.update({"id": "p\u00f6cl"}))
 PY
 bad_compare string "$work/string.json" '"fma_gflops" is not a number'
 bad_compare short "$work/short.json" "recipe's length"
 bad_compare notobject "$work/notobject.json" "not an object"
+bad_compare neggroup "$work/neggroup.json" '"speed.groups_ms.conv fwd" is negative'
+bad_compare zeropeak "$work/zeropeak.json" '"probes.fma_gflops" is not positive'
+bad_compare dupcell "$work/dupcell.json" 'cell twice'
+bad_compare offgrid "$work/offgrid.json" "not one of the recipe's"
+bad_compare format "$work/format.json" "not a bench.json of this gammacl"
+bad_compare badid "$work/badid.json" '"id" holds a character outside'
 
 run_gammacl "$log.twice" bench --quick --devices none --compare "$dir/bench.json" --compare "$dir/bench.json" \
     --out "$work/twice"

@@ -8,15 +8,19 @@
 
 #include "bench.h"
 
-static int failures;
+typedef struct tally {
+    int run, failed;
+} tally;
 
+/* every test function takes `tally *t`; CHECK records one check in it */
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
+        t->run++;                                                                                  \
         if (!(cond)) {                                                                             \
             printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
             printf(__VA_ARGS__);                                                                   \
             printf("\n");                                                                          \
-            failures++;                                                                            \
+            t->failed++;                                                                           \
         }                                                                                          \
     } while (0)
 
@@ -38,7 +42,7 @@ static double t_upper_by_integral(double t, double df)
     return sum * (1 - 1e-9) / n / 3;
 }
 
-static void test_t_tail(void)
+static void test_t_tail(tally *t)
 {
     CHECK(close_to(bs_t_upper(0, 7), 0.5, 1e-12), "P(T > 0) = 0.5");
     CHECK(close_to(bs_t_upper(1, 1), 0.25, 1e-10), "Cauchy: P(T > 1) = 1/4, got %.12g", bs_t_upper(1, 1));
@@ -55,7 +59,7 @@ static void test_t_tail(void)
     CHECK(isnan(bs_t_upper(1, 0)) && isnan(bs_t_upper(NAN, 3)), "bad df or t gives NaN");
 }
 
-static void test_welch(void)
+static void test_welch(tally *t)
 {
     /* means 3.5 and 5.5, both sd sqrt(1/3), n 4: se^2 = 1/6, t = 2 sqrt(6), df = 6 */
     const double ref[] = {3, 3, 4, 4}, slow[] = {5, 5, 6, 6};
@@ -70,8 +74,8 @@ static void test_welch(void)
     bs_welch_slower(a, 3, b, 5, 0.05, &w);
     const double va = 1.0 / 3, vb = 0.8 / 5, df = (va + vb) * (va + vb) / (va * va / 2 + vb * vb / 4);
     CHECK(close_to(w.df, df, 1e-12) && close_to(w.t, (3.6 - 3) / sqrt(va + vb), 1e-12), "df %g t %g", w.df, w.t);
-    CHECK(!w.slower && w.p > 0.05, "a small difference is equivalent (p %g)", w.p);
-    /* no spread: identical counts are equivalent, a constant extra epoch is slower */
+    CHECK(!w.slower && w.p > 0.05, "a small difference: no evidence slower (p %g)", w.p);
+    /* no spread: identical counts give no evidence slower, a constant extra epoch is slower */
     const double same[] = {3, 3}, more[] = {4, 4};
     CHECK(bs_welch_slower(same, 2, same, 2, 0.05, &w) == 0 && w.p == 1 && !w.slower, "identical: p %g", w.p);
     CHECK(bs_welch_slower(same, 2, more, 2, 0.05, &w) == 0 && w.p == 0 && w.slower, "constant extra epoch");
@@ -80,7 +84,7 @@ static void test_welch(void)
     CHECK(bs_welch_slower(same, 0, more, 2, 0.05, &w) == -1, "n = 0 refused");
 }
 
-static void test_agreement(void)
+static void test_agreement(tally *t)
 {
     const double ref[] = {2.0, 1.5, 1.0, 0.5}, dev[] = {2.0, 1.5 * (1 + 1e-3), 1.0 * (1 - 4e-3), 0.5};
     bs_agreement a;
@@ -97,9 +101,28 @@ static void test_agreement(void)
     CHECK(isinf(a.max_rel) && a.at_step == 0, "NaN against an exact 0 is a full disagreement too");
     bs_trace_agreement(both, nan0, 2, &a);
     CHECK(a.max_rel == 0 && a.identical, "NaN on both sides agrees");
+    /* a trace that diverges to Inf on one side: Inf / Inf is NaN, which must not read as agreement */
+    const double inf1[] = {2.0, INFINITY, 1.0, 0.5};
+    bs_trace_agreement(ref, inf1, 4, &a);
+    CHECK(isinf(a.max_rel) && a.max_rel > 0 && a.at_step == 1 && !a.identical, "Inf on one side: max %g at %d",
+          a.max_rel, a.at_step);
+    const double ninf[] = {2.0, -INFINITY, 1.0, 0.5};
+    bs_trace_agreement(inf1, ninf, 4, &a);
+    CHECK(isinf(a.max_rel) && a.at_step == 1 && !a.identical, "+Inf against -Inf: max %g", a.max_rel);
+    bs_trace_agreement(inf1, inf1, 4, &a);
+    CHECK(a.max_rel == 0 && a.identical, "the same Inf on both sides agrees");
+    const double tail[] = {2.0, 1.5, 1.0, INFINITY};
+    bs_trace_agreement(ref, tail, 4, &a);
+    CHECK(isinf(a.last_rel) && isinf(a.max_rel) && a.at_step == 3, "Inf at the last step: last %g", a.last_rel);
+    /* bs_rel_diff itself, the one the agreement chart draws */
+    CHECK(bs_rel_diff(1, 1) == 0 && bs_rel_diff(0, 0) == 0 && bs_rel_diff(NAN, NAN) == 0, "equal: 0");
+    CHECK(close_to(bs_rel_diff(1, 0.5), 0.5, 1e-15) && close_to(bs_rel_diff(-2, 2), 2, 1e-15), "finite");
+    CHECK(bs_rel_diff(INFINITY, 3) == INFINITY && bs_rel_diff(3, -INFINITY) == INFINITY &&
+          bs_rel_diff(NAN, 0) == INFINITY && bs_rel_diff(0, NAN) == INFINITY && bs_rel_diff(0, 1) == 1,
+          "one-sided NaN or Inf: Inf");
 }
 
-static void test_epochs_and_target(void)
+static void test_epochs_and_target(tally *t)
 {
     const double acc[] = {0.1, 0.4, 0.7, 0.8, 0.82};
     CHECK(bs_epochs_to(acc, 4, 0.7) == 2, "reached at epoch 2");
@@ -108,7 +131,7 @@ static void test_epochs_and_target(void)
     CHECK(close_to(bs_knee_target(acc, 4, 0.8), 0.1 + 0.8 * 0.72, 1e-12), "knee target");
 }
 
-static void test_groups(void)
+static void test_groups(tally *t)
 {
     const char *const labels[] = {"conv2 fwd", "conv2 fwd:im2col", "conv5 bwd:col2im", "bn1 fwd:bn_stats",
                                   "maxpool1 bwd:maxpool2_bwd", "gap1 fwd:gap_fwd", "head:dual_loss",
@@ -119,7 +142,7 @@ static void test_groups(void)
               want[i], bn_group_name(want[i]));
 }
 
-static void test_derive(void)
+static void test_derive(tally *t)
 {
     bn_bench b;
     memset(&b, 0, sizeof b);
@@ -156,12 +179,13 @@ static void test_derive(void)
 
 int main(void)
 {
-    test_t_tail();
-    test_welch();
-    test_agreement();
-    test_epochs_and_target();
-    test_groups();
-    test_derive();
-    printf("%s (%d failures)\n", failures ? "FAIL" : "ok", failures);
-    return failures != 0;
+    tally tally_ = {0, 0};
+    test_t_tail(&tally_);
+    test_welch(&tally_);
+    test_agreement(&tally_);
+    test_epochs_and_target(&tally_);
+    test_groups(&tally_);
+    test_derive(&tally_);
+    printf("%s (%d of %d checks failed)\n", tally_.failed ? "FAIL" : "ok", tally_.failed, tally_.run);
+    return tally_.failed != 0 || tally_.run == 0;
 }

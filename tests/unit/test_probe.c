@@ -3,7 +3,8 @@
  * The FMA probe's outputs against the same chains computed on the host with fmaf (bit for bit:
  * fma is exactly rounded and the sums run in a fixed order) and its FLOP count; the read probe's
  * partial sums against the host's in the same order and its byte count; then the calibrated
- * probes at a small target time (finite rates that agree with their work and time); the probes
+ * probes at a small target time (finite rates; the FMA rate against a run the test times at the
+ * same size, which may be slower but not twice as fast as the probe's best); the probes
  * must leave the caller's profiling state alone and refuse bad sizes. Prints the measured rates.
  * Devices without a fused FMA (llvmpipe) run x * a + b, which the driver may fuse or not: either
  * result is accepted there, bit for bit.
@@ -20,7 +21,7 @@ static float fma_ref(int g, int lanes, int iters, int fused)
 {
     float s = 0.0f;
     for (int j = 0; j < lanes; j++) {
-        float x = (float)((g * 37 + j) & 1023) * (1.0f / 1024.0f);
+        float x = (float)(((unsigned)g * 37u + (unsigned)j) & 1023u) * (1.0f / 1024.0f);
         for (int i = 0; i < iters; i++) {
             if (fused) {
                 x = fmaf(x, RT_PROBE_FMA_A, RT_PROBE_FMA_B);
@@ -102,14 +103,22 @@ static void check_result(th *t, const char *what, rt_status s, const rt_probe_re
     if (!th_ok(t, s, what)) return;
     th_check(t, isfinite(r->rate) && r->rate > 0 && r->seconds > 0 && r->work > 0,
              "%s: rate %g, %g s, work %g", what, r->rate, r->seconds, r->work);
-    th_check(t, fabs(r->rate - r->work / r->seconds / 1e9) <= 1e-12 * r->rate,
-             "%s: rate %.9g is not work / seconds %.9g", what, r->rate, r->work / r->seconds / 1e9);
     th_check(t, r->items > 0 && r->iters > 0 && r->runs > 0,
              "%s: %lld items, %lld iterations, %d runs", what, r->items, r->iters, r->runs);
-    /* FMA: items x L x 2 FLOPs per iteration; read: whole vectors per item and pass */
-    const double per = r->work / (double)r->iters / (unit * (double)r->items);
-    th_check(t, per == floor(per) && per >= 1, "%s: %.0f units of work is not %lld x %lld x %g x k",
-             what, r->work, r->iters, r->items, unit);
+    if (unit > 0 && r->items > 0 && r->iters > 0) {
+        /* the FMA probe's rate against a run the test times itself, at the probe's own size (one
+         * launch of at most RT_PROBE_FMA_MAX_ITERS): the probe keeps the best of its runs, so a
+         * single run may be slower but not twice as fast; and its FLOPs are items x L x 2 each
+         * iteration, as the test counts them from the shape */
+        const int iters = r->iters < RT_PROBE_FMA_MAX_ITERS ? (int)r->iters : RT_PROBE_FMA_MAX_ITERS;
+        double seconds = 0, flops = 0;
+        if (th_ok(t, rt_probe_fma_run(t->rt, (size_t)r->items, iters, NULL, &seconds, &flops), "FMA single run")) {
+            const double want = (double)r->items * iters * unit, mine = flops / seconds / 1e9;
+            th_check(t, flops == want, "%s: a single run counts %.0f FLOPs, want %.0f", what, flops, want);
+            th_check(t, seconds > 0 && mine <= 2 * r->rate,
+                     "%s: a single run reaches %.3g GFLOP/s, over twice the probe's best %.3g", what, mine, r->rate);
+        }
+    }
     printf("  %-12s %10.2f %s  (%lld items x %lld, best of %d runs of %.3f s, %s)\n", what, r->rate,
            strstr(what, "read") ? "GB/s    " : "GFLOP/s", r->items, r->iters, r->runs, r->seconds,
            r->host_timed ? "host clock" : "events");
@@ -161,7 +170,7 @@ static void body(th *t)
             th_check(t, r.fused == fused, "the FMA probe's result says fused %d, its shape %d",
                      r.fused, fused);
     }
-    check_result(t, "read rate", rt_probe_bandwidth(t->rt, target, &r), &r, 4.0 * width);
+    check_result(t, "read rate", rt_probe_bandwidth(t->rt, target, &r), &r, 0); /* no FMA cross-check */
     th_check(t, rt_probe_fma(t->rt, 0, &r) == RT_E_ARG, "a zero target time was accepted");
     th_check(t,
              rt_probe_fma_run(t->rt, 8, RT_PROBE_FMA_MAX_ITERS + 1, NULL, NULL, NULL) == RT_E_ARG,
