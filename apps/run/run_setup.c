@@ -22,18 +22,20 @@ static int setup_classes_in(const app_train_opts *o, app_dataset *train, app_dat
     if (o->imbalance == 0) return 0;
     *which = 1;
     if (o->class_order[0]) {
+        *which = 2;
         if ((norder = app_parse_class_list(o->class_order, order, 256, err, errlen)) < 0) return -1;
         for (int i = 0; i < norder && nknown; i++) {
             int at = -1;
             for (int j = 0; j < nknown; j++)
                 if (known[j] == order[i]) at = j;
             if (at < 0) {
-                snprintf(err, errlen, "--class-order: class %d is not among --known %s", order[i], o->known);
+                snprintf(err, errlen, "class %d is not among --known %s", order[i], o->known);
                 return -1;
             }
             order[i] = at;
         }
     }
+    *which = 1;
     return app_dataset_imbalance(train, o->imbalance, norder ? order : NULL, norder, o->seed, NULL, err, errlen);
 }
 
@@ -43,7 +45,8 @@ static int setup_classes(const app_train_opts *o, app_dataset *train, app_datase
     char why[APP_ERRLEN];
     int which = 0;
     if (setup_classes_in(o, train, test, &which, why, sizeof why) == 0) return 0;
-    snprintf(err, errlen, "--%s: %s", which ? "imbalance" : "known", why);
+    static const char *const option[] = {"known", "imbalance", "class-order"};
+    snprintf(err, errlen, "--%s: %s", option[which], why);
     return -1;
 }
 

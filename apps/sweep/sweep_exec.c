@@ -490,7 +490,9 @@ int sw_run(sw_opts *o)
     const int lock = rc == 0 ? app_lock_dir(o->out, "gammacl sweep", err, sizeof err) : -1;
     if (rc == 0 && lock < 0) rc = 2;
     if (rc == 0 && sw_write_sweep_json(o->out, &s.grid, s.args, s.nargs, o->devices, err, sizeof err) != 0) rc = 1;
-    if (rc == 0 && sw_cells(&s.grid, &s.cells, &s.ncells) != 0) snprintf(err, sizeof err, "out of memory"), rc = 1;
+    if (rc == 0 && sw_cells(&s.grid, &s.cells, &s.ncells) != 0)
+        snprintf(err, sizeof err, "cannot make the grid's cells (out of memory, or open-set splits of %d known of "
+                 "%d classes)", s.grid.known_count, s.grid.classes), rc = 1;
     if (rc == 0) {
         s.state = calloc((size_t)s.ncells, sizeof *s.state);
         s.started = calloc((size_t)s.ncells, sizeof *s.started);

@@ -72,6 +72,7 @@ bad "--class-order without --imbalance" "give --imbalance" --class-order 1,0
 bad "--known with one class" "--known: .*2..9" --known 3
 bad "--known with a repeated class" "--known: .*repeated" --known 1,1,2
 bad "--known beyond the classes" "--known: .*outside 0..9" --known 1,2,12
+bad "--class-order outside --known" "^gammacl train: --class-order: class 5 is not among --known 0,1,2$" --known 0,1,2 --imbalance 10 --class-order 5,1
 bad "--known with a bad list" "--known: .*not a class id" --known 1,x
 bad "--class-order not a permutation" "--imbalance: .*order lists 3 classes" --imbalance 10 --class-order 0,1,2
 done_checks
