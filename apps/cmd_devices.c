@@ -27,6 +27,10 @@ static int print_json(const rt_device_info *list, int n)
         cJSON_AddNumberToObject(o, "global_mem_bytes", (double)d->global_mem);
         cJSON_AddNumberToObject(o, "max_alloc_bytes", (double)d->max_alloc);
         cJSON_AddBoolToObject(o, "fp64", d->fp64);
+        if (*d->cpu_model) cJSON_AddStringToObject(o, "cpu", d->cpu_model);
+        char tuning[1400];
+        rt_tune_describe(d, tuning, sizeof tuning);
+        cJSON_AddStringToObject(o, "tuning", tuning);
         cJSON_AddItemToArray(arr, o);
     }
     char *s = cJSON_Print(arr);
@@ -45,7 +49,8 @@ int cmd_devices(int argc, char **argv)
             printf("usage: gammacl devices [--json]\n\n"
                    "Lists every OpenCL device: index (platform:device), platform, name, vendor, type,\n"
                    "driver version, OpenCL C version, compute units, global memory, largest buffer,\n"
-                   "fp64 support. Use the index, P:D, or part of a name with --device or GAMMACL_DEVICE.\n");
+                   "fp64 support, and the state of its kernel parameters (`gammacl tune`). Use the index,\n"
+                   "P:D, or part of a name with --device or GAMMACL_DEVICE.\n");
             return 0;
         } else {
             fprintf(stderr, "gammacl devices: unknown option '%s' (try --help)\n", argv[i]);
@@ -65,8 +70,10 @@ int cmd_devices(int argc, char **argv)
     else
         for (int i = 0; i < n; i++) {
             char line[1024];
+            char tuning[1400];
             rt_format_device(&list[i], line, sizeof line);
-            puts(line);
+            rt_tune_describe(&list[i], tuning, sizeof tuning);
+            printf("%s\n    kernel parameters: %s\n", line, tuning);
         }
     free(list);
     return rc;

@@ -13,5 +13,6 @@ int cmd_theory(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

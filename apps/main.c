@@ -17,6 +17,7 @@ static const command commands[] = {
     {"eval", cmd_eval, "a trained model under small disturbances: accuracy and flip rate; .npz export"},
     {"sweep", cmd_sweep, "the gamma study: a grid of runs (gamma x loss x seed), tables, plots, report"},
     {"bench", cmd_bench, "the vendor bench: the same science, agreement, convergence and speed per device"},
+    {"tune", cmd_tune, "measure the CPU kernels' parameter sets on a device and keep the fastest"},
     {"theory", cmd_theory, "closed-form loss minima and optimal bias for K classes and gammas"},
 };
 
@@ -31,7 +32,8 @@ static void usage(FILE *f)
                "  GAMMACL_DEVICE    device to use: index, P:D, or part of a name (pocl, llvmpipe, nvidia)\n"
                "  GAMMACL_DATA      folder holding the data sets (default: Debian's dataset folders)\n"
                "  GAMMACL_NO_CACHE  1 = do not cache compiled kernels on disk\n"
-               "  GAMMACL_CACHE_DIR where compiled kernels are cached (default ~/.cache/gammacl)\n");
+               "  GAMMACL_CACHE_DIR where compiled kernels and tuning files live (default ~/.cache/gammacl)\n"
+               "  GAMMACL_TUNING    defaults or shipped: ignore `gammacl tune`'s file (comparisons)\n");
 }
 
 int main(int argc, char **argv)

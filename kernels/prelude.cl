@@ -19,3 +19,57 @@
 #define CHUNK_RANGE(n, i0, i1)                                   \
     const int i0 = (int)get_global_id(0) * RT_CHUNK;            \
     const int i1 = min(i0 + RT_CHUNK, (int)(n))
+
+/* Tunable CPU kernels (conv_fwd_cpu.cl, conv_wgrad_cpu.cl, gemm.cl) are compiled per parameter
+ * set with -DTUNE_MR=<rows of the register block> -DTUNE_VW=<lanes of a vector> (runtime/tune.c
+ * picks them per device and shape class). VF is the vector of TUNE_VW floats, REPM repeats a
+ * macro for the TUNE_MR rows. Without the options the hand-set values of the first design hold. */
+#ifndef TUNE_MR
+#define TUNE_MR 8
+#endif
+#ifndef TUNE_VW
+#define TUNE_VW 16
+#endif
+#define REP4(X) X(0) X(1) X(2) X(3)
+#define REP8(X) REP4(X) X(4) X(5) X(6) X(7)
+#define REP12(X) REP8(X) X(8) X(9) X(10) X(11)
+#define REP16(X) REP12(X) X(12) X(13) X(14) X(15)
+#if TUNE_MR == 4
+#define REPM REP4
+#elif TUNE_MR == 8
+#define REPM REP8
+#elif TUNE_MR == 12
+#define REPM REP12
+#elif TUNE_MR == 16
+#define REPM REP16
+#else
+#error "TUNE_MR must be 4, 8, 12 or 16"
+#endif
+#if TUNE_VW == 16
+#define VF float16
+#define VI int16
+#define VLOAD vload16
+#define VSTORE vstore16
+#define VLANES (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#elif TUNE_VW == 8
+#define VF float8
+#define VI int8
+#define VLOAD vload8
+#define VSTORE vstore8
+#define VLANES (int8)(0, 1, 2, 3, 4, 5, 6, 7)
+#else
+#error "TUNE_VW must be 8 or 16"
+#endif
+
+/* the lanes of v added in a fixed order (pairwise halves) */
+inline float vsum(VF v)
+{
+#if TUNE_VW == 16
+    const float8 a = v.lo + v.hi;
+#else
+    const float8 a = v;
+#endif
+    const float4 b = a.lo + a.hi;
+    const float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}

@@ -68,7 +68,7 @@ int rt_cache_load(rt_ctx *ctx, const char *key, unsigned char **bin, size_t *len
     return 1;
 }
 
-static int make_dirs(const char *dir)
+int rt_make_dirs(const char *dir)
 {
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s", dir);
@@ -83,7 +83,7 @@ static int make_dirs(const char *dir)
 
 void rt_cache_store(rt_ctx *ctx, const char *key, const unsigned char *bin, size_t len)
 {
-    if (make_dirs(ctx->cache_dir) != 0) return; /* a cache we cannot write is simply not used */
+    if (rt_make_dirs(ctx->cache_dir) != 0) return; /* a cache we cannot write is simply not used */
     char path[1200], tmp[1300];
     cache_path(ctx, key, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());

@@ -31,10 +31,16 @@ void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow)
 
 static int pointwise(const rt_conv_desc *d) { return d->k == 1 && d->stride == 1 && d->pad == 0; }
 
+/* Slack after a padded tensor for the kernels' vector overreads: a panel of up to 32 positions
+ * (stride 2: 64 input values, plus a vector for the even-lane shuffle) past the last row's taps
+ * (two rows and two columns further). It is kept zero (pad), since masked lanes of the weight
+ * gradient multiply it by zero. */
+static size_t pad_slack(int wp) { return 128 + 3 * (size_t)wp; }
+
 /* floats of a padded tensor of c planes of hp x wp, with slack for the kernels' vector overreads */
 static size_t padded_floats(int c, int n, int hp, int wp)
 {
-    return (size_t)c * n * hp * wp + 64 + 2 * (size_t)wp;
+    return (size_t)c * n * hp * wp + pad_slack(wp);
 }
 
 rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
@@ -107,8 +113,26 @@ static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h
                   RT_I32(p), RT_I32(hp), RT_I32(wp));
     /* vector reads of the last rows reach past the last plane: that slack must read as zeros */
     const size_t end = (size_t)planes * hp * wp * sizeof(float);
-    if (s == RT_OK) s = rt_fill_zero(ctx, xp, end, (size_t)(wp + 32) * sizeof(float));
+    if (s == RT_OK) s = rt_fill_zero(ctx, xp, end, pad_slack(wp) * sizeof(float));
     return s;
+}
+
+/* the kernel of a tunable program with the parameters chosen for this device and shape class */
+static rt_status tuned_kernel(rt_ctx *ctx, const char *program, const char *name, rt_tune_kernel tk,
+                              int rows, rt_tune_choice *c, rt_kernel **k)
+{
+    char opts[RT_VARIANT_OPTS];
+    *c = rt_tune_choice_for(ctx, tk, rt_tune_class_of(rows));
+    rt_tune_opts(tk, *c, opts, sizeof opts);
+    return rt_kernel_get_variant(ctx, program, name, opts, k);
+}
+
+/* a tuned local size where there are enough work-items for every core, else 1 */
+static size_t tuned_local(const rt_kernel *k, size_t items, int ls)
+{
+    size_t l = items >= (size_t)16 * ls ? (size_t)ls : 1;
+    while (l > 1 && ((k->max_wg && l > k->max_wg) || items % l)) l--;
+    return l;
 }
 
 /* pitched: the input uses the shared-padding layout of a "same" convolution */
@@ -117,11 +141,13 @@ static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int str
                            int acc)
 {
     rt_kernel *kr;
-    const char *name = pitched ? (k == 3 ? "conv_fwdp3_mr8" : "conv_fwdp_mr8") : "conv_fwd_mr8";
-    rt_status s = rt_kernel_get(ctx, "conv_cpu", name, &kr);
+    rt_tune_choice c;
+    const char *name = pitched ? (k == 3 ? "conv_fwdp3" : "conv_fwdp") : "conv_fwd";
+    rt_status s = tuned_kernel(ctx, "conv_fwd_cpu", name, RT_TUNE_CONV_FWD, cout, &c, &kr);
     if (s != RT_OK) return s;
-    size_t panels = pitched ? (size_t)n * ((oh * wp + 15) / 16) : (size_t)n * oh * ((ow + 15) / 16);
-    size_t lws = panels >= 64 ? 4 : 1;
+    const int px = c.nv * c.vw; /* positions a work-item owns */
+    size_t panels = pitched ? (size_t)n * ((oh * wp + px - 1) / px) : (size_t)n * oh * ((ow + px - 1) / px);
+    size_t lws = tuned_local(kr, panels, c.ls);
     return RT_LAUNCH(ctx, kr, 1, &panels, &lws, RT_BUF(xp), RT_BUF(w), RT_BUF(y), RT_I32(n),
                      RT_I32(cin), RT_I32(cout), RT_I32(k), RT_I32(stride), RT_I32(hp), RT_I32(wp),
                      RT_I32(oh), RT_I32(ow), RT_I32(acc));
@@ -244,17 +270,19 @@ static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp,
 {
     const rt_conv_desc *d = &c->d;
     const int kk = d->cin * 9;
-    /* slices of images whose padded x and dy fit in ~512 KB of cache, and enough of them */
+    rt_kernel *wg;
+    rt_tune_choice tc;
+    rt_status s = tuned_kernel(ctx, "conv_wgrad_cpu", "conv_wgrad_q3", RT_TUNE_CONV_WGRAD, d->cout, &tc, &wg);
+    if (s != RT_OK) return s;
+    /* slices of images whose padded x and dy fit in the tuned cache size, and enough of them */
     const size_t per_image = (size_t)(d->cin + d->cout) * c->hp * c->wp * sizeof(float);
-    int per = (int)((512u << 10) / per_image);
+    int per = (int)(((size_t)tc.ls << 10) / per_image);
     if (per < 1) per = 1;
     if (per > (n + 15) / 16) per = (n + 15) / 16;
     const int slices = (n + per - 1) / per;
     const size_t pstride = (size_t)d->cout * kk;
     rt_buf *part;
-    rt_kernel *wg;
-    rt_status s = rt_scratch(ctx, RT_SCRATCH_PART, (size_t)slices * pstride * sizeof(float), &part);
-    if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", "conv_wgrad_q3", &wg);
+    s = rt_scratch(ctx, RT_SCRATCH_PART, (size_t)slices * pstride * sizeof(float), &part);
     if (s != RT_OK) return s;
     size_t g = (size_t)slices, l = 1;
     s = RT_LAUNCH(ctx, wg, 1, &g, &l, RT_BUF(c->xp), RT_BUF(dyp), RT_BUF(part), RT_I32(n),

@@ -23,6 +23,31 @@ static void info_str(cl_device_id d, cl_device_info what, char *out, size_t len)
     for (size_t n = strlen(out); n > 0 && isspace((unsigned char)out[n - 1]); n--) out[n - 1] = 0;
 }
 
+
+/* The host CPU as /proc/cpuinfo names it, with family and model: CPU devices of one name (PoCL
+ * says "pthread-skylake-avx512-AMD EPYC" on a Zen 4 and a Zen 5) differ in speed, and tuned
+ * parameters belong to one of them. "" where the file is missing. */
+static void host_cpu(char *out, size_t len)
+{
+    out[0] = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[256], model[128] = "", family[16] = "", mod[16] = "";
+    while (fgets(line, sizeof line, f) && !(*model && *family && *mod)) {
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        char *v = colon + 1;
+        while (*v == ' ' || *v == '\t') v++;
+        v[strcspn(v, "\n")] = 0;
+        if (!*model && !strncmp(line, "model name", 10)) snprintf(model, sizeof model, "%s", v);
+        else if (!*family && !strncmp(line, "cpu family", 10)) snprintf(family, sizeof family, "%s", v);
+        else if (!*mod && !strncmp(line, "model", 5) && (line[5] == ' ' || line[5] == '\t'))
+            snprintf(mod, sizeof mod, "%s", v);
+    }
+    fclose(f);
+    if (*model) snprintf(out, len, "%s, family %s model %s", model, *family ? family : "?", *mod ? mod : "?");
+}
+
 static void fill_info(cl_platform_id p, cl_device_id d, rt_device_info *info)
 {
     clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL);
@@ -43,6 +68,7 @@ static void fill_info(cl_platform_id p, cl_device_id d, rt_device_info *info)
                                                           : "other";
     snprintf(info->type, sizeof info->type, "%s", t);
     info->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
+    if (info->is_cpu) host_cpu(info->cpu_model, sizeof info->cpu_model);
     cl_uint cu = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
     info->compute_units = cu;
@@ -215,7 +241,7 @@ const rt_params *rt_device_params(const rt_ctx *ctx) { return &ctx->params; }
 const char *rt_build_options(const rt_ctx *ctx) { return ctx->build_opts; }
 rt_build_stats rt_get_build_stats(const rt_ctx *ctx) { return ctx->build_stats; }
 
-static void default_cache_dir(char *out, size_t len)
+void rt_default_cache_dir(char *out, size_t len)
 {
     const char *d = getenv("GAMMACL_CACHE_DIR");
     if (d && *d) { snprintf(out, len, "%s", d); return; }
@@ -306,7 +332,8 @@ rt_status rt_open(rt_ctx **out, const rt_options *opt, char *err, size_t errlen)
     const char *nc = getenv("GAMMACL_NO_CACHE");
     ctx->use_cache = !opt->no_cache && !(nc && *nc && strcmp(nc, "0") != 0) &&
                      ctx->params.cache_binaries;
-    default_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
+    rt_default_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
+    rt_tune_init(ctx);
     *out = ctx;
     return RT_OK;
 }
@@ -322,6 +349,8 @@ void rt_close(rt_ctx *ctx)
         for (int i = 0; i < rt_embedded_kernel_count; i++)
             if (ctx->programs[i].program) clReleaseProgram(ctx->programs[i].program);
     free(ctx->programs);
+    for (int i = 0; i < ctx->nvariants; i++)
+        if (ctx->variants[i].prog.program) clReleaseProgram(ctx->variants[i].prog.program);
     for (int i = 0; i < ctx->nbufs; i++) {
         clReleaseMemObject(ctx->bufs[i]->mem);
         free(ctx->bufs[i]);

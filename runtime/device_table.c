@@ -99,3 +99,29 @@ void rt_params_for(const rt_device_info *dev, const char *force_row, rt_params *
     if ((size_t)out->wg > dev->max_wg) out->wg = (int)dev->max_wg;
     if ((size_t)out->red_wg > dev->max_wg) out->red_wg = (int)dev->max_wg;
 }
+
+/* Tuned parameters shipped as data, for CPUs this project has measured with `gammacl tune`
+ * (bench/baselines/ holds the figures). A row applies where the platform and the host CPU (model
+ * name, family and model from /proc/cpuinfo) both contain its strings; a tuning file written on
+ * the machine itself overrides it. */
+typedef struct tuned_row {
+    const char *platform, *cpu;
+    rt_tune_kernel kernel;
+    int cls;
+    rt_tune_choice choice;
+} tuned_row;
+
+static const tuned_row tuned_rows[] = {
+    {NULL, NULL, RT_TUNE_KERNELS, 0, {0, 0, 0, 0}}, /* end */
+};
+
+int rt_tune_shipped(const rt_device_info *dev, rt_tune_kernel k, int cls, rt_tune_choice *out)
+{
+    if (!dev->is_cpu || !*dev->cpu_model) return 0;
+    for (const tuned_row *r = tuned_rows; r->kernel != RT_TUNE_KERNELS; r++)
+        if (r->kernel == k && r->cls == cls && has(dev->platform, r->platform) && has(dev->cpu_model, r->cpu)) {
+            *out = r->choice;
+            return 1;
+        }
+    return 0;
+}

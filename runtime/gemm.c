@@ -117,15 +117,19 @@ static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, floa
                              int ldb, float beta, rt_buf *c, size_t coff, int ldc, int nsplit,
                              int kchunk, size_t cstride)
 {
-    /* 16-row blocks pay off for tall TN products; the split-K pass (nsplit > 1) is best with 8 */
-    const int mr16 = nsplit == 1 && (trans_a ? m >= 64 : m >= 128);
-    const char *name = trans_a ? (mr16 ? "gemm_tn16" : "gemm_tn8") : (mr16 ? "gemm_nn16" : "gemm_nn8");
+    const rt_tune_kernel tk = trans_a ? RT_TUNE_GEMM_TN : RT_TUNE_GEMM_NN;
+    const rt_tune_choice tc =
+        rt_tune_choice_for(ctx, tk, nsplit > 1 && !trans_a ? RT_TUNE_SPLIT_K : rt_tune_class_of(m));
+    char opts[RT_VARIANT_OPTS];
+    rt_tune_opts(tk, tc, opts, sizeof opts);
     rt_kernel *kr;
-    rt_status s = rt_kernel_get(ctx, "gemm", name, &kr);
+    rt_status s = rt_kernel_get_variant(ctx, "gemm", trans_a ? "gemm_tn" : "gemm_nn", opts, &kr);
     if (s != RT_OK) return s;
-    size_t panels = (size_t)(n + 15) / 16;
+    size_t panels = (size_t)(n + tc.vw - 1) / tc.vw;
     /* a few panels per group keeps groups substantial without starving either core */
-    size_t lws[2] = {panels >= 64 ? 4 : 1, 1};
+    size_t l = panels >= (size_t)16 * tc.ls ? (size_t)tc.ls : 1;
+    while (l > 1 && ((kr->max_wg && l > kr->max_wg) || panels % l)) l--;
+    size_t lws[2] = {l, 1};
     size_t gws[2] = {panels, (size_t)nsplit};
     return RT_LAUNCH(ctx, kr, 2, gws, lws, RT_I32(m), RT_I32(n), RT_I32(k), RT_F32(alpha),
                      RT_BUF(a), RT_I32(aoff), RT_I32(lda), RT_BUF(b), RT_I32(boff), RT_I32(ldb),

@@ -1,7 +1,8 @@
 /* runtime/program.c — building the embedded kernel programs for a device, and kernel lookup.
  *
  * Each kernels/<name>.cl is one program, built on first use with kernels/prelude.cl prepended and
- * the device's build options (-D values from the device table). A build first tries the on-disk
+ * the device's build options (-D values from the device table). Tunable programs are also built
+ * as variants, one per parameter set (extra -D values, runtime/tune.c), each its own cl_program. A build first tries the on-disk
  * binary cache (cache.c); a failed build reports the kernel file, the device and the build log.
  */
 #include <stdio.h>
@@ -34,10 +35,10 @@ static const char *prelude_text(void)
 }
 
 /* The cache key: every input that can change the compiled binary. */
-static void cache_key(const rt_ctx *ctx, int index, char *key, size_t len)
+static void cache_key(const rt_ctx *ctx, int index, const char *opts, char *key, size_t len)
 {
     uint64_t h = 1469598103934665603ull;
-    const char *parts[] = {prelude_text(), rt_embedded_kernels[index].text, ctx->build_opts,
+    const char *parts[] = {prelude_text(), rt_embedded_kernels[index].text, opts,
                            ctx->dev.platform, ctx->dev.platform_version, ctx->dev.name,
                            ctx->dev.driver, ctx->dev.version};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
@@ -61,7 +62,7 @@ static char *build_log(rt_ctx *ctx, cl_program prog)
     return log;
 }
 
-static rt_status build_failed(rt_ctx *ctx, int index, cl_program prog, cl_int rc)
+static rt_status build_failed(rt_ctx *ctx, int index, const char *opts, cl_program prog, cl_int rc)
 {
     char *log = prog ? build_log(ctx, prog) : NULL;
     rt_fail(ctx, RT_E_BUILD,
@@ -69,13 +70,13 @@ static rt_status build_failed(rt_ctx *ctx, int index, cl_program prog, cl_int rc
             "update the OpenCL driver, try another --device, or report this with the build log\n"
             "build log:\n%.700s%s",
             rt_embedded_kernels[index].name, ctx->dev.name, ctx->dev.platform, ctx->dev.driver,
-            ctx->build_opts, rt_status_name(rc), rc, log && *log ? log : "(empty)",
+            opts, rt_status_name(rc), rc, log && *log ? log : "(empty)",
             log && strlen(log) > 700 ? "\n[log truncated]" : "");
     free(log);
     return RT_E_BUILD;
 }
 
-static int try_cached(rt_ctx *ctx, int index, const char *key)
+static int try_cached(rt_ctx *ctx, rt_program *pr, const char *opts, const char *key)
 {
     unsigned char *bin = NULL;
     size_t len = 0;
@@ -88,11 +89,11 @@ static int try_cached(rt_ctx *ctx, int index, const char *key)
         if (p) clReleaseProgram(p);
         return 0; /* silently fall back to compiling */
     }
-    if (clBuildProgram(p, 1, &ctx->device, ctx->build_opts, NULL, NULL) != CL_SUCCESS) {
+    if (clBuildProgram(p, 1, &ctx->device, opts, NULL, NULL) != CL_SUCCESS) {
         clReleaseProgram(p);
         return 0;
     }
-    ctx->programs[index].program = p;
+    pr->program = p;
     return 1;
 }
 
@@ -109,10 +110,13 @@ static void store_binary(rt_ctx *ctx, cl_program p, const char *key)
     free(bin);
 }
 
-rt_status rt_program_build(rt_ctx *ctx, int index)
+/* Builds program `index` into *pr with the device's options plus `extra` (a variant's -D values,
+ * or ""). */
+static rt_status build(rt_ctx *ctx, int index, const char *extra, rt_program *pr)
 {
-    rt_program *pr = &ctx->programs[index];
     if (pr->built == 1) return RT_OK;
+    char opts[sizeof ctx->build_opts + RT_VARIANT_OPTS + 2];
+    snprintf(opts, sizeof opts, "%s%s%s", ctx->build_opts, *extra ? " " : "", extra);
     double t0 = now_s();
     if (ctx->fault.build) {
         pr->built = -1;
@@ -123,8 +127,8 @@ rt_status rt_program_build(rt_ctx *ctx, int index)
                        rt_embedded_kernels[index].name, ctx->dev.name, ctx->dev.platform);
     }
     char key[128];
-    cache_key(ctx, index, key, sizeof key);
-    if (ctx->use_cache && try_cached(ctx, index, key)) {
+    cache_key(ctx, index, opts, key, sizeof key);
+    if (ctx->use_cache && try_cached(ctx, pr, opts, key)) {
         pr->built = 1;
         ctx->build_stats.cached++;
         ctx->build_stats.seconds += now_s() - t0;
@@ -137,9 +141,9 @@ rt_status rt_program_build(rt_ctx *ctx, int index)
         pr->built = -1;
         return rt_cl_fail(ctx, rc, "clCreateProgramWithSource", rt_embedded_kernels[index].name);
     }
-    rc = clBuildProgram(p, 1, &ctx->device, ctx->build_opts, NULL, NULL);
+    rc = clBuildProgram(p, 1, &ctx->device, opts, NULL, NULL);
     if (rc != CL_SUCCESS) {
-        rt_status s = build_failed(ctx, index, p, rc);
+        rt_status s = build_failed(ctx, index, opts, p, rc);
         clReleaseProgram(p);
         pr->built = -1;
         return s;
@@ -152,6 +156,28 @@ rt_status rt_program_build(rt_ctx *ctx, int index)
     return RT_OK;
 }
 
+rt_status rt_program_build(rt_ctx *ctx, int index) { return build(ctx, index, "", &ctx->programs[index]); }
+
+/* the program of a variant (its -D values), made on first use */
+static rt_status variant_program(rt_ctx *ctx, int index, const char *extra, int *slot)
+{
+    for (int i = 0; i < ctx->nvariants; i++)
+        if (ctx->variants[i].index == index && strcmp(ctx->variants[i].opts, extra) == 0) {
+            *slot = i;
+            return build(ctx, index, extra, &ctx->variants[i].prog);
+        }
+    if (ctx->nvariants == RT_MAX_VARIANTS)
+        return rt_fail(ctx, RT_E_NOT_FOUND, "too many program variants (raise RT_MAX_VARIANTS)");
+    if (strlen(extra) >= RT_VARIANT_OPTS)
+        return rt_fail(ctx, RT_E_ARG, "variant options '%s' too long", extra);
+    rt_variant *v = &ctx->variants[ctx->nvariants];
+    memset(v, 0, sizeof *v);
+    v->index = index;
+    snprintf(v->opts, sizeof v->opts, "%s", extra);
+    *slot = ctx->nvariants++;
+    return build(ctx, index, extra, &v->prog);
+}
+
 rt_status rt_build_all(rt_ctx *ctx)
 {
     for (int i = 0; i < rt_embedded_kernel_count; i++) {
@@ -162,11 +188,14 @@ rt_status rt_build_all(rt_ctx *ctx)
     return RT_OK;
 }
 
-rt_status rt_kernel_get(rt_ctx *ctx, const char *program, const char *name, rt_kernel **out)
+rt_status rt_kernel_get_variant(rt_ctx *ctx, const char *program, const char *name, const char *extra,
+                                rt_kernel **out)
 {
+    if (!extra) extra = "";
     for (int i = 0; i < ctx->nkernels; i++) {
         rt_kernel *k = &ctx->kernels[i];
-        if (strcmp(k->name, name) == 0 && strcmp(rt_embedded_kernels[k->program].name, program) == 0) {
+        if (strcmp(k->name, name) == 0 && strcmp(rt_embedded_kernels[k->program].name, program) == 0 &&
+            strcmp(k->variant >= 0 ? ctx->variants[k->variant].opts : "", extra) == 0) {
             *out = k;
             return RT_OK;
         }
@@ -174,20 +203,28 @@ rt_status rt_kernel_get(rt_ctx *ctx, const char *program, const char *name, rt_k
     int index = find_source(program);
     if (index < 0 || strcmp(program, "prelude") == 0)
         return rt_fail(ctx, RT_E_NOT_FOUND, "no kernel program kernels/%s.cl is embedded", program);
-    rt_status s = rt_program_build(ctx, index);
+    int variant = -1;
+    rt_status s = *extra ? variant_program(ctx, index, extra, &variant) : rt_program_build(ctx, index);
     if (s != RT_OK) return s;
     if (ctx->nkernels == RT_MAX_KERNELS)
         return rt_fail(ctx, RT_E_NOT_FOUND, "too many kernels (raise RT_MAX_KERNELS)");
     cl_int rc;
-    cl_kernel k = clCreateKernel(ctx->programs[index].program, name, &rc);
+    cl_program prog = variant >= 0 ? ctx->variants[variant].prog.program : ctx->programs[index].program;
+    cl_kernel k = clCreateKernel(prog, name, &rc);
     if (rc != CL_SUCCESS) return rt_cl_fail(ctx, rc, "clCreateKernel", name);
     rt_kernel *rk = &ctx->kernels[ctx->nkernels++];
     rk->kernel = k;
     rk->program = index;
+    rk->variant = variant;
     snprintf(rk->name, sizeof rk->name, "%s", name);
     rk->max_wg = 0;
     clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof rk->max_wg,
                              &rk->max_wg, NULL);
     *out = rk;
     return RT_OK;
+}
+
+rt_status rt_kernel_get(rt_ctx *ctx, const char *program, const char *name, rt_kernel **out)
+{
+    return rt_kernel_get_variant(ctx, program, name, "", out);
 }

@@ -47,6 +47,7 @@ typedef struct rt_device_info {
     size_t max_wg;
     int fp64;
     int is_cpu;
+    char cpu_model[160];       /* CPU devices: the host CPU ("AMD EPYC, family 26 model 2"), else "" */
 } rt_device_info;
 
 /* Enumerates every platform and device. Sets RUSTICL_ENABLE=llvmpipe first when the user has not,
@@ -123,6 +124,9 @@ const rt_params *rt_device_params(const rt_ctx *ctx);
 /* Returns the kernel `name` of program `program` (the stem of kernels/<program>.cl), building
  * the program for this device on first use (through the binary cache). */
 rt_status rt_kernel_get(rt_ctx *ctx, const char *program, const char *name, rt_kernel **out);
+/* The same kernel from a variant of its program built with extra -D values (NULL or "": base). */
+rt_status rt_kernel_get_variant(rt_ctx *ctx, const char *program, const char *name, const char *extra,
+                                rt_kernel **out);
 
 /* Builds every embedded program now (tests, bench; reports the first failure). */
 rt_status rt_build_all(rt_ctx *ctx);
@@ -131,6 +135,58 @@ rt_status rt_build_all(rt_ctx *ctx);
 typedef struct rt_build_stats { int compiled, cached; double seconds; } rt_build_stats;
 rt_build_stats rt_get_build_stats(const rt_ctx *ctx);
 const char *rt_build_options(const rt_ctx *ctx);
+
+/* ---- tunable kernel parameters (tune.c) -------------------------------------------------------
+ * The CPU path's register-tiled kernels are compiled per parameter set: MR rows x NV vectors of VW
+ * lanes of accumulators (for the weight gradient: CB output channels x 9 taps of VW lanes; NV is
+ * 1 except in the convolution forward) and `ls`, the
+ * local size (the weight gradient: KB of cache a slice of images may fill). The choice is made per
+ * kernel and shape class (the size of the register-blocked dimension: output channels, GEMM rows)
+ * from, in order: defaults (the hand-set first design), the rows shipped in the device table for
+ * CPUs measured by this project, and the file `gammacl tune` writes for this device, driver and
+ * kernel source. GAMMACL_TUNING=defaults or =shipped stops at that step (for comparisons). */
+typedef enum rt_tune_kernel {
+    RT_TUNE_CONV_FWD,          /* conv_fwd_cpu.cl: fused forward and stride-1 input gradient */
+    RT_TUNE_CONV_WGRAD,        /* conv_wgrad_cpu.cl: weight gradient of "same" 3x3 convolutions */
+    RT_TUNE_GEMM_NN,           /* gemm.cl gemm_nn */
+    RT_TUNE_GEMM_TN,           /* gemm.cl gemm_tn */
+    RT_TUNE_KERNELS
+} rt_tune_kernel;
+
+/* classes: rows of the register-blocked dimension <=16, <=32, <=64, <=128, >128; and (GEMM NN
+ * only) the split-K pass of weight gradients */
+#define RT_TUNE_CLASSES 6
+#define RT_TUNE_SPLIT_K 5
+
+typedef struct rt_tune_choice { int mr, nv, vw, ls; } rt_tune_choice;
+
+typedef struct rt_tune_table {
+    rt_tune_choice c[RT_TUNE_KERNELS][RT_TUNE_CLASSES];
+    unsigned char from[RT_TUNE_KERNELS][RT_TUNE_CLASSES]; /* 0 default, 1 shipped, 2 tuned file */
+    char file[1100];           /* the tuning file that was read, or "" */
+    int shipped, tuned;        /* how many entries came from the device table, from the file */
+} rt_tune_table;
+
+const char *rt_tune_kernel_name(rt_tune_kernel k);   /* "conv_fwd", ... */
+const char *rt_tune_class_name(int cls);             /* "m<=16", ..., "split-k" */
+int rt_tune_class_of(int rows);
+/* 1 if the device's row runs tunable kernels (CPU-style with its own GEMM or fused convolutions) */
+int rt_tune_applies(const rt_ctx *ctx);
+/* The candidates of kernel k (the defaults are among them); returns how many (<= max). */
+int rt_tune_space(rt_tune_kernel k, rt_tune_choice *out, int max);
+rt_tune_choice rt_tune_default(rt_tune_kernel k, int cls);
+int rt_tune_valid(rt_tune_kernel k, rt_tune_choice c);
+const rt_tune_table *rt_tune_get(const rt_ctx *ctx);
+rt_tune_choice rt_tune_choice_for(const rt_ctx *ctx, rt_tune_kernel k, int cls);
+/* Sets one entry (the tuner while it measures, the tests for every candidate); from = 2. */
+void rt_tune_set(rt_ctx *ctx, rt_tune_kernel k, int cls, rt_tune_choice c);
+/* Where this device's tuning file lives (the kernel cache folder; the name hashes the device,
+ * driver, CPU and the tunable kernels' source). */
+void rt_tune_path(const rt_ctx *ctx, char *out, size_t len);
+/* One line for `gammacl devices`: tuned here (the file), shipped, defaults, or nothing to tune. */
+void rt_tune_describe(const rt_device_info *dev, char *out, size_t len);
+/* Writes every entry with from = 2, with a measured GFLOP/s per entry (may be NULL), atomically. */
+rt_status rt_tune_save(rt_ctx *ctx, const double gflops[RT_TUNE_KERNELS][RT_TUNE_CLASSES]);
 
 /* ---- buffers --------------------------------------------------------------------------------- */
 

@@ -31,6 +31,7 @@ struct rt_kernel {
     int program;               /* index into rt_embedded_kernels */
     char name[64];
     size_t max_wg;             /* CL_KERNEL_WORK_GROUP_SIZE on this device */
+    int variant;               /* index into ctx->variants, -1 for the program's base build */
 };
 
 typedef struct rt_program {
@@ -47,6 +48,11 @@ typedef struct rt_fault {
 } rt_fault;
 
 #define RT_MAX_KERNELS 256
+#define RT_MAX_VARIANTS 64
+#define RT_VARIANT_OPTS 64
+
+/* a tunable program built with extra -D values */
+typedef struct rt_variant { int index; char opts[RT_VARIANT_OPTS]; rt_program prog; } rt_variant;
 #define RT_MAX_LABELS 256
 #define RT_MAX_BUFS 4096
 
@@ -61,6 +67,9 @@ struct rt_ctx {
     int use_cache;
     char cache_dir[1024];
     rt_program *programs;      /* one per embedded source */
+    rt_variant variants[RT_MAX_VARIANTS];
+    int nvariants;
+    rt_tune_table tune;        /* the parameters of the tunable kernels (tune.c) */
     rt_kernel kernels[RT_MAX_KERNELS];
     int nkernels;
     rt_build_stats build_stats;
@@ -97,6 +106,15 @@ rt_status rt_program_build(rt_ctx *ctx, int index);
 int rt_cache_load(rt_ctx *ctx, const char *key, unsigned char **bin, size_t *len);
 void rt_cache_store(rt_ctx *ctx, const char *key, const unsigned char *bin, size_t len);
 uint64_t rt_hash64(uint64_t h, const void *data, size_t len);
+int rt_make_dirs(const char *dir);  /* mkdir -p; 0 on success */
+void rt_default_cache_dir(char *out, size_t len);  /* GAMMACL_CACHE_DIR, XDG, ~/.cache/gammacl */
+
+/* tune.c / device_table.c: the tunable kernels' parameters */
+void rt_tune_init(rt_ctx *ctx);  /* defaults, then shipped rows, then the tuning file */
+/* the -D values of a parameter set for its program ("-DTUNE_MR=8 -DTUNE_VW=16") */
+int rt_tune_opts(rt_tune_kernel k, rt_tune_choice c, char *out, size_t len);
+/* 1 and *out set if the device table ships a tuned entry for this device's CPU */
+int rt_tune_shipped(const rt_device_info *dev, rt_tune_kernel k, int cls, rt_tune_choice *out);
 
 /* launch.c */
 cl_event *rt_prof_event_slot(rt_ctx *ctx);  /* NULL when profiling is off */

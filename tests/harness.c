@@ -151,3 +151,14 @@ int th_run(const char *suite, th_body body, int styles)
     }
     return failures ? 1 : 0;
 }
+
+int th_tunable(th *t)
+{
+    if (rt_tune_applies(t->rt)) return 1;
+    const rt_tune_table *tt = rt_tune_get(t->rt);
+    int clean = tt->shipped == 0 && tt->tuned == 0;
+    for (int k = 0; k < RT_TUNE_KERNELS; k++)
+        for (int c = 0; c < RT_TUNE_CLASSES; c++) clean &= tt->from[k][c] == 0;
+    th_check(t, clean, "a device without tunable kernels took tuned parameters");
+    return 0;
+}

@@ -31,6 +31,9 @@ int th_run(const char *suite, th_body body, int styles);
 int th_check(th *t, int cond, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Asserts an rt call succeeded; prints rt_error otherwise. */
 int th_ok(th *t, rt_status s, const char *what);
+/* 1 if the device's row runs tunable kernels; else 0, after checking that its parameter table
+ * stayed at the defaults (no shipped or tuned entry reaches a GPU-style row) */
+int th_tunable(th *t);
 /* got vs ref elementwise: |got - ref| <= atol + rtol * |ref|. Reports the worst element. */
 int th_close(th *t, const float *got, const double *ref, size_t n, double rtol, double atol,
              const char *what);

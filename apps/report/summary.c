@@ -296,6 +296,14 @@ static cJSON *device_json(rt_ctx *rt)
     cJSON_AddStringToObject(o, "device_table_row", p->row);
     cJSON_AddStringToObject(o, "gemm", rt_gemm_path_name(p->gemm));
     cJSON_AddStringToObject(o, "build_options", rt_build_options(rt));
+    if (*d->cpu_model) cJSON_AddStringToObject(o, "cpu", d->cpu_model);
+    /* which kernel parameters ran: they change the speed, and (the summation split) the last bits */
+    const rt_tune_table *t = rt_tune_get(rt);
+    cJSON *tu = cJSON_AddObjectToObject(o, "kernel_tuning");
+    cJSON_AddBoolToObject(tu, "tunable", rt_tune_applies(rt));
+    cJSON_AddNumberToObject(tu, "tuned_entries", t->tuned);
+    cJSON_AddNumberToObject(tu, "shipped_entries", t->shipped);
+    if (*t->file) cJSON_AddStringToObject(tu, "file", t->file);
     return o;
 }
 

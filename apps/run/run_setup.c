@@ -161,6 +161,12 @@ int app_setup_device(const char *cmd, const app_train_opts *o, rt_ctx **rt)
     printf("device: %s (%s, driver %s), kernels: %s, GEMM: %s%s\n", d->name, d->platform, d->driver,
            rt_device_params(*rt)->row, rt_gemm_path_name(rt_device_params(*rt)->gemm),
            o->fast_math ? ", fast math" : "");
+    const rt_tune_table *t = rt_tune_get(*rt);
+    if (rt_tune_applies(*rt) && t->tuned)
+        printf("kernel parameters: tuned on this machine (%d entries)\n", t->tuned);
+    else if (rt_tune_applies(*rt))
+        printf("kernel parameters: %s; `gammacl tune --device %d` (1-2 minutes, once) fits them to this CPU\n",
+               t->shipped ? "shipped for this CPU" : "untuned defaults", d->index);
     return 0;
 }
 

@@ -92,6 +92,7 @@ static void one(th *t, const conv_case *c, int mode)
     free(x), free(w), free(dy), free(dx0), free(y), free(dw), free(dx), free(dxa);
 }
 
+#ifndef EVERY_TUNING
 static void body(th *t)
 {
     static const conv_case cases[] = {
@@ -107,4 +108,34 @@ static void body(th *t)
         for (int mode = 0; mode < 3; mode++) one(t, &cases[i], mode == 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : mode);
 }
 
+#endif
+
+#ifdef EVERY_TUNING
+/* Every parameter set the tuner can choose, in every shape class at once: each forward candidate
+ * (with a weight-gradient candidate beside it, cycling through theirs) on the fused kernels'
+ * cases (pitched, rows, stride 2, the input gradient), against the same reference. On a device
+ * whose row runs no tunable kernels the table must stay at its defaults. */
+static void every_tuning(th *t)
+{
+    if (!th_tunable(t)) return;
+    static const conv_case cases[] = {
+        {2, 5, 28, 28, 32, 3, 1, 1}, {3, 6, 14, 13, 16, 3, 1, 1}, {2, 3, 9, 9, 16, 3, 2, 1},
+        {2, 3, 7, 9, 5, 3, 1, 1},    {2, 9, 13, 11, 40, 3, 1, 1}, {3, 8, 4, 4, 6, 3, 1, 1},
+    };
+    rt_tune_choice fwd[128], wg[128];
+    const int nf = rt_tune_space(RT_TUNE_CONV_FWD, fwd, 128), nw = rt_tune_space(RT_TUNE_CONV_WGRAD, wg, 128);
+    th_check(t, nf > 1 && nw > 1, "the search space is empty");
+    for (int i = 0; i < nf || i < nw; i++) {
+        for (int c = 0; c < RT_TUNE_CLASSES; c++) {
+            rt_tune_set(t->rt, RT_TUNE_CONV_FWD, c, fwd[i % nf]);
+            rt_tune_set(t->rt, RT_TUNE_CONV_WGRAD, c, wg[i % nw]);
+        }
+        for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++)
+            one(t, &cases[j], j % 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : RT_CONV_FUSED);
+    }
+}
+
+int main(void) { return th_run("conv-every-tuning", every_tuning, 0); }
+#else
 int main(void) { return th_run("conv", body, 0); }
+#endif

@@ -61,6 +61,7 @@ static void one_case(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int
     free(a), free(b), free(c), free(want);
 }
 
+#ifndef EVERY_TUNING
 static void body(th *t)
 {
     static const int shapes[][3] = {{1, 1, 1},   {8, 16, 9},   {13, 37, 29}, {32, 200, 9},
@@ -88,4 +89,31 @@ static void body(th *t)
     }
 }
 
+#endif
+
+#ifdef EVERY_TUNING
+/* Every parameter set the tuner can choose for the own GEMM's kernels, in every class at once
+ * (NN, TN and the split-K pass), on ragged shapes, every transpose, offsets and beta. */
+static void every_tuning(th *t)
+{
+    if (!th_tunable(t)) return;
+    rt_tune_choice nn[128], tn[128];
+    const int a = rt_tune_space(RT_TUNE_GEMM_NN, nn, 128), b = rt_tune_space(RT_TUNE_GEMM_TN, tn, 128);
+    th_check(t, a > 1 && b > 1, "the search space is empty");
+    for (int i = 0; i < a || i < b; i++) {
+        for (int c = 0; c < RT_TUNE_CLASSES; c++) {
+            rt_tune_set(t->rt, RT_TUNE_GEMM_NN, c, nn[i % a]);
+            rt_tune_set(t->rt, RT_TUNE_GEMM_TN, c, tn[i % b]);
+        }
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) one_case(t, RT_GEMM_OWN_CPU, ta, tb, 29, 37, 19, 1.0f, 0.0f, 1);
+        one_case(t, RT_GEMM_OWN_CPU, 0, 0, 20, 50, 30, 0.5f, 2.0f, 1);
+        one_case(t, RT_GEMM_OWN_CPU, 0, 1, 32, 72, 9000, 1.0f, 0.0f, 0);
+        one_case(t, RT_GEMM_OWN_CPU, 1, 1, 17, 40, 5000, 1.0f, 1.0f, 0);
+    }
+}
+
+int main(void) { return th_run("gemm-every-tuning", every_tuning, 0); }
+#else
 int main(void) { return th_run("gemm", body, 0); }
+#endif

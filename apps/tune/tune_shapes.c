@@ -1,0 +1,101 @@
+/* apps/tune/tune_shapes.c — the shapes `gammacl tune` measures, as data.
+ *
+ * Each class gets the layers of cnn5 (28x28 input, batch 128) and resnet18 (32x32x3 input) whose
+ * register-blocked dimension falls in it. The input gradient of a stride-1 convolution runs the
+ * forward kernel with the channel counts swapped, so those appear as forward shapes too. Timed
+ * batches are sized to a few tens of milliseconds a run on a 2-core CPU; the per-panel work, which
+ * the parameters change, does not depend on the batch. The GEMMs are cnn5's convolutions as
+ * im2col GEMMs (the table of bench_step), and the split-K class is their weight gradients.
+ */
+#include "tune.h"
+
+#define CONV(K, WHAT, CIN, H, COUT, KS, S, P, B) {K, WHAT, {CIN, H, H, COUT, KS, S, P}, B, 0, 0, 0, 0, 0}
+#define GEMM(K, WHAT, TA, TB, M, N, KK) {K, WHAT, {0, 0, 0, 0, 0, 0, 0}, 0, TA, TB, M, N, KK}
+
+static const tune_shape fwd32[] = {
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 32),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv3 dx", 64, 14, 32, 3, 1, 1, 64),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv1", 1, 28, 32, 3, 1, 1, 128),
+};
+static const tune_shape fwd64[] = {
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 64),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 64),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv5 dx", 128, 7, 64, 3, 1, 1, 128),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer1", 64, 32, 64, 3, 1, 1, 8),
+};
+static const tune_shape fwd128[] = {
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv5", 64, 7, 128, 3, 1, 1, 128),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer2", 128, 16, 128, 3, 1, 1, 8),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer2 down", 64, 32, 128, 3, 2, 1, 16),
+};
+static const tune_shape fwd_big[] = {
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer3", 256, 8, 256, 3, 1, 1, 16),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 16),
+};
+static const tune_shape wg32[] = {
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 32),
+};
+static const tune_shape wg64[] = {
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 64),
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 64),
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer1", 64, 32, 64, 3, 1, 1, 16),
+};
+static const tune_shape wg128[] = {
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv5", 64, 7, 128, 3, 1, 1, 128),
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer2", 128, 16, 128, 3, 1, 1, 16),
+};
+static const tune_shape wg_big[] = {
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer3", 256, 8, 256, 3, 1, 1, 16),
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 16),
+};
+static const tune_shape nn32[] = {
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 fwd", 0, 0, 32, 100352, 288),
+};
+static const tune_shape nn64[] = {
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv3 fwd", 0, 0, 64, 25088, 288),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 fwd", 0, 0, 64, 25088, 576),
+};
+static const tune_shape nn128[] = {
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 fwd", 0, 0, 128, 6272, 576),
+};
+static const tune_shape nn_split[] = {
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 dW", 0, 1, 32, 288, 100352),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 dW", 0, 1, 64, 576, 25088),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 dW", 0, 1, 128, 576, 6272),
+};
+static const tune_shape tn_big[] = {
+    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv2 dcol", 1, 0, 288, 100352, 32),
+    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv4 dcol", 1, 0, 576, 25088, 64),
+    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv5 dcol", 1, 0, 576, 6272, 128),
+};
+
+#define N_OF(a) (int)(sizeof a / sizeof a[0])
+
+int tune_shapes(rt_tune_kernel k, int cls, const tune_shape **out)
+{
+    static const struct { rt_tune_kernel k; int cls; const tune_shape *s; int n; } table[] = {
+        {RT_TUNE_CONV_FWD, 1, fwd32, N_OF(fwd32)},        {RT_TUNE_CONV_FWD, 2, fwd64, N_OF(fwd64)},
+        {RT_TUNE_CONV_FWD, 3, fwd128, N_OF(fwd128)},      {RT_TUNE_CONV_FWD, 4, fwd_big, N_OF(fwd_big)},
+        {RT_TUNE_CONV_WGRAD, 1, wg32, N_OF(wg32)},        {RT_TUNE_CONV_WGRAD, 2, wg64, N_OF(wg64)},
+        {RT_TUNE_CONV_WGRAD, 3, wg128, N_OF(wg128)},      {RT_TUNE_CONV_WGRAD, 4, wg_big, N_OF(wg_big)},
+        {RT_TUNE_GEMM_NN, 1, nn32, N_OF(nn32)},           {RT_TUNE_GEMM_NN, 2, nn64, N_OF(nn64)},
+        {RT_TUNE_GEMM_NN, 3, nn128, N_OF(nn128)},         {RT_TUNE_GEMM_NN, RT_TUNE_SPLIT_K, nn_split, N_OF(nn_split)},
+        {RT_TUNE_GEMM_TN, 4, tn_big, N_OF(tn_big)},
+    };
+    for (int i = 0; i < N_OF(table); i++)
+        if (table[i].k == k && table[i].cls == cls) {
+            *out = table[i].s;
+            return table[i].n;
+        }
+    *out = NULL;
+    return 0;
+}
+
+double tune_flops(const tune_shape *s)
+{
+    if (s->kernel == RT_TUNE_GEMM_NN || s->kernel == RT_TUNE_GEMM_TN) return 2.0 * s->m * s->n * (double)s->k;
+    int oh, ow;
+    rt_conv_out_size(&s->conv, &oh, &ow);
+    const rt_conv_desc *d = &s->conv;
+    return 2.0 * d->cout * d->cin * d->k * d->k * (double)s->batch * oh * ow;
+}
