@@ -125,6 +125,12 @@ static int parse_args(int argc, char **argv, tune_opts *o)
     return -1;
 }
 
+static void format_choice(rt_tune_choice c, char *out, size_t len)
+{
+    if (c.mr == 0) snprintf(out, len, "dy-transposed");
+    else snprintf(out, len, "%dx%dx%d/%d", c.mr, c.nv, c.vw, c.ls);
+}
+
 /* Times one candidate over the class's shapes: GFLOP/s, 0 if its result is wrong, -1 on failure. */
 static double measure(rt_ctx *ctx, rt_tune_kernel k, int cls, rt_tune_choice c, tune_case **cases,
                       const tune_shape *shapes, int n, int reps, double *worst)
@@ -328,8 +334,8 @@ int cmd_tune(int argc, char **argv)
             skipped += r->skipped;
             gflops[k][c] = r->best_gflops;
             char d[32], b[32];
-            snprintf(d, sizeof d, "%dx%dx%d/%d", r->def.mr, r->def.nv, r->def.vw, r->def.ls);
-            snprintf(b, sizeof b, "%dx%dx%d/%d", r->best.mr, r->best.nv, r->best.vw, r->best.ls);
+            format_choice(r->def, d, sizeof d);
+            format_choice(r->best, b, sizeof b);
             printf("%-10s %-7s %-6d %-12s %8.1f   %-12s %8.1f %5.2fx %5.0f%%%s\n", rt_tune_kernel_name((rt_tune_kernel)k),
                    rt_tune_class_name(c), n, d, r->def_gflops, b, r->best_gflops,
                    r->def_gflops > 0 ? r->best_gflops / r->def_gflops : 0, 100 * r->best_gflops / peak.rate,
@@ -340,7 +346,8 @@ int cmd_tune(int argc, char **argv)
     const double secs = now_s() - t0;
     int rc = failed;
     if (!failed) {
-        printf("(params: rows x vectors x lanes / local size; conv_wgrad: channels x 1 x lanes / slice KB)\n");
+        printf("(params: rows x vectors x lanes / local size; conv_wgrad: channels x 1 x lanes / slice KB,\n"
+               " or dy-transposed: the kernel with lanes over 16 output channels)\n");
         printf("%.0f s", secs);
         if (skipped) printf("; the budget ran out with %d candidates not measured (--budget)", skipped);
         printf("\n");

@@ -14,17 +14,6 @@
  * No local memory, no barriers, a fixed summation order for every parameter set.
  */
 
-#ifndef TUNE_NV
-#define TUNE_NV 1
-#endif
-#if TUNE_NV == 1
-#define REPV(X, r) X(r, 0)
-#elif TUNE_NV == 2
-#define REPV(X, r) X(r, 0) X(r, 1)
-#else
-#error "TUNE_NV must be 1 or 2"
-#endif
-#define PANEL (TUNE_NV * TUNE_VW) /* output pixels (positions) a work-item owns */
 
 inline VF load_taps(__global const float *p, int S)
 {

@@ -2,18 +2,19 @@
  *
  * Row-major C[M,N] = alpha * op(A)[M,K] * B[K,N] + beta * C, with op(A) = A (nn) or A^T (tn; A is
  * stored K x M). B is always K x N: the host transposes a transposed B first (see runtime/gemm.c).
- * Each work-item owns one VW-column panel of B and walks all row blocks of C, so the panel stays
- * in cache; the register tile is MR rows x VW lanes (prelude.cl: TUNE_MR, TUNE_VW, chosen per
- * device and shape class by runtime/tune.c), A values are broadcast, B is one contiguous VW-wide
- * load per k. No local memory, no barriers: this is what runs fast on PoCL.
+ * Each work-item owns one panel of NV x VW columns of B and walks all row blocks of C, so the
+ * panel stays in cache; the register tile is MR rows x NV vectors of VW lanes (prelude.cl: TUNE_*,
+ * chosen per device and shape class by runtime/tune.c), an A value is broadcast once for the NV
+ * vectors, B is NV contiguous VW-wide loads per k. No local memory, no barriers: this is what runs fast on PoCL.
  * Split-K: dimension 1 of the launch picks a slice [s*kchunk, (s+1)*kchunk) of K and writes its
  * partial product to C + s*cstride (alpha 1, beta 0); the slices are then summed in order
  * (util.cl sum_slices) and transposed back with alpha and beta (transpose_axpby).
  */
 
-/* loads the VW B values of row k of this panel: full panels use one vector load */
-#define LOAD_B_FULL(k) VLOAD(0, B + (size_t)(k) * ldb + j0)
-#define LOAD_B_EDGE(k) load_edge(B + (size_t)(k) * ldb + j0, nj)
+
+/* loads the VW B values of row k of vector v of this panel: full panels use one vector load */
+#define LOAD_B_FULL(r, v) const VF b##v = VLOAD(0, B + (size_t)k * ldb + j0 + v * TUNE_VW);
+#define LOAD_B_EDGE(r, v) const VF b##v = load_edge(B + (size_t)k * ldb + j0 + v * TUNE_VW, nj - v * TUNE_VW);
 
 inline VF load_edge(__global const float *p, int nj)
 {
@@ -24,8 +25,9 @@ inline VF load_edge(__global const float *p, int nj)
 
 inline void store_row(__global float *c, VF v, float alpha, float beta, int nj)
 {
+    if (nj <= 0) return;
     v *= alpha;
-    if (nj == TUNE_VW) {
+    if (nj >= TUNE_VW) {
         if (beta != 0.0f) v += beta * VLOAD(0, c);
         VSTORE(v, 0, c);
     } else {
@@ -35,41 +37,46 @@ inline void store_row(__global float *c, VF v, float alpha, float beta, int nj)
     }
 }
 
+/* accumulators acc<row>_<vector>; an A value is broadcast once for the NV vectors */
+#define ACC_DECL(r, v) VF acc##r##_##v = 0.0f;
+#define ACC_FMA(r, v) acc##r##_##v = fma(av, b##v, acc##r##_##v);
+#define ACC_STORE(r, v) store_row(C + (size_t)(i0 + r) * ldc + j0 + v * TUNE_VW, acc##r##_##v, alpha, beta, nj - v * TUNE_VW);
+#define STORE(r) if (i0 + r < M) { REPV(ACC_STORE, r) }
+
 /* ---- NN: A row-major M x K; a row block reads MR separate rows of A ---- */
-#define NN_DECL(r) VF acc##r = 0.0f; \
+#define NN_DECL(r) REPV(ACC_DECL, r) \
     __global const float *a##r = A + (size_t)min(i0 + r, M - 1) * lda;
-#define NN_FMA(r) acc##r = fma((VF)(a##r[k]), bv, acc##r);
-#define STORE(r) if (i0 + r < M) store_row(C + (size_t)(i0 + r) * ldc + j0, acc##r, alpha, beta, nj);
+#define NN_FMA(r) { const VF av = (VF)(a##r[k]); REPV(ACC_FMA, r) }
 
 #define GEMM_NN_BODY(LOADB)                                            \
     for (int i0 = 0; i0 < M; i0 += TUNE_MR) {                          \
         REPM(NN_DECL)                                                  \
         for (int k = k0; k < k1; k++) {                                \
-            const VF bv = LOADB(k);                                    \
+            REPV(LOADB, 0)                                             \
             REPM(NN_FMA)                                               \
         }                                                              \
         REPM(STORE)                                                    \
     }
 
 /* ---- TN: A stored K x M; the MR values of a row block are contiguous in row k of A ---- */
-#define TN_DECL(r) VF acc##r = 0.0f; \
+#define TN_DECL(r) REPV(ACC_DECL, r) \
     __global const float *a##r = A + min(i0 + r, M - 1);
-#define TN_FMA(r) acc##r = fma((VF)(a##r[(size_t)k * lda]), bv, acc##r);
+#define TN_FMA(r) { const VF av = (VF)(a##r[(size_t)k * lda]); REPV(ACC_FMA, r) }
 
 #define GEMM_TN_BODY(LOADB)                                            \
     for (int i0 = 0; i0 < M; i0 += TUNE_MR) {                          \
         REPM(TN_DECL)                                                  \
         for (int k = k0; k < k1; k++) {                                \
-            const VF bv = LOADB(k);                                    \
+            REPV(LOADB, 0)                                             \
             REPM(TN_FMA)                                               \
         }                                                              \
         REPM(STORE)                                                    \
     }
 
 #define GEMM_PROLOGUE                                                  \
-    const int j0 = (int)get_global_id(0) * TUNE_VW;                    \
+    const int j0 = (int)get_global_id(0) * PANEL;                      \
     if (j0 >= N) return;                                               \
-    const int nj = min(TUNE_VW, N - j0);                               \
+    const int nj = min(PANEL, N - j0);                                 \
     const int s = (int)get_global_id(1);                               \
     const int k0 = s * kchunk, k1 = min(K, k0 + kchunk);               \
     A += aoff; B += boff; C += coff + (size_t)s * cstride;
@@ -83,14 +90,14 @@ inline void store_row(__global float *c, VF v, float alpha, float beta, int nj)
 __kernel void gemm_nn(GEMM_ARGS)
 {
     GEMM_PROLOGUE
-    if (nj == TUNE_VW) { GEMM_NN_BODY(LOAD_B_FULL) }
+    if (nj == PANEL) { GEMM_NN_BODY(LOAD_B_FULL) }
     else { GEMM_NN_BODY(LOAD_B_EDGE) }
 }
 
 __kernel void gemm_tn(GEMM_ARGS)
 {
     GEMM_PROLOGUE
-    if (nj == TUNE_VW) { GEMM_TN_BODY(LOAD_B_FULL) }
+    if (nj == PANEL) { GEMM_TN_BODY(LOAD_B_FULL) }
     else { GEMM_TN_BODY(LOAD_B_EDGE) }
 }
 

@@ -21,9 +21,11 @@
     const int i1 = min(i0 + RT_CHUNK, (int)(n))
 
 /* Tunable CPU kernels (conv_fwd_cpu.cl, conv_wgrad_cpu.cl, gemm.cl) are compiled per parameter
- * set with -DTUNE_MR=<rows of the register block> -DTUNE_VW=<lanes of a vector> (runtime/tune.c
- * picks them per device and shape class). VF is the vector of TUNE_VW floats, REPM repeats a
- * macro for the TUNE_MR rows. Without the options the hand-set values of the first design hold. */
+ * set with -DTUNE_MR=<rows of the register block> -DTUNE_NV=<vectors per row> -DTUNE_VW=<lanes
+ * of a vector> (runtime/tune.c picks them per device and shape class). VF is the vector of
+ * TUNE_VW floats, REPM repeats a macro for the TUNE_MR rows, REPV(X, r) for the TUNE_NV vectors
+ * of row r, and PANEL is the columns (positions) a work-item owns. Without the options the
+ * hand-set values of the first design hold. */
 #ifndef TUNE_MR
 #define TUNE_MR 8
 #endif
@@ -34,6 +36,17 @@
 #define REP8(X) REP4(X) X(4) X(5) X(6) X(7)
 #define REP12(X) REP8(X) X(8) X(9) X(10) X(11)
 #define REP16(X) REP12(X) X(12) X(13) X(14) X(15)
+#ifndef TUNE_NV
+#define TUNE_NV 1
+#endif
+#if TUNE_NV == 1
+#define REPV(X, r) X(r, 0)
+#elif TUNE_NV == 2
+#define REPV(X, r) X(r, 0) X(r, 1)
+#else
+#error "TUNE_NV must be 1 or 2"
+#endif
+#define PANEL (TUNE_NV * TUNE_VW)
 #if TUNE_MR == 4
 #define REPM REP4
 #elif TUNE_MR == 8

@@ -274,6 +274,7 @@ static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp,
     rt_tune_choice tc;
     rt_status s = tuned_kernel(ctx, "conv_wgrad_cpu", "conv_wgrad_q3", RT_TUNE_CONV_WGRAD, d->cout, &tc, &wg);
     if (s != RT_OK) return s;
+    if (tc.mr == 0) tc = rt_tune_default(RT_TUNE_CONV_WGRAD, 0); /* transposed kernel chosen, not possible here */
     /* slices of images whose padded x and dy fit in the tuned cache size, and enough of them */
     const size_t per_image = (size_t)(d->cin + d->cout) * c->hp * c->wp * sizeof(float);
     int per = (int)(((size_t)tc.ls << 10) / per_image);
@@ -324,7 +325,11 @@ static rt_status backward_same3(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w,
     rt_buf *dyp;
     int hp, wp, p2, pitched;
     rt_status s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
-    if (s == RT_OK) s = wgrad_padded(ctx, c, n, dyp, p2 * wp + p2, dw);
+    /* the tuned choice may be the transposed-dy kernel (mr = 0), which suits small maps with
+     * many channels: its lanes run over 16 output channels instead of the map's positions */
+    const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(c->d.cout));
+    if (s == RT_OK && wc.mr == 0 && wgrad_fused_ok(c)) s = wgrad_fused(ctx, c, n, dy, dw);
+    else if (s == RT_OK) s = wgrad_padded(ctx, c, n, dyp, p2 * wp + p2, dw);
     if (s == RT_OK && dx) s = dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc);
     return s;
 }

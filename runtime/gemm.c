@@ -125,7 +125,7 @@ static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, floa
     rt_kernel *kr;
     rt_status s = rt_kernel_get_variant(ctx, "gemm", trans_a ? "gemm_tn" : "gemm_nn", opts, &kr);
     if (s != RT_OK) return s;
-    size_t panels = (size_t)(n + tc.vw - 1) / tc.vw;
+    size_t panels = (size_t)(n + tc.nv * tc.vw - 1) / (tc.nv * tc.vw);
     /* a few panels per group keeps groups substantial without starving either core */
     size_t l = panels >= (size_t)16 * tc.ls ? (size_t)tc.ls : 1;
     while (l > 1 && ((kr->max_wg && l > kr->max_wg) || panels % l)) l--;

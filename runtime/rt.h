@@ -138,8 +138,8 @@ const char *rt_build_options(const rt_ctx *ctx);
 
 /* ---- tunable kernel parameters (tune.c) -------------------------------------------------------
  * The CPU path's register-tiled kernels are compiled per parameter set: MR rows x NV vectors of VW
- * lanes of accumulators (for the weight gradient: CB output channels x 9 taps of VW lanes; NV is
- * 1 except in the convolution forward) and `ls`, the
+ * lanes of accumulators (for the weight gradient: CB output channels x 9 taps of VW lanes, NV 1)
+ * and `ls`, the
  * local size (the weight gradient: KB of cache a slice of images may fill). The choice is made per
  * kernel and shape class (the size of the register-blocked dimension: output channels, GEMM rows)
  * from, in order: defaults (the hand-set first design), the rows shipped in the device table for
@@ -147,7 +147,8 @@ const char *rt_build_options(const rt_ctx *ctx);
  * kernel source. GAMMACL_TUNING=defaults or =shipped stops at that step (for comparisons). */
 typedef enum rt_tune_kernel {
     RT_TUNE_CONV_FWD,          /* conv_fwd_cpu.cl: fused forward and stride-1 input gradient */
-    RT_TUNE_CONV_WGRAD,        /* conv_wgrad_cpu.cl: weight gradient of "same" 3x3 convolutions */
+    RT_TUNE_CONV_WGRAD,        /* conv_wgrad_cpu.cl: weight gradient of "same" 3x3 convolutions;
+                                  mr = 0 picks conv_cpu.cl's transposed-dy kernel instead */
     RT_TUNE_GEMM_NN,           /* gemm.cl gemm_nn */
     RT_TUNE_GEMM_TN,           /* gemm.cl gemm_tn */
     RT_TUNE_KERNELS

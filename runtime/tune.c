@@ -60,7 +60,7 @@ static const int local_sizes[] = {1, 4, 16}, slice_kb[] = {256, 512, 1024};
  * broadcast weights need some) */
 int rt_tune_space(rt_tune_kernel k, rt_tune_choice *out, int max)
 {
-    const int wgrad = k == RT_TUNE_CONV_WGRAD, fwd = k == RT_TUNE_CONV_FWD;
+    const int wgrad = k == RT_TUNE_CONV_WGRAD, fwd = !wgrad; /* NV > 1: conv forward and GEMMs */
     const int *m = wgrad ? cbs : mrs, nm = wgrad ? COUNT(cbs) : COUNT(mrs);
     const int *l = wgrad ? slice_kb : local_sizes, nl = wgrad ? COUNT(slice_kb) : COUNT(local_sizes);
     int n = 0;
@@ -72,6 +72,11 @@ int rt_tune_space(rt_tune_kernel k, rt_tune_choice *out, int max)
                     if (n < max) out[n] = (rt_tune_choice){m[i], nvs[v], vws[j], l[q]};
                     n++;
                 }
+    /* the weight gradient's other algorithm: dy transposed, lanes over 16 output channels */
+    if (wgrad) {
+        if (n < max) out[n] = (rt_tune_choice){0, 1, 16, 0};
+        n++;
+    }
     return n < max ? n : max;
 }
 
@@ -253,7 +258,7 @@ rt_status rt_tune_save(rt_ctx *ctx, const double gflops[RT_TUNE_KERNELS][RT_TUNE
 
 int rt_tune_opts(rt_tune_kernel k, rt_tune_choice c, char *out, size_t len)
 {
+    if (k == RT_TUNE_CONV_WGRAD && c.mr == 0) c = rt_tune_default(k, 0); /* the other kernel: no variant */
     if (k == RT_TUNE_CONV_WGRAD) return snprintf(out, len, "-DTUNE_CB=%d -DTUNE_VW=%d", c.mr, c.vw);
-    if (k == RT_TUNE_CONV_FWD) return snprintf(out, len, "-DTUNE_MR=%d -DTUNE_NV=%d -DTUNE_VW=%d", c.mr, c.nv, c.vw);
-    return snprintf(out, len, "-DTUNE_MR=%d -DTUNE_VW=%d", c.mr, c.vw);
+    return snprintf(out, len, "-DTUNE_MR=%d -DTUNE_NV=%d -DTUNE_VW=%d", c.mr, c.nv, c.vw);
 }
