@@ -127,12 +127,12 @@ static rt_status tuned_kernel(rt_ctx *ctx, const char *program, const char *name
     return rt_kernel_get_variant(ctx, program, name, opts, k);
 }
 
-/* a tuned local size where there are enough work-items for every core, else 1 */
+/* a tuned local size where there are enough work-items for every core, else 1 (the launch
+ * rounds the work-items up to a multiple; the kernels skip the extra ones) */
 static size_t tuned_local(const rt_kernel *k, size_t items, int ls)
 {
     size_t l = items >= (size_t)16 * ls ? (size_t)ls : 1;
-    while (l > 1 && ((k->max_wg && l > k->max_wg) || items % l)) l--;
-    return l;
+    return k->max_wg && l > k->max_wg ? k->max_wg : l;
 }
 
 /* pitched: the input uses the shared-padding layout of a "same" convolution */

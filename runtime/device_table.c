@@ -113,20 +113,20 @@ typedef struct tuned_row {
 
 static const tuned_row tuned_rows[] = {
     /* AMD EPYC family 26 (Zen 5), 2 cores of a VM, PoCL 3.1: `gammacl tune`, 2026-12-02
-     * (bench/baselines/tune-pocl-amd-epyc-f26.json; FMA peak 463-490 GFLOP/s) */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 1, {4, 2, 16, 1}}, /* conv_fwd m<=32: 172 -> 244 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 2, {8, 2, 16, 16}}, /* conv_fwd m<=64: 187 -> 316 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 3, {8, 2, 16, 4}}, /* conv_fwd m<=128: 201 -> 239 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 4, {8, 2, 16, 4}}, /* conv_fwd m>128: 173 -> 241 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 1, {3, 1, 16, 1024}}, /* conv_wgrad m<=32: 304 -> 310 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 2, {3, 1, 16, 1024}}, /* conv_wgrad m<=64: 290 -> 311 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 3, {2, 1, 16, 1024}}, /* conv_wgrad m<=128: 219 -> 233 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 4, {0, 1, 16, 0}}, /* conv_wgrad m>128: 65 -> 192 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 1, {8, 2, 16, 16}}, /* gemm_nn m<=32: 124 -> 170 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 2, {8, 2, 16, 16}}, /* gemm_nn m<=64: 225 -> 247 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 3, {8, 2, 16, 16}}, /* gemm_nn m<=128: 240 -> 352 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 5, {8, 2, 16, 16}}, /* gemm_nn split-k: 244 -> 266 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_TN, 4, {8, 2, 16, 1}}, /* gemm_tn m>128: 167 -> 257 GFLOP/s */
+     * (bench/baselines/tune-pocl-amd-epyc-f26.json; FMA peak 446-490 GFLOP/s; tuned at cnn5's batch of 128) */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 1, {8, 1, 16, 16}}, /* conv_fwd m<=32: 180 -> 205 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 2, {8, 2, 16, 1}}, /* conv_fwd m<=64: 207 -> 277 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 3, {8, 2, 16, 16}}, /* conv_fwd m<=128: 221 -> 247 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 4, {8, 2, 16, 4}}, /* conv_fwd m>128: 153 -> 212 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 1, {2, 1, 16, 1024}}, /* conv_wgrad m<=32: 219 -> 238 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 2, {3, 1, 16, 1024}}, /* conv_wgrad m<=64: 227 -> 252 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 3, {3, 1, 16, 1024}}, /* conv_wgrad m<=128: 188 -> 229 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 4, {0, 1, 16, 0}}, /* conv_wgrad m>128: 79 -> 163 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 1, {8, 2, 16, 16}}, /* gemm_nn m<=32: 150 -> 187 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 2, {8, 2, 16, 4}}, /* gemm_nn m<=64: 226 -> 293 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 3, {8, 2, 16, 16}}, /* gemm_nn m<=128: 291 -> 409 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 5, {8, 2, 16, 16}}, /* gemm_nn split-k: 231 -> 300 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_TN, 4, {8, 2, 16, 4}}, /* gemm_tn m>128: 233 -> 267 GFLOP/s */
     {NULL, NULL, RT_TUNE_KERNELS, 0, {0, 0, 0, 0}}, /* end */
 };
 

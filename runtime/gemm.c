@@ -128,7 +128,7 @@ static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, floa
     size_t panels = (size_t)(n + tc.nv * tc.vw - 1) / (tc.nv * tc.vw);
     /* a few panels per group keeps groups substantial without starving either core */
     size_t l = panels >= (size_t)16 * tc.ls ? (size_t)tc.ls : 1;
-    while (l > 1 && ((kr->max_wg && l > kr->max_wg) || panels % l)) l--;
+    if (kr->max_wg && l > kr->max_wg) l = kr->max_wg; /* the launch rounds the panels up */
     size_t lws[2] = {l, 1};
     size_t gws[2] = {panels, (size_t)nsplit};
     return RT_LAUNCH(ctx, kr, 2, gws, lws, RT_I32(m), RT_I32(n), RT_I32(k), RT_F32(alpha),

@@ -2,9 +2,11 @@
  *
  * Each class gets the layers of cnn5 (28x28 input, batch 128) and resnet18 (32x32x3 input) whose
  * register-blocked dimension falls in it. The input gradient of a stride-1 convolution runs the
- * forward kernel with the channel counts swapped, so those appear as forward shapes too. Timed
- * batches are sized to a few tens of milliseconds a run on a 2-core CPU; the per-panel work, which
- * the parameters change, does not depend on the batch. The GEMMs are cnn5's convolutions as
+ * forward kernel with the channel counts swapped, so those appear as forward shapes too. cnn5's
+ * shapes are timed at its training batch, 128: the batch sets the strides between output planes
+ * and whether a layer's input stays in cache, and a winner at batch 32 (whose input fits) was no
+ * faster than the default at batch 128. resnet18's are timed at batch 32, to stay within the
+ * tuner's budget. The GEMMs are cnn5's convolutions as
  * im2col GEMMs (the table of bench_step), and the split-K class is their weight gradients.
  */
 #include "tune.h"
@@ -13,40 +15,40 @@
 #define GEMM(K, WHAT, TA, TB, M, N, KK) {K, WHAT, {0, 0, 0, 0, 0, 0, 0}, 0, TA, TB, M, N, KK}
 
 static const tune_shape fwd32[] = {
-    CONV(RT_TUNE_CONV_FWD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 32),
-    CONV(RT_TUNE_CONV_FWD, "cnn5 conv3 dx", 64, 14, 32, 3, 1, 1, 64),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 128),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv3 dx", 64, 14, 32, 3, 1, 1, 128),
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv1", 1, 28, 32, 3, 1, 1, 128),
 };
 static const tune_shape fwd64[] = {
-    CONV(RT_TUNE_CONV_FWD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 64),
-    CONV(RT_TUNE_CONV_FWD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 64),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 128),
+    CONV(RT_TUNE_CONV_FWD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 128),
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv5 dx", 128, 7, 64, 3, 1, 1, 128),
-    CONV(RT_TUNE_CONV_FWD, "resnet18 layer1", 64, 32, 64, 3, 1, 1, 8),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer1", 64, 32, 64, 3, 1, 1, 32),
 };
 static const tune_shape fwd128[] = {
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv5", 64, 7, 128, 3, 1, 1, 128),
-    CONV(RT_TUNE_CONV_FWD, "resnet18 layer2", 128, 16, 128, 3, 1, 1, 8),
-    CONV(RT_TUNE_CONV_FWD, "resnet18 layer2 down", 64, 32, 128, 3, 2, 1, 16),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer2", 128, 16, 128, 3, 1, 1, 32),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer2 down", 64, 32, 128, 3, 2, 1, 32),
 };
 static const tune_shape fwd_big[] = {
-    CONV(RT_TUNE_CONV_FWD, "resnet18 layer3", 256, 8, 256, 3, 1, 1, 16),
-    CONV(RT_TUNE_CONV_FWD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 16),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer3", 256, 8, 256, 3, 1, 1, 32),
+    CONV(RT_TUNE_CONV_FWD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 32),
 };
 static const tune_shape wg32[] = {
-    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 32),
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 128),
 };
 static const tune_shape wg64[] = {
-    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 64),
-    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 64),
-    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer1", 64, 32, 64, 3, 1, 1, 16),
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 128),
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 128),
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer1", 64, 32, 64, 3, 1, 1, 32),
 };
 static const tune_shape wg128[] = {
     CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv5", 64, 7, 128, 3, 1, 1, 128),
-    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer2", 128, 16, 128, 3, 1, 1, 16),
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer2", 128, 16, 128, 3, 1, 1, 32),
 };
 static const tune_shape wg_big[] = {
-    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer3", 256, 8, 256, 3, 1, 1, 16),
-    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 16),
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer3", 256, 8, 256, 3, 1, 1, 32),
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 32),
 };
 static const tune_shape nn32[] = {
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 fwd", 0, 0, 32, 100352, 288),
