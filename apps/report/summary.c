@@ -304,6 +304,19 @@ static cJSON *device_json(rt_ctx *rt)
     cJSON_AddNumberToObject(tu, "tuned_entries", t->tuned);
     cJSON_AddNumberToObject(tu, "shipped_entries", t->shipped);
     if (*t->file) cJSON_AddStringToObject(tu, "file", t->file);
+    /* the parameter sets that ran: the weight gradient's lanes and slices set its summation
+     * order, so a bit-for-bit rerun needs the same ones */
+    if (rt_tune_applies(rt)) {
+        cJSON *ps = cJSON_AddArrayToObject(tu, "params");
+        for (int k = 0; ps && k < RT_TUNE_KERNELS; k++)
+            for (int c = 0; c < RT_TUNE_CLASSES; c++) {
+                const rt_tune_choice *ch = &t->c[k][c];
+                char line[96];
+                snprintf(line, sizeof line, "%s %s mr=%d nv=%d vw=%d ls=%d", rt_tune_kernel_name((rt_tune_kernel)k),
+                         rt_tune_class_name(c), ch->mr, ch->nv, ch->vw, ch->ls);
+                cJSON_AddItemToArray(ps, cJSON_CreateString(line));
+            }
+    }
     return o;
 }
 

@@ -64,6 +64,26 @@ run_gammacl "$work/t3" "${TRAIN[@]}" --epochs 1 --progress 0 --out "$work/t3"
 check "train with a damaged file: exit 0" [ $? -eq 0 ]
 check "train with a damaged file: not tuned" has_line "$work/t3.out" 'kernel parameters: (untuned defaults|shipped for this CPU)'
 
+# The forward convolution (and input gradient) and the GEMM sum every output's terms in the same
+# order under any parameter set: a run with other such parameters gives the same figures bit for
+# bit as one with the defaults (the weight gradient's, which do change the order, set to the
+# defaults, over any shipped rows).
+{
+    head -n 4 "$work/good.txt"
+    for c in 'm<=16' 'm<=32' 'm<=64' 'm<=128' 'm>128'; do
+        echo "conv_fwd $c mr=4 nv=2 vw=8 ls=1"
+        echo "gemm_nn $c mr=12 nv=1 vw=8 ls=16"
+        echo "gemm_tn $c mr=16 nv=1 vw=16 ls=1"
+        echo "conv_wgrad $c mr=2 nv=1 vw=16 ls=512"
+    done
+    echo "gemm_nn split-k mr=4 nv=2 vw=16 ls=4"
+} > "$file"
+run_gammacl "$work/t4" "${TRAIN[@]}" --epochs 1 --progress 0 --out "$work/t4"
+check "other forward and GEMM parameters: exit 0" [ $? -eq 0 ]
+check "other forward and GEMM parameters: the file is used" has_line "$work/t4.out" 'tuned on this machine \(21 entries\)'
+check "other forward and GEMM parameters: the same figures as the defaults" \
+    same_metrics "$work/t2/metrics.csv" "$work/t4/metrics.csv"
+
 # a budget that runs out: the default is measured, the rest reported as not measured
 cp "$work/good.txt" "$file"
 run_gammacl "$work/b" tune --device "$device" --kernels gemm_tn --budget 0.001 --reps 1
