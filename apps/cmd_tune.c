@@ -25,10 +25,17 @@ typedef struct tune_opts {
     int reps, save, only[RT_TUNE_KERNELS], any_only;
 } tune_opts;
 
-typedef struct cand_result { rt_tune_choice c; double gflops; int state; /* 1 ok, 0 wrong, -1 not measured */ } cand_result;
+#define MAX_SHAPES 8
+
+typedef struct cand_result {
+    rt_tune_choice c;
+    double gflops;             /* over the class's shapes */
+    double shape_gflops[MAX_SHAPES];
+    int state;                 /* 1 ok, 0 wrong, -1 not measured */
+} cand_result;
 
 typedef struct class_result {
-    int measured, rejected, skipped;
+    int measured, rejected, skipped, best_index;
     rt_tune_choice def, best;
     double def_gflops, best_gflops;
     cand_result cands[MAX_CANDIDATES];
@@ -133,7 +140,7 @@ static void format_choice(rt_tune_choice c, char *out, size_t len)
 
 /* Times one candidate over the class's shapes: GFLOP/s, 0 if its result is wrong, -1 on failure. */
 static double measure(rt_ctx *ctx, rt_tune_kernel k, int cls, rt_tune_choice c, tune_case **cases,
-                      const tune_shape *shapes, int n, int reps, double *worst)
+                      const tune_shape *shapes, int n, int reps, double *worst, double *per_shape)
 {
     rt_tune_set(ctx, k, cls, c);
     double secs = 0, flops = 0;
@@ -150,9 +157,12 @@ static double measure(rt_ctx *ctx, rt_tune_kernel k, int cls, rt_tune_choice c, 
         if (t < 0) return -1;
         secs += t;
         flops += tune_flops(&shapes[i]);
+        per_shape[i] = tune_flops(&shapes[i]) / t * 1e-9;
     }
     return flops / secs * 1e-9;
 }
+
+static int is_gemm_kernel(rt_tune_kernel k) { return k == RT_TUNE_GEMM_NN || k == RT_TUNE_GEMM_TN; }
 
 static void put_choice(cJSON *o, const char *key, rt_tune_choice c, double gflops)
 {
@@ -186,7 +196,14 @@ static int write_json(const char *path, const rt_device_info *dev, double peak,
             const tune_shape *sh;
             const int n = tune_shapes((rt_tune_kernel)k, c, &sh);
             cJSON *shapes = cJSON_AddArrayToObject(o, "shapes");
-            for (int i = 0; i < n; i++) cJSON_AddItemToArray(shapes, cJSON_CreateString(sh[i].what));
+            for (int i = 0; i < n; i++) {
+                cJSON *x = cJSON_CreateObject();
+                cJSON_AddStringToObject(x, "what", sh[i].what);
+                cJSON_AddNumberToObject(x, "batch", is_gemm_kernel((rt_tune_kernel)k) ? 0 : sh[i].batch);
+                cJSON_AddNumberToObject(x, "default_gflops", r->cands[0].shape_gflops[i]);
+                cJSON_AddNumberToObject(x, "best_gflops", r->cands[r->best_index].shape_gflops[i]);
+                cJSON_AddItemToArray(shapes, x);
+            }
             put_choice(o, "default", r->def, r->def_gflops);
             put_choice(o, "best", r->best, r->best_gflops);
             cJSON *cands = cJSON_AddArrayToObject(o, "candidates");
@@ -214,7 +231,11 @@ static int tune_class(rt_ctx *ctx, const tune_opts *o, rt_tune_kernel k, int cls
 {
     const tune_shape *shapes;
     const int n = tune_shapes(k, cls, &shapes);
-    tune_case *cases[8] = {0};
+    tune_case *cases[MAX_SHAPES] = {0};
+    if (n > MAX_SHAPES) {
+        fprintf(stderr, "gammacl tune: %d shapes in class %s (at most %d)\n", n, rt_tune_class_name(cls), MAX_SHAPES);
+        return 1;
+    }
     for (int i = 0; i < n; i++)
         if (tune_case_open(ctx, &shapes[i], &cases[i]) != RT_OK) {
             fprintf(stderr, "gammacl tune: %s\n", rt_error(ctx));
@@ -225,9 +246,9 @@ static int tune_class(rt_ctx *ctx, const tune_opts *o, rt_tune_kernel k, int cls
     const int nc = rt_tune_space(k, all, MAX_CANDIDATES);
     r->def = r->best = rt_tune_default(k, cls);
     /* the default first, so that a budget that runs out still has a baseline */
-    r->cands[r->ncands++] = (cand_result){r->def, 0, -1};
+    r->cands[r->ncands++] = (cand_result){.c = r->def, .state = -1};
     for (int i = 0; i < nc; i++)
-        if (memcmp(&all[i], &r->def, sizeof r->def) != 0) r->cands[r->ncands++] = (cand_result){all[i], 0, -1};
+        if (memcmp(&all[i], &r->def, sizeof r->def) != 0) r->cands[r->ncands++] = (cand_result){.c = all[i], .state = -1};
     int failed = 0;
     for (int i = 0; i < r->ncands && !failed; i++) {
         if (i > 0 && now_s() > deadline) {
@@ -236,7 +257,7 @@ static int tune_class(rt_ctx *ctx, const tune_opts *o, rt_tune_kernel k, int cls
         }
         cand_result *c = &r->cands[i];
         double worst;
-        const double g = measure(ctx, k, cls, c->c, cases, shapes, n, o->reps, &worst);
+        const double g = measure(ctx, k, cls, c->c, cases, shapes, n, o->reps, &worst, c->shape_gflops);
         if (g < 0) {
             fprintf(stderr, "gammacl tune: %s\n", rt_error(ctx));
             failed = 1;
@@ -268,18 +289,20 @@ static int tune_class(rt_ctx *ctx, const tune_opts *o, rt_tune_kernel k, int cls
     for (int j = 0; j < ntop && !failed && now_s() <= deadline + 10; j++) {
         cand_result *c = &r->cands[top[j]];
         if (c->state <= 0) continue;
-        double worst;
-        const double g = measure(ctx, k, cls, c->c, cases, shapes, n, o->reps, &worst);
+        double worst, per[MAX_SHAPES];
+        const double g = measure(ctx, k, cls, c->c, cases, shapes, n, o->reps, &worst, per);
         if (g < 0) {
             fprintf(stderr, "gammacl tune: %s\n", rt_error(ctx));
             failed = 1;
         } else if (g > c->gflops) {
             c->gflops = g;
+            memcpy(c->shape_gflops, per, sizeof per);
         }
     }
     r->best_gflops = 0;
     for (int i = 0; i < r->ncands; i++)
-        if (r->cands[i].state > 0 && r->cands[i].gflops > r->best_gflops) r->best_gflops = r->cands[i].gflops, r->best = r->cands[i].c;
+        if (r->cands[i].state > 0 && r->cands[i].gflops > r->best_gflops)
+            r->best_gflops = r->cands[i].gflops, r->best = r->cands[i].c, r->best_index = i;
     r->def_gflops = r->cands[0].state > 0 ? r->cands[0].gflops : 0;
     for (int i = 0; i < n; i++) tune_case_close(ctx, cases[i]);
     if (!failed && r->best_gflops > 0) rt_tune_set(ctx, k, cls, r->best);
@@ -340,6 +363,10 @@ int cmd_tune(int argc, char **argv)
                    rt_tune_class_name(c), n, d, r->def_gflops, b, r->best_gflops,
                    r->def_gflops > 0 ? r->best_gflops / r->def_gflops : 0, 100 * r->best_gflops / peak.rate,
                    r->skipped ? " (budget: partly measured)" : "");
+            if (r->best_gflops > 0)
+                for (int i = 0; i < n; i++)
+                    printf("    %-30s %8.1f %23.1f\n", sh[i].what, r->cands[0].shape_gflops[i],
+                           r->cands[r->best_index].shape_gflops[i]);
             fflush(stdout);
         }
     }

@@ -31,6 +31,7 @@ for c in cls:
     ok = [x for x in c["candidates"] if x["result"] == "ok"]
     assert len(c["candidates"]) == 19 and len(ok) == 19, c["class"]
     assert c["best"]["gflops"] >= max(x["params"]["gflops"] for x in ok) - 1e-9
+    assert c["shapes"] and all(x["default_gflops"] > 0 and x["best_gflops"] > 0 for x in c["shapes"])
 assert d["fma_peak_gflops"] > 0' "$work/tune.json"
 
 run_gammacl "$work/dev" devices
