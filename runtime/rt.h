@@ -186,6 +186,9 @@ void rt_tune_set(rt_ctx *ctx, rt_tune_kernel k, int cls, rt_tune_choice c);
 void rt_tune_path(const rt_ctx *ctx, char *out, size_t len);
 /* One line for `gammacl devices`: tuned here (the file), shipped, defaults, or nothing to tune. */
 void rt_tune_describe(const rt_device_info *dev, char *out, size_t len);
+/* The same in a few words, for tables: "tuned here (13 entries)", "shipped for this CPU (13
+ * entries)", "untuned defaults" or "no tunable kernels". */
+void rt_tune_brief(const rt_device_info *dev, char *out, size_t len);
 /* Writes every entry with from = 2, with a measured GFLOP/s per entry (may be NULL), atomically. */
 rt_status rt_tune_save(rt_ctx *ctx, const double gflops[RT_TUNE_KERNELS][RT_TUNE_CLASSES]);
 

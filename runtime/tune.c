@@ -210,18 +210,34 @@ static void make_table(const rt_device_info *dev, const rt_params *params, const
 
 void rt_tune_init(rt_ctx *ctx) { make_table(&ctx->dev, &ctx->params, ctx->cache_dir, &ctx->tune); }
 
+/* the table a context on this device would start with, without opening one */
+static int table_for(const rt_device_info *dev, rt_params *p, rt_tune_table *t)
+{
+    rt_params_for(dev, NULL, p);
+    char dir[1024];
+    rt_default_cache_dir(dir, sizeof dir);
+    make_table(dev, p, dir, t);
+    return params_tunable(p);
+}
+
 void rt_tune_describe(const rt_device_info *dev, char *out, size_t len)
 {
     rt_params p;
-    rt_params_for(dev, NULL, &p);
-    char dir[1024];
-    rt_default_cache_dir(dir, sizeof dir);
     rt_tune_table t;
-    make_table(dev, &p, dir, &t);
-    if (!params_tunable(&p)) snprintf(out, len, "none to tune (GPU-style kernels, row %s)", p.row);
+    if (!table_for(dev, &p, &t)) snprintf(out, len, "none to tune (GPU-style kernels, row %s)", p.row);
     else if (t.tuned) snprintf(out, len, "tuned here (%d entries, %s)", t.tuned, t.file);
     else if (t.shipped) snprintf(out, len, "shipped for this CPU (%d entries); `gammacl tune --device %d` fits them here", t.shipped, dev->index);
     else snprintf(out, len, "defaults; `gammacl tune --device %d` fits the kernels to this CPU", dev->index);
+}
+
+void rt_tune_brief(const rt_device_info *dev, char *out, size_t len)
+{
+    rt_params p;
+    rt_tune_table t;
+    if (!table_for(dev, &p, &t)) snprintf(out, len, "no tunable kernels");
+    else if (t.tuned) snprintf(out, len, "tuned here (%d entries)", t.tuned);
+    else if (t.shipped) snprintf(out, len, "shipped for this CPU (%d entries)", t.shipped);
+    else snprintf(out, len, "untuned defaults");
 }
 
 rt_status rt_tune_save(rt_ctx *ctx, const double gflops[RT_TUNE_KERNELS][RT_TUNE_CLASSES])

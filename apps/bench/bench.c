@@ -285,6 +285,7 @@ static int pick_devices(const bench_opts *o, bn_bench *b)
         snprintf(d->type, sizeof d->type, "%s", info->type);
         snprintf(d->host, sizeof d->host, "%s", host);
         app_cpu_model(d->cpu_model, sizeof d->cpu_model);
+        rt_tune_brief(info, d->kernel_params, sizeof d->kernel_params);
         snprintf(d->origin, sizeof d->origin, "this run");
     }
     free(list);

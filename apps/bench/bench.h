@@ -63,6 +63,7 @@ typedef struct bn_device {
     char spec[32];               /* P:D on the machine that ran it */
     char name[160], platform[128], driver[128], type[8];
     char host[128], cpu_model[160], origin[256]; /* origin: "this run" or the --compare file */
+    char kernel_params[96];        /* which kernel parameters ran (`gammacl tune`); "" if not known */
     int ncells;
     bn_cell cells[BN_MAX_CELLS];
     int nsteps;                  /* agreement trace: per-step batch CE and BCE (training CE) */

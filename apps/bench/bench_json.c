@@ -70,6 +70,7 @@ static cJSON *device_json(const bn_device *d)
     cJSON_AddStringToObject(o, "type", d->type);
     cJSON_AddStringToObject(o, "host", d->host);
     cJSON_AddStringToObject(o, "cpu_model", d->cpu_model);
+    cJSON_AddStringToObject(o, "kernel_params", d->kernel_params);
     cJSON *p = cJSON_AddObjectToObject(o, "probes");
     put_num(p, "fma_gflops", d->fma_gflops);
     put_num(p, "bandwidth_gbs", d->bandwidth_gbs);
@@ -234,6 +235,7 @@ static void read_device(reader *r, const cJSON *o, bn_device *d)
     get_str(r, o, "type", d->type, sizeof d->type);
     get_str(r, o, "host", d->host, sizeof d->host);
     get_str(r, o, "cpu_model", d->cpu_model, sizeof d->cpu_model);
+    get_str(r, o, "kernel_params", d->kernel_params, sizeof d->kernel_params); /* optional: newer files */
     const cJSON *p = item(o, "probes"), *b = item(o, "build"), *t = item(o, "trace"), *s = item(o, "speed");
     d->fma_gflops = get_num(r, p, "fma_gflops");
     d->bandwidth_gbs = get_num(r, p, "bandwidth_gbs");

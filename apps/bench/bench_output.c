@@ -24,7 +24,8 @@ static void print_devices(const bn_bench *b)
         const bn_device *d = &b->dev[i];
         char dev[200];
         snprintf(dev, sizeof dev, "%s (%s)", d->name, d->platform);
-        printf("%-10s %-58.58s %-16.16s %s, %s%s%s\n", d->id, dev, d->driver, d->host, d->cpu_model,
+        printf("%-10s %-58.58s %-16.16s %s, %s%s%s%s%s\n", d->id, dev, d->driver, d->host, d->cpu_model,
+               *d->kernel_params ? "; kernel parameters: " : "", d->kernel_params,
                strcmp(d->origin, "this run") ? "; from " : "", strcmp(d->origin, "this run") ? d->origin : "");
     }
 }

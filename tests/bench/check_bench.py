@@ -29,6 +29,9 @@ def main(folder):
     rows = list(csv.DictReader(open(os.path.join(folder, "bench.csv"))))
     for d in b["devices"]:
         i = d["id"]
+        need(d.get("kernel_params") in ("no tunable kernels", "untuned defaults") or
+             str(d.get("kernel_params")).startswith(("tuned here (", "shipped for this CPU (")),
+             f"{i}: which kernel parameters ran ({d.get('kernel_params')!r})")
         for k in ("fma_gflops", "bandwidth_gbs"):
             need(positive(d["probes"][k]), f"{i}: probe {k} positive")
         for k in ("cold_s", "cached_s"):
