@@ -117,24 +117,6 @@ static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h
     return s;
 }
 
-/* the kernel of a tunable program with the parameters chosen for this device and shape class */
-static rt_status tuned_kernel(rt_ctx *ctx, const char *program, const char *name, rt_tune_kernel tk,
-                              int rows, rt_tune_choice *c, rt_kernel **k)
-{
-    char opts[RT_VARIANT_OPTS];
-    *c = rt_tune_choice_for(ctx, tk, rt_tune_class_of(rows));
-    rt_tune_opts(tk, *c, opts, sizeof opts);
-    return rt_kernel_get_variant(ctx, program, name, opts, k);
-}
-
-/* a tuned local size where there are enough work-items for every core, else 1 (the launch
- * rounds the work-items up to a multiple; the kernels skip the extra ones) */
-static size_t tuned_local(const rt_kernel *k, size_t items, int ls)
-{
-    size_t l = items >= (size_t)16 * ls ? (size_t)ls : 1;
-    return k->max_wg && l > k->max_wg ? k->max_wg : l;
-}
-
 /* pitched: the input uses the shared-padding layout of a "same" convolution */
 static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int stride, int hp, int wp,
                            int oh, int ow, int pitched, const rt_buf *xp, const rt_buf *w, rt_buf *y,
@@ -143,11 +125,11 @@ static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int str
     rt_kernel *kr;
     rt_tune_choice c;
     const char *name = pitched ? (k == 3 ? "conv_fwdp3" : "conv_fwdp") : "conv_fwd";
-    rt_status s = tuned_kernel(ctx, "conv_fwd_cpu", name, RT_TUNE_CONV_FWD, cout, &c, &kr);
+    rt_status s = rt_tuned_kernel(ctx, "conv_fwd_cpu", name, RT_TUNE_CONV_FWD, rt_tune_class_of(cout), &c, &kr);
     if (s != RT_OK) return s;
     const int px = c.nv * c.vw; /* positions a work-item owns */
     size_t panels = pitched ? (size_t)n * ((oh * wp + px - 1) / px) : (size_t)n * oh * ((ow + px - 1) / px);
-    size_t lws = tuned_local(kr, panels, c.ls);
+    size_t lws = rt_tuned_local(kr, panels, c.ls);
     return RT_LAUNCH(ctx, kr, 1, &panels, &lws, RT_BUF(xp), RT_BUF(w), RT_BUF(y), RT_I32(n),
                      RT_I32(cin), RT_I32(cout), RT_I32(k), RT_I32(stride), RT_I32(hp), RT_I32(wp),
                      RT_I32(oh), RT_I32(ow), RT_I32(acc));
@@ -272,7 +254,8 @@ static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp,
     const int kk = d->cin * 9;
     rt_kernel *wg;
     rt_tune_choice tc;
-    rt_status s = tuned_kernel(ctx, "conv_wgrad_cpu", "conv_wgrad_q3", RT_TUNE_CONV_WGRAD, d->cout, &tc, &wg);
+    rt_status s = rt_tuned_kernel(ctx, "conv_wgrad_cpu", "conv_wgrad_q3", RT_TUNE_CONV_WGRAD,
+                                  rt_tune_class_of(d->cout), &tc, &wg);
     if (s != RT_OK) return s;
     if (tc.mr == 0) tc = rt_tune_default(RT_TUNE_CONV_WGRAD, 0); /* transposed kernel chosen, not possible here */
     /* slices of images whose padded x and dy fit in the tuned cache size, and enough of them */

@@ -27,7 +27,7 @@ static void info_str(cl_device_id d, cl_device_info what, char *out, size_t len)
 /* The host CPU as /proc/cpuinfo names it, with family and model: CPU devices of one name (PoCL
  * says "pthread-skylake-avx512-AMD EPYC" on a Zen 4 and a Zen 5) differ in speed, and tuned
  * parameters belong to one of them. "" where the file is missing. */
-static void host_cpu(char *out, size_t len)
+void rt_host_cpu(char *out, size_t len)
 {
     out[0] = 0;
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -68,7 +68,7 @@ static void fill_info(cl_platform_id p, cl_device_id d, rt_device_info *info)
                                                           : "other";
     snprintf(info->type, sizeof info->type, "%s", t);
     info->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
-    if (info->is_cpu) host_cpu(info->cpu_model, sizeof info->cpu_model);
+    if (info->is_cpu) rt_host_cpu(info->cpu_model, sizeof info->cpu_model);
     cl_uint cu = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
     info->compute_units = cu;

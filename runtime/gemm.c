@@ -118,18 +118,14 @@ static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, floa
                              int kchunk, size_t cstride)
 {
     const rt_tune_kernel tk = trans_a ? RT_TUNE_GEMM_TN : RT_TUNE_GEMM_NN;
-    const rt_tune_choice tc =
-        rt_tune_choice_for(ctx, tk, nsplit > 1 && !trans_a ? RT_TUNE_SPLIT_K : rt_tune_class_of(m));
-    char opts[RT_VARIANT_OPTS];
-    rt_tune_opts(tk, tc, opts, sizeof opts);
+    const int cls = nsplit > 1 && !trans_a ? RT_TUNE_SPLIT_K : rt_tune_class_of(m);
+    rt_tune_choice tc;
     rt_kernel *kr;
-    rt_status s = rt_kernel_get_variant(ctx, "gemm", trans_a ? "gemm_tn" : "gemm_nn", opts, &kr);
+    rt_status s = rt_tuned_kernel(ctx, "gemm", trans_a ? "gemm_tn" : "gemm_nn", tk, cls, &tc, &kr);
     if (s != RT_OK) return s;
     size_t panels = (size_t)(n + tc.nv * tc.vw - 1) / (tc.nv * tc.vw);
     /* a few panels per group keeps groups substantial without starving either core */
-    size_t l = panels >= (size_t)16 * tc.ls ? (size_t)tc.ls : 1;
-    if (kr->max_wg && l > kr->max_wg) l = kr->max_wg; /* the launch rounds the panels up */
-    size_t lws[2] = {l, 1};
+    size_t lws[2] = {rt_tuned_local(kr, panels, tc.ls), 1};
     size_t gws[2] = {panels, (size_t)nsplit};
     return RT_LAUNCH(ctx, kr, 2, gws, lws, RT_I32(m), RT_I32(n), RT_I32(k), RT_F32(alpha),
                      RT_BUF(a), RT_I32(aoff), RT_I32(lda), RT_BUF(b), RT_I32(boff), RT_I32(ldb),

@@ -50,6 +50,10 @@ typedef struct rt_device_info {
     char cpu_model[160];       /* CPU devices: the host CPU ("AMD EPYC, family 26 model 2"), else "" */
 } rt_device_info;
 
+/* The host CPU as /proc/cpuinfo names it, with family and model ("AMD EPYC, family 26 model 2");
+ * "" where the file is missing. CPU devices carry it as cpu_model. */
+void rt_host_cpu(char *out, size_t len);
+
 /* Enumerates every platform and device. Sets RUSTICL_ENABLE=llvmpipe first when the user has not,
  * so Mesa's CPU device shows. *out is malloc'd; free() it. err gets a message on failure. */
 rt_status rt_list_devices(rt_device_info **out, int *count, char *err, size_t errlen);

@@ -113,6 +113,13 @@ void rt_default_cache_dir(char *out, size_t len);  /* GAMMACL_CACHE_DIR, XDG, ~/
 void rt_tune_init(rt_ctx *ctx);  /* defaults, then shipped rows, then the tuning file */
 /* the -D values of a parameter set for its program ("-DTUNE_MR=8 -DTUNE_VW=16") */
 int rt_tune_opts(rt_tune_kernel k, rt_tune_choice c, char *out, size_t len);
+/* kernel `name` of `program` built with the parameters chosen for kernel k in class cls (*c) */
+rt_status rt_tuned_kernel(rt_ctx *ctx, const char *program, const char *name, rt_tune_kernel k, int cls,
+                          rt_tune_choice *c, rt_kernel **out);
+/* the local size for a launch of `items` work-items: the tuned one where there are enough of
+ * them for every core (16 groups), else 1; never above the kernel's limit (launches round the
+ * work-items up to a multiple; the kernels skip the extra ones) */
+size_t rt_tuned_local(const rt_kernel *k, size_t items, int ls);
 /* 1 and *out set if the device table ships a tuned entry for this device's CPU */
 int rt_tune_shipped(const rt_device_info *dev, rt_tune_kernel k, int cls, rt_tune_choice *out);
 

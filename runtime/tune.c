@@ -182,7 +182,9 @@ static int read_file(const char *path, rt_tune_table *t)
     ok = ok && !ferror(f) && entries > 0;
     fclose(f);
     if (!ok) return 0;
-    tmp.tuned = entries;
+    tmp.tuned = 0; /* distinct entries (a repeated line counts once; the last one holds) */
+    for (int k = 0; k < RT_TUNE_KERNELS; k++)
+        for (int c = 0; c < RT_TUNE_CLASSES; c++) tmp.tuned += tmp.from[k][c] == 2;
     snprintf(tmp.file, sizeof tmp.file, "%s", path);
     *t = tmp;
     return 1;
@@ -262,10 +264,16 @@ rt_status rt_tune_save(rt_ctx *ctx, const double gflops[RT_TUNE_KERNELS][RT_TUNE
             fputc('\n', f);
             entries++;
         }
-    const int ok = !ferror(f);
-    if (fclose(f) != 0 || !ok || entries == 0 || rename(tmp, path) != 0) {
+    const int ok = !ferror(f), closed = fclose(f) == 0;
+    if (!entries) {
         unlink(tmp);
-        return rt_fail(ctx, RT_E_ARG, entries ? "cannot write the tuning file %s" : "nothing tuned to write to %s", path);
+        return rt_fail(ctx, RT_E_ARG, "nothing tuned to write to %s", path);
+    }
+    if (!ok || !closed || rename(tmp, path) != 0) {
+        const int e = errno;
+        unlink(tmp);
+        return rt_fail(ctx, RT_E_ARG, "cannot write the tuning file %s: %s (free space, or set GAMMACL_CACHE_DIR)",
+                       path, strerror(e));
     }
     snprintf(ctx->tune.file, sizeof ctx->tune.file, "%s", path);
     ctx->tune.tuned = entries;
@@ -277,4 +285,19 @@ int rt_tune_opts(rt_tune_kernel k, rt_tune_choice c, char *out, size_t len)
     if (k == RT_TUNE_CONV_WGRAD && c.mr == 0) c = rt_tune_default(k, 0); /* the other kernel: no variant */
     if (k == RT_TUNE_CONV_WGRAD) return snprintf(out, len, "-DTUNE_CB=%d -DTUNE_VW=%d", c.mr, c.vw);
     return snprintf(out, len, "-DTUNE_MR=%d -DTUNE_NV=%d -DTUNE_VW=%d", c.mr, c.nv, c.vw);
+}
+
+rt_status rt_tuned_kernel(rt_ctx *ctx, const char *program, const char *name, rt_tune_kernel k, int cls,
+                          rt_tune_choice *c, rt_kernel **out)
+{
+    char opts[RT_VARIANT_OPTS];
+    *c = ctx->tune.c[k][cls];
+    rt_tune_opts(k, *c, opts, sizeof opts);
+    return rt_kernel_get_variant(ctx, program, name, opts, out);
+}
+
+size_t rt_tuned_local(const rt_kernel *k, size_t items, int ls)
+{
+    const size_t l = items >= (size_t)16 * ls ? (size_t)ls : 1;
+    return k->max_wg && l > k->max_wg ? k->max_wg : l;
 }

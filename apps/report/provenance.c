@@ -6,25 +6,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "rt.h"
 #include "version.h"
 
 void app_cpu_model(char *out, size_t len)
 {
-    snprintf(out, len, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) != 0) continue;
-        const char *c = strchr(line, ':');
-        if (!c) continue;
-        c++;
-        while (*c == ' ' || *c == '\t') c++;
-        snprintf(out, len, "%s", c);
-        out[strcspn(out, "\n")] = 0;
-        break;
-    }
-    fclose(f);
+    rt_host_cpu(out, len);
+    if (!*out) snprintf(out, len, "unknown");
 }
 
 cJSON *app_provenance_json(void)

@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-/* The CPU's model name ("unknown" when the system does not say). */
+/* The CPU's model name, family and model (rt_host_cpu; "unknown" when the system does not say). */
 void app_cpu_model(char *out, size_t len);
 /* {"version", "commit", "host", "cpu_model", "os"}; NULL when out of memory. */
 cJSON *app_provenance_json(void);
