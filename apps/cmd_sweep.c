@@ -13,7 +13,9 @@ static void usage(void)
     printf("usage: gammacl sweep --out DIR [--gammas G1,G2,..] [--losses ce,bce] [--seeds N|S1,S2,..]\n"
            "                     [--bias-init zero|theory|B[,..]] [--rhos R1,R2,..]\n"
            "                     [--splits N|S1,S2,.. [--known-count M]] [--devices SPEC,SPEC|all]\n"
-           "                     [--fail-fast] [--retry-failed] [--no-eval] [any gammacl train option]\n\n"
+           "                     [--shard I/N] [--fail-fast] [--retry-failed] [--no-eval] [--collect]\n"
+           "                     [any gammacl train option]\n"
+           "       mpirun -np N gammacl sweep --out DIR ...   (rank 0 hands the cells out)\n\n"
            "Runs the gamma study: one ordinary `gammacl train` run per cell (gamma x loss x seed,\n"
            "x bias init for BCE, and x imbalance ratio and x open-set split when given) in\n"
            "DIR/cells/<name>/, then `gammacl eval` on it (robustness under small disturbances; shot\n"
@@ -41,6 +43,15 @@ static void usage(void)
            "                          columns stay empty; a later rerun without it evaluates)\n"
            "  --collect               run nothing: rebuild the tables, plots and report from the\n"
            "                          cells finished so far\n\n"
+           "scale-out (several processes in one DIR, each cell run once: a lock per cell):\n"
+           "  --shard I/N             run only shard I of N (I = 1..N): the cells k = 0, 1, .. of the\n"
+           "                          grid's order with k mod N = I - 1; one command per task of a job\n"
+           "                          array, all with the same grid; each shard rewrites the tables from\n"
+           "                          every cell finished so far (the last to end has them all)\n"
+           "  under mpirun            rank 0 hands cells out as ranks ask (a slow device takes fewer);\n"
+           "                          each rank runs on one device, by its rank on its machine: entry\n"
+           "                          (local rank mod count) of --devices, else the default device's\n"
+           "                          platform's devices; rank 0 writes the tables, plots and report\n\n"
            "Every other option is a `gammacl train` option applied to every cell (see gammacl train\n"
            "--help), except --gamma, --loss, --seed, --out, --resume, --device and --progress.\n"
            "Ctrl-C or SIGTERM stops every running cell with a checkpoint; rerun to continue.\n");
@@ -48,7 +59,8 @@ static void usage(void)
 
 static const char *const grid_lists[] = {"gammas", "losses", "seeds", "bias-init", "rhos", "splits"};
 #define NGRID ((int)(sizeof grid_lists / sizeof grid_lists[0]))
-static const char *const not_shared[] = {"gamma", "loss", "seed", "out", "resume", "device", "progress"};
+static const char *const not_shared[] = {"gamma", "loss", "seed", "out", "resume", "device", "progress",
+                                         "data-parallel"};
 
 static int add_arg(sw_opts *o, const char *name, const char *value)
 {
@@ -93,12 +105,14 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
         for (int g = 0; g < NGRID; g++)
             if (strcmp(name, grid_lists[g]) == 0) grid = g;
         const int own = grid >= 0 || strcmp(name, "out") == 0 || strcmp(name, "devices") == 0 ||
-                        strcmp(name, "known-count") == 0;
+                        strcmp(name, "known-count") == 0 || strcmp(name, "shard") == 0;
         int takes = own ? 1 : app_train_option_takes_value(name);
         for (size_t k = 0; !own && k < sizeof not_shared / sizeof not_shared[0]; k++)
             if (strcmp(name, not_shared[k]) == 0) {
                 snprintf(err, errlen, "--%s cannot be given to a sweep%s", name,
                          strcmp(name, "device") == 0 ? " (use --devices)" :
+                         strcmp(name, "data-parallel") == 0 ? " (its cells are separate trainings; run them over "
+                                                              "MPI ranks with mpirun gammacl sweep)" :
                          strcmp(name, "out") == 0 || strcmp(name, "resume") == 0 ? "" :
                          " (the grid sets it per cell: --gammas, --losses, --seeds)");
                 return 2;
@@ -127,6 +141,16 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
                 return 2;
             }
             o->known_count = (int)m;
+        } else if (strcmp(name, "shard") == 0) {
+            char *end, *end2 = NULL;
+            const long i = strtol(v, &end, 10);
+            const long n = *end == '/' ? strtol(end + 1, &end2, 10) : 0;
+            if (*end != '/' || end == v || end2 == end + 1 || *end2 || n < 1 || n > 100000 || i < 1 || i > n) {
+                snprintf(err, errlen, "--shard: '%.40s' is not I/N with 1 <= I <= N (e.g. --shard 2/4; "
+                         "with a job array: --shard $((SLURM_ARRAY_TASK_ID))/N)", v);
+                return 2;
+            }
+            o->shard = (int)i, o->shards = (int)n;
         } else if (strcmp(name, "devices") == 0) {
             snprintf(o->devices, sizeof o->devices, "%s", v);
         } else if (add_arg(o, name, v) != 0) {

@@ -103,34 +103,60 @@ int app_write_file_atomic(const char *path, const void *data, size_t len, char *
     return 0;
 }
 
-int app_lock_dir(const char *dir, const char *what, char *err, size_t errlen)
+int app_lock_file(const char *path, int mode, const char *what, char *err, size_t errlen)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/.lock", dir);
     const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int op = mode == APP_LOCK_WAIT ? LOCK_EX : (mode == APP_LOCK_SHARED ? LOCK_SH : LOCK_EX) | LOCK_NB;
+    int rc;
+    while ((rc = flock(fd, op)) != 0 && errno == EINTR && mode == APP_LOCK_WAIT) {
+    }
+    if (rc != 0) {
         const int e = errno;
         char holder[256] = "";
         const ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
         holder[n > 0 ? n : 0] = 0;
         holder[strcspn(holder, "\n")] = 0;
         close(fd);
-        if (e == EWOULDBLOCK)
-            snprintf(err, errlen, "%s is in use by another process (%s); wait for it to end, or stop "
-                     "it, before working in this folder", dir, holder[0] ? holder : "unknown");
-        else snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+        if (e == EWOULDBLOCK) {
+            snprintf(err, errlen, "%s is in use by another process (%s)", path, holder[0] ? holder : "unknown");
+            return -2;
+        }
+        snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
         return -1;
     }
-    char line[300];
-    const int len = snprintf(line, sizeof line, "pid %ld, %s\n", (long)getpid(), what);
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
-        /* the lock holds; only the note for others is missing */
+    if (what) {
+        char line[300];
+        const int len = snprintf(line, sizeof line, "pid %ld, %s\n", (long)getpid(), what);
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
+            /* the lock holds; only the note for others is missing */
+        }
     }
     return fd;
+}
+
+int app_lock_dir_mode(const char *dir, int mode, const char *what, char *err, size_t errlen)
+{
+    char path[1200], why[1400];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    const int fd = app_lock_file(path, mode, what, why, sizeof why);
+    if (fd == -2) {
+        const char *holder = strstr(why, " is in use by another process (");
+        holder = holder ? holder + strlen(" is in use by another process ") : NULL;
+        snprintf(err, errlen, "%s is in use by another process %s; wait for it to end, or stop it, before "
+                 "working in this folder", dir, holder ? holder : "(unknown)");
+        return -1;
+    }
+    if (fd < 0) snprintf(err, errlen, "%s", why);
+    return fd;
+}
+
+int app_lock_dir(const char *dir, const char *what, char *err, size_t errlen)
+{
+    return app_lock_dir_mode(dir, APP_LOCK_TRY, what, err, errlen);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

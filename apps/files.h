@@ -19,5 +19,14 @@ int app_write_file_atomic(const char *path, const void *data, size_t len, char *
  * command) is written into the lock file for the message another process gets. Returns the
  * descriptor to keep open, or -1 with a message naming the process that holds the folder. */
 int app_lock_dir(const char *dir, const char *what, char *err, size_t errlen);
+/* The same with a mode: APP_LOCK_TRY (exclusive, fail at once when held), APP_LOCK_SHARED (with
+ * other shared holders, fail at once when held exclusively: a sweep's shards), APP_LOCK_WAIT
+ * (exclusive, waits for the holders). */
+enum { APP_LOCK_TRY = 0, APP_LOCK_SHARED = 1, APP_LOCK_WAIT = 2 };
+int app_lock_dir_mode(const char *dir, int mode, const char *what, char *err, size_t errlen);
+/* A lock on file path itself (created when missing) in one of those modes; `what` (may be NULL)
+ * is written into it. Returns the open descriptor (close it to release), -2 when another
+ * process holds it (err names the holder), or -1 on an error. */
+int app_lock_file(const char *path, int mode, const char *what, char *err, size_t errlen);
 
 #endif

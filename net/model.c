@@ -2,7 +2,8 @@
  *
  * Creation parses the spec, infers shapes, lets every layer set up its parameters (initialized
  * from the seed), and allocates every buffer a step needs, so a step allocates nothing. A training
- * step is queued whole — batch gather, forward, dual loss, backward, SGD — with no read-back.
+ * step is queued whole — batch gather, forward, dual loss, backward, SGD — with no read-back
+ * (nn_train_grads stops before the SGD step, for data-parallel training: net/grads.c).
  * Gradients of a node read by several layers are summed: the first reader (in backward order)
  * writes, the others add.
  */
@@ -306,7 +307,7 @@ static rt_status check_batch(nn_model *m, nn_data *d, int first, int n, int slot
     return RT_OK;
 }
 
-rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int slot)
+rt_status nn_train_grads(nn_model *m, nn_data *d, int first, int n, int slot)
 {
     rt_status s = check_batch(m, d, first, n, slot);
     rt_profile_label(m->rt, "data");
@@ -316,6 +317,12 @@ rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int
     if (s == RT_OK) s = nn_head_forward(m, n, 1, slot);
     if (s == RT_OK) s = nn_head_backward(m, n);
     if (s == RT_OK) s = nn_backward_nodes(m, n);
+    return s;
+}
+
+rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int slot)
+{
+    rt_status s = nn_train_grads(m, d, first, n, slot);
     rt_profile_label(m->rt, "sgd");
     if (s == RT_OK) s = nn_sgd_step(m, lr);
     return s;

@@ -91,6 +91,22 @@ void nn_data_set_augment(nn_data *d, unsigned flags, uint64_t seed, uint64_t epo
 rt_status nn_stats_reserve(nn_model *m, int slots);
 /* One SGD step on samples [first, first + n) of the current order, at learning rate lr. */
 rt_status nn_train_step(nn_model *m, nn_data *d, int first, int n, float lr, int slot);
+/* The same step in two halves (nn_train_step is exactly nn_train_grads then nn_sgd_step), for
+ * data-parallel training, where the gradients are averaged over processes in between:
+ * nn_train_grads runs forward and backward on [first, first + n) with the statistics into slot
+ * and leaves the gradient of the batch mean loss in every trainable parameter's gradient;
+ * nn_sgd_step applies them (momentum, weight decay) at learning rate lr. */
+rt_status nn_train_grads(nn_model *m, nn_data *d, int first, int n, int slot);
+rt_status nn_sgd_step(nn_model *m, float lr);
+/* The gradients as one flat vector (net/grads.c): nn_grad_count floats: the trainable parameter
+ * tensors in the model's order (as checkpoints list them), each tensor's values in its own order.
+ * nn_grads_read waits for the queue; nn_grads_write replaces every gradient with host's. */
+size_t nn_grad_count(const nn_model *m);
+rt_status nn_grads_read(nn_model *m, float *host);
+rt_status nn_grads_write(nn_model *m, const float *host);
+/* A 64-bit FNV-1a hash of the bytes of every trainable parameter's value, in model order: equal
+ * models give equal digests (data-parallel ranks compare theirs). Waits for the queue. */
+rt_status nn_params_digest(nn_model *m, uint64_t *out);
 /* Forward in evaluation mode (running BN statistics), losses and accuracy into slot (and, while
  * nn_class_counts_begin of class_acc.h is in force, the per-class counts). */
 rt_status nn_eval_batch(nn_model *m, nn_data *d, int first, int n, int slot);

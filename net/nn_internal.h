@@ -147,7 +147,4 @@ rt_status nn_head_setup(nn_model *m);
 rt_status nn_head_forward(nn_model *m, int batch, int want_grad, int slot);
 rt_status nn_head_backward(nn_model *m, int batch);
 
-/* sgd.c */
-rt_status nn_sgd_step(nn_model *m, float lr);
-
 #endif

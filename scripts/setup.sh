@@ -7,7 +7,7 @@ set -euo pipefail
 GAMMACL_PACKAGES=(build-essential python3 meson ninja-build pkg-config
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd mesa-opencl-icd
   libclblast-dev libpng-dev zlib1g-dev libcjson-dev libcairo2-dev liblapacke-dev
-  libopenblas-dev dataset-fashion-mnist)
+  libopenblas-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist)
 
 gammacl_install_packages() {
   local missing=()

@@ -355,6 +355,8 @@ int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const ap
     cJSON_AddStringToObject(v, "opencl_platform", rt_device(rt)->platform_version);
     cJSON_AddStringToObject(v, "device_version", rt_device(rt)->version);
     cJSON_AddBoolToObject(root, "fast_math", o->fast_math);
+    /* the ranks that trained it (--data-parallel), 1 for a plain run */
+    cJSON_AddNumberToObject(root, "data_parallel", o->data_parallel > 0 ? o->data_parallel : 1);
     cJSON_AddBoolToObject(root, "finished", finished);
     cJSON_AddNumberToObject(root, "parameters", (double)nn_model_param_count(m));
     cJSON *f = cJSON_AddObjectToObject(root, "final");

@@ -11,6 +11,10 @@
  * epochs travel in the checkpoint, so a resumed run keeps its E_t. SIGINT/SIGTERM are blocked and polled between steps: the run
  * finishes its step, writes a checkpoint (with the epoch's partial statistics) and exits 130/143.
  * A non-finite loss stops the run naming the epoch, the step and the first layer that went bad.
+ * With --data-parallel each step is run_parallel.c's (this rank's part of the batch, one gradient
+ * sum over the ranks, which also carries the stop requests), the epoch's statistics are summed over
+ * the ranks, and rank 0 alone evaluates, prints and writes the folder; the other ranks wait for its
+ * verdict (app_dp_agree) at the points where it alone could fail.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "run.h"
@@ -231,11 +235,29 @@ static int stop_mid_epoch(run *r, int epoch, int steps_done, int sig)
 {
     app_progress_clear(&r->progress);
     if (rt_finish(r->rt) != RT_OK) return app_run_fail("", rt_error(r->rt));
-    if (params_nonfinite(r) || app_run_save_checkpoint(r, epoch, steps_done) != 0) return 1;
-    fprintf(stderr, "gammacl train: stopped by %s after epoch %d, step %d; checkpoint written. "
-            "Continue with: gammacl train --resume %s\n", sig == 130 ? "SIGINT" : "SIGTERM",
-            epoch + 1, steps_done, r->o->out);
+    /* data-parallel: the checkpoint keeps the whole job's statistics of the steps done, and every
+     * rank waits until rank 0 has written it */
+    if (app_dp_sum_stats(r, 0, steps_done) != 0) return 1;
+    int rc = r->rank == 0 && (params_nonfinite(r) || app_run_save_checkpoint(r, epoch, steps_done) != 0);
+    if ((rc = app_dp_agree(r, rc, NULL)) != 0) return rc;
+    r->dp_known = 1; /* every rank stops here */
+    if (r->rank == 0)
+        fprintf(stderr, "gammacl train: stopped by %s after epoch %d, step %d; checkpoint written. "
+                "Continue with: gammacl train --resume %s\n", sig == 130 ? "SIGINT" : "SIGTERM",
+                epoch + 1, steps_done, r->o->out);
     return sig;
+}
+
+/* One data-parallel step (run_parallel.c): every rank reaches the gradient sum, also after a
+ * failure of its own or a non-finite loss that rank 0's progress display found, so that the whole
+ * job stops at the same step; *sig gets the stop any rank asked for. */
+static int parallel_step(run *r, int epoch, int step, int first, int n, int first_step, float lr, int *sig)
+{
+    int failed = app_dp_grads(r, first, n, step) != 0;
+    if (!failed && app_progress_due(&r->progress, step) &&
+        show_progress(r, epoch, step, first + n - first_step * r->o->batch))
+        failed = 1;
+    return app_dp_reduce(r, failed, interrupted(), lr, epoch, step, sig);
 }
 
 /* One epoch's steps from first_step; *stopped gets 130/143 when a signal ended the epoch early,
@@ -259,6 +281,16 @@ static int run_steps(run *r, int epoch, int first_step, double *lr, int *stopped
             break;
         }
         *slot = NULL;
+        if (r->comm) {
+            int sig = 0;
+            if ((rc = parallel_step(r, epoch, step, first, n, first_step, (float)*lr, &sig)) != 0) break;
+            if (sig && step + 1 < r->steps) {
+                *stopped = sig;
+                rc = stop_mid_epoch(r, epoch, step + 1, sig);
+                break;
+            }
+            continue;
+        }
         if (nn_train_step(r->model, r->dtrain, first, n, (float)*lr, step) != RT_OK ||
             rt_fence_mark(r->rt, slot) != RT_OK) {
             rc = app_run_fail("training step", rt_error(r->rt));
@@ -307,13 +339,20 @@ static int train_epochs(run *r)
         const double train_s = app_now() - t0;
         r->train_seconds += train_s;
         r->train_images += (double)r->train.count;
-        rc = finish_epoch(r, epoch, t0, train_s, lr);
+        if (app_dp_epoch_end(r, epoch) != 0) {
+            rc = 1;
+            break;
+        }
+        rc = r->rank == 0 ? finish_epoch(r, epoch, t0, train_s, lr) : 0;
+        int sig = interrupted();
+        rc = app_dp_agree(r, rc, &sig); /* data-parallel: rank 0's verdict, and any rank's stop */
         /* a signal during the last step: the epoch is done and saved, then the run stops */
-        if (rc == 0 && interrupted() && epoch + 1 < r->o->epochs) {
-            fprintf(stderr, "gammacl train: stopped by %s after epoch %d; checkpoint written. "
-                    "Continue with: gammacl train --resume %s\n",
-                    interrupted() == 130 ? "SIGINT" : "SIGTERM", epoch + 1, r->o->out);
-            rc = interrupted();
+        if (rc == 0 && sig && epoch + 1 < r->o->epochs) {
+            if (r->rank == 0)
+                fprintf(stderr, "gammacl train: stopped by %s after epoch %d; checkpoint written. "
+                        "Continue with: gammacl train --resume %s\n", sig == 130 ? "SIGINT" : "SIGTERM",
+                        epoch + 1, r->o->out);
+            rc = sig;
         }
     }
     free(order);
@@ -355,48 +394,68 @@ static void release(run *r, nn_ckpt *resume)
 
 int app_train_run(app_train_opts *o)
 {
-    run r = {.o = o};
+    run r = {.o = o, .ranks = 1};
     nn_ckpt resume = {0};
     int rc = 0;
     char err[1024];
     int lock = -1;
+    const int asked_parallel = o->data_parallel; /* --resume replaces o from the checkpoint */
     if (o->resume[0]) rc = app_run_resume_options(o, &resume);
-    else if (app_make_dirs(o->out, err, sizeof err) != 0) rc = (app_run_fail("--out", err), 2);
-    if (!rc && (lock = app_lock_dir(o->out, "gammacl train", err, sizeof err)) < 0) rc = (app_run_fail("", err), 2);
-    if (!rc) app_run_remove_temporaries(o->out);
-    if (!rc && !o->resume[0]) rc = app_run_check_out_dir(o);
+    if (!rc) rc = app_dp_join(&r, asked_parallel);
+    const int writer = r.rank == 0; /* data-parallel: rank 0 alone touches the folder and prints */
+    if (!rc && !o->resume[0] && writer && app_make_dirs(o->out, err, sizeof err) != 0)
+        rc = (app_run_fail("--out", err), 2);
+    if (!rc && writer && (lock = app_lock_dir(o->out, "gammacl train", err, sizeof err)) < 0)
+        rc = (app_run_fail("", err), 2);
+    if (!rc && writer) app_run_remove_temporaries(o->out);
+    if (!rc && writer && !o->resume[0]) rc = app_run_check_out_dir(o);
     if (!rc) rc = app_setup_data("train", o, &r.train, &r.test, r.mean, r.std);
     if (!rc && app_augment_check(o, r.train.height, r.train.width, err, sizeof err) != 0)
         rc = (app_run_fail("", err), 2);
     if (!rc) r.classes = r.train.classes;
     if (!rc) rc = app_setup_spec("train", o, &r.train, &r.spec);
-    if (!rc) rc = app_setup_device("train", o, &r.rt);
+    if (!rc) rc = app_dp_open_device(&r);
     catch_stop_signals(); /* after the driver set up its own handlers, so ours stays in charge */
     if (!rc) rc = build_model(&r);
     if (!rc) rc = app_run_classes_setup(&r);
     if (!rc && o->resume[0]) rc = app_run_restore_checkpoint(&r, &resume);
     if (!rc) rc = nn_model_set_step(r.model, (long long)r.start_epoch * r.steps + r.start_step);
-    if (!rc) rc = prepare_output(&r);
+    if (!rc) rc = app_dp_setup(&r);
+    if (!rc && writer) rc = prepare_output(&r);
+    /* data-parallel: every rank has read the checkpoint before rank 0 may rewrite it */
+    rc = app_dp_agree(&r, rc, NULL);
     if (!rc) {
-        printf("%s on %s: %d train / %d test images of %dx%dx%d, %d classes, %s, gamma %g, %d epochs "
-               "of %d steps%s\n", o->model, o->data, r.train.count, r.test.count, r.train.channels,
-               r.train.height, r.train.width, r.classes, o->loss ? "BCE" : "CE", o->gamma, o->epochs,
-               r.steps, o->resume[0] ? " (resumed)" : "");
-        app_progress_init(&r.progress, o->progress, o->epochs);
-        if (o->metrics_every > 0 && r.start_epoch == 0 && r.start_step == 0) rc = app_run_evaluate_untrained(&r);
+        if (writer)
+            printf("%s on %s: %d train / %d test images of %dx%dx%d, %d classes, %s, gamma %g, %d epochs "
+                   "of %d steps%s\n", o->model, o->data, r.train.count, r.test.count, r.train.channels,
+                   r.train.height, r.train.width, r.classes, o->loss ? "BCE" : "CE", o->gamma, o->epochs,
+                   r.steps, o->resume[0] ? " (resumed)" : "");
+        if (writer && r.comm && o->batch % r.ranks == 0)
+            printf("data-parallel over %d ranks: %d images of each batch of %d per rank\n", r.ranks,
+                   o->batch / r.ranks, o->batch);
+        else if (writer && r.comm)
+            printf("data-parallel over %d ranks: %d or %d images of each batch of %d per rank\n", r.ranks,
+                   o->batch / r.ranks, o->batch / r.ranks + 1, o->batch);
+        app_progress_init(&r.progress, writer ? o->progress : 0, o->epochs);
+        if (o->metrics_every > 0 && r.start_epoch == 0 && r.start_step == 0) {
+            if (writer) rc = app_run_evaluate_untrained(&r);
+            rc = app_dp_agree(&r, rc, NULL);
+        }
         if (rc == 0) rc = train_epochs(&r);
-        if (rc == 0) {
+        if (rc == 0) r.dp_known = 1; /* no collective call follows */
+        if (rc == 0 && writer) {
             rc = app_write_summary(o, r.rt, r.model, &r.last, &r.last_metrics, &r.conv, &r.cls,
                                    r.train_seconds, r.train_images, 1);
             app_run_classes_print(&r);
             printf("done: %s/metrics.csv, %s/class_acc.csv, %s/summary.json, %s/model.ckpt\n", o->out, o->out, o->out,
                    o->out);
-        } else if (rc == 1 && !r.numeric_fault && (r.wrote_checkpoint || o->resume[0])) {
+        } else if (rc == 1 && writer && !r.numeric_fault && (r.wrote_checkpoint || o->resume[0])) {
             fprintf(stderr, "gammacl train: the last checkpoint is %s/model.ckpt; once the cause is "
                     "fixed, continue with: gammacl train --resume %s\n", o->out, o->out);
         }
     }
     release(&r, &resume);
     if (lock >= 0) close(lock);
+    app_dp_release(&r, rc);
     return rc;
 }

@@ -39,6 +39,8 @@ typedef struct app_train_opts {
     char known[512];        /* open set: the classes trained on ("" = all) */
     int augment;            /* --augment: NN_AUGMENT_* flags of training batches (0: none) */
     int fast_math;
+    int data_parallel;      /* --data-parallel: 0 off; 1 asked for; while running (and in the
+                               checkpoint's meta, data-parallel=N) the job's rank count N */
     char device[128];
     char out[1024];
     int progress;           /* 1 on, 0 off */

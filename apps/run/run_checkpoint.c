@@ -100,7 +100,8 @@ int app_run_restore_checkpoint(run *r, nn_ckpt *c)
     if (r->start_step > 0) {
         if (!t || t->count != (uint64_t)r->start_step * 4)
             return app_run_fail("--resume", "the checkpoint lacks the statistics of its unfinished epoch");
-        if (nn_stats_restore(r->model, 0, r->start_step, t->data) != RT_OK)
+        /* data-parallel: these are the whole job's statistics; the epoch end sums the ranks' */
+        if (r->rank == 0 && nn_stats_restore(r->model, 0, r->start_step, t->data) != RT_OK)
             return app_run_fail("--resume", rt_error(r->rt));
     }
     return app_run_history_restore(r, c);

@@ -9,7 +9,9 @@
 #include "theory.h"
 #include "run.h"
 
-typedef enum { K_STR, K_INT, K_DBL, K_U64, K_LOSS, K_SCHED, K_LIST, K_FLAG, K_AUG } kind;
+/* K_RANKS: a flag on the command line; in the meta the rank count, and no line when off (so a
+ * plain run's meta is what it always was) */
+typedef enum { K_STR, K_INT, K_DBL, K_U64, K_LOSS, K_SCHED, K_LIST, K_FLAG, K_AUG, K_RANKS } kind;
 
 typedef struct {
     const char *name;
@@ -57,6 +59,9 @@ static const option options[] = {
      "BCE's initial shared bias: 0, b*(gamma, K), or a number (default zero)"},
     {"fast-math", K_FLAG, O(fast_math), 0, 0, NULL,
      "compile kernels with -cl-fast-relaxed-math (recorded in summary.json)"},
+    {"data-parallel", K_RANKS, O(data_parallel), 0, 1e6, NULL,
+     "train as the ranks of mpirun -np N (a build with MPI): 1/N of every batch each, gradients "
+     "averaged every step, batch-norm statistics per rank"},
     {"device", K_STR, O(device), 0, 0, "SPEC", "index, P:D, or part of a device name (or GAMMACL_DEVICE)"},
     {"out", K_STR, O(out), 0, 0, "DIR", "output folder (default runs/MODEL-LOSS-gGAMMA-sSEED)"},
     {"progress", K_INT, O(progress), 0, 1, "0|1", "progress display on stderr (default 1)"},
@@ -163,7 +168,8 @@ static int set_value(const option *opt, const char *v, app_train_opts *o, char *
             }
         snprintf(field, opt->size, "%s", v);
         return 0;
-    case K_INT: {
+    case K_INT:
+    case K_RANKS: {
         long x = strtol(v, &end, 10);
         if (end == v || *end || errno || x < opt->lo || x > opt->hi) break;
         *(int *)field = (int)x;
@@ -200,7 +206,7 @@ static int set_value(const option *opt, const char *v, app_train_opts *o, char *
     case K_AUG:
         return parse_augment(v, (int *)field, err, errlen);
     }
-    if (opt->k == K_INT || opt->k == K_DBL)
+    if (opt->k == K_INT || opt->k == K_DBL || opt->k == K_RANKS)
         snprintf(err, errlen, "--%s: '%.60s' is not a number in [%g, %g]", opt->name, v, opt->lo, opt->hi);
     else
         snprintf(err, errlen, "--%s: '%.60s' is not valid (expected %s)", opt->name, v,
@@ -218,7 +224,7 @@ static const option *find(const char *name, size_t len)
 int app_train_option_takes_value(const char *name)
 {
     const option *opt = find(name, strlen(name));
-    return opt ? opt->k != K_FLAG : -1;
+    return opt ? opt->k != K_FLAG && opt->k != K_RANKS : -1;
 }
 
 int app_train_parse(int argc, char **argv, app_train_opts *o, char *err, size_t errlen)
@@ -241,7 +247,12 @@ int app_train_parse(int argc, char **argv, app_train_opts *o, char *err, size_t 
             return 2;
         }
         const char *v = eq ? eq + 1 : NULL;
-        if (!v && opt->k == K_FLAG) v = "1";
+        if (!v && (opt->k == K_FLAG || opt->k == K_RANKS)) v = "1";
+        if (opt->k == K_RANKS && strcmp(v, "0") && strcmp(v, "1")) {
+            snprintf(err, errlen, "--%s is a flag: the rank count comes from the launcher (mpirun -np N)",
+                     opt->name);
+            return 2;
+        }
         if (!v) {
             if (i + 1 >= argc) {
                 snprintf(err, errlen, "--%s needs a value (%s)", opt->name, opt->arg);
@@ -333,7 +344,7 @@ static void format_value(const option *opt, const app_train_opts *o, char *out, 
     const char *field = (const char *)o + opt->off;
     switch (opt->k) {
     case K_STR: snprintf(out, len, "%s", field); break;
-    case K_INT: case K_FLAG: snprintf(out, len, "%d", *(const int *)field); break;
+    case K_INT: case K_FLAG: case K_RANKS: snprintf(out, len, "%d", *(const int *)field); break;
     case K_DBL: snprintf(out, len, "%.17g", *(const double *)field); break;
     case K_U64: snprintf(out, len, "%llu", (unsigned long long)*(const uint64_t *)field); break;
     case K_LOSS: snprintf(out, len, "%s", *(const int *)field ? "bce" : "ce"); break;
@@ -367,6 +378,7 @@ char *app_train_opts_to_meta(const app_train_opts *o)
         char v[1100];
         format_value(&options[i], o, v, sizeof v);
         if ((options[i].k == K_LIST || options[i].k == K_STR) && !v[0]) continue;
+        if (options[i].k == K_RANKS && !*(const int *)((const char *)o + options[i].off)) continue;
         off += (size_t)snprintf(s + off, cap - off, "%s=%s\n", options[i].name, v);
     }
     return s;

@@ -8,7 +8,8 @@
  * reads their folders, so a cell is exactly what a user would get by hand.
  *
  * Files: sweep_grid.c (lists, cells, names), sweep_state.c (sweep.json, what a cell folder
- * holds), sweep_exec.c (children, devices, signals, progress), sweep_table.c (sweep.csv,
+ * holds), sweep_exec.c (set-up, devices, shards, outputs), sweep_cells.c (children, cell locks,
+ * signals, progress), sweep_ranks.c (cells handed out over MPI ranks), sweep_table.c (sweep.csv,
  * summary.csv), sweep_plots.c (the charts), sweep_report.c (report.md).
  */
 #ifndef GAMMACL_SWEEP_H
@@ -51,6 +52,7 @@ typedef struct sw_opts {
     int fail_fast, retry_failed;
     int collect;               /* only rebuild the tables, plots and report from finished cells */
     int no_eval;               /* cells are done when trained: no `gammacl eval` (no robustness) */
+    int shard, shards;         /* --shard I/N: only the cells k with k mod N == I - 1 (0: all) */
 } sw_opts;
 
 typedef struct sw_cell {
@@ -102,6 +104,8 @@ int sw_record_failure(const char *celldir, const char *stage, int status, const 
 /* ---- sweep_exec.c ---- */
 /* Runs the sweep; returns the exit code. */
 int sw_run(sw_opts *o);
+/* "1m05s" style */
+void sw_format_duration(double seconds, char *out, size_t len);
 
 /* ---- sweep_table.c, sweep_plots.c, sweep_report.c: made from the cell folders ---- */
 typedef struct sw_result sw_result;

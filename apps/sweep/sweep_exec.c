@@ -1,13 +1,11 @@
 /* apps/sweep/sweep_exec.c — running a sweep: the grid from the command line and sweep.json, the
- * state of every cell, and the cells as child processes (`gammacl train`, then `gammacl eval`),
- * one per device at a time, with progress, failures recorded, and signals passed on.
+ * devices, the state of every cell, the cells (sweep_cells.c; over MPI ranks, sweep_ranks.c), and
+ * the tables, plots and report made from whatever cells are finished.
  *
- * Children are started with fork + exec of this same program; each dies with the sweep
- * (PR_SET_PDEATHSIG), so a SIGKILL of the sweep loses at most the unfinished epochs of the cells
- * that ran (their checkpoints are written at every epoch end). SIGINT/SIGTERM reach the children
- * (a terminal's Ctrl-C reaches the whole process group; the sweep passes SIGTERM on): each one
- * stops after its step with a checkpoint, and a rerun resumes it.
- */
+ * Several processes may work in one sweep folder at once: the shards of `--shard I/N` (a job
+ * array), the ranks of an MPI job, and any mix of them. They hold the folder's lock shared (a
+ * plain sweep holds it alone), make sweep.json and the outputs one at a time (DIR/locks/setup),
+ * and never run one cell twice (a lock per cell). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,45 +22,15 @@
 
 #include "child.h"
 #include "files.h"
-#include "progress.h"
+#include "rank_device.h"
 #include "rt.h"
-#include "run.h"
-#include "sweep.h"
+#include "sweep_internal.h"
 
 /* The stop request of SIGINT/SIGTERM. A signal handler cannot be given a context, so this is
  * the sweep process's one piece of global mutable state (as in a training run). */
 static volatile sig_atomic_t sweep_signal;
 
 static void on_signal(int sig) { sweep_signal = sig; }
-
-typedef struct device_slot {
-    char spec[32];             /* P:D, given to the children */
-    char name[160];
-    pid_t pid;                 /* running child, 0 when free */
-    int cell;                  /* the cell it runs */
-    int stage;                 /* 0 train, 1 eval */
-    double t0;
-} device_slot;
-
-typedef struct sweep {
-    sw_opts *o;
-    sw_grid grid;
-    char **args;               /* the shared training options (sweep.json's) */
-    int nargs;
-    app_train_opts train;      /* what they resolve to */
-    sw_cell *cells;
-    int ncells;
-    sw_state *state;
-    double *started;           /* wall time a cell's work began in this process */
-    device_slot dev[SW_MAX_DEVICES];
-    int ndev;
-    char exe[PATH_MAX];
-    int done, failed, todo_total, finished_here;
-    double work_seconds;       /* summed over cells finished in this process */
-    double t_start;
-    int stopping;
-    int passed_on;             /* --fail-fast has sent SIGTERM to the running cells */
-} sweep;
 
 /* ---- the grid and the shared options ---- */
 
@@ -215,244 +183,40 @@ static int resolve_devices(sweep *s, char *err, size_t errlen)
     return np ? 0 : 1;
 }
 
-/* ---- children ---- */
-
-static void cell_dir(const sweep *s, int c, char *out, size_t len)
-{
-    snprintf(out, len, "%s/cells/%s", s->o->out, s->cells[c].name);
-}
-
-static double now(void) { return app_now(); }
-
-static int start_cell(sweep *s, int slot, int c)
-{
-    char dir[1200], log[1300], gamma[32], seed[32], rho[32];
-    cell_dir(s, c, dir, sizeof dir);
-    snprintf(log, sizeof log, "%s/log.txt", dir);
-    const sw_cell *cell = &s->cells[c];
-    device_slot *d = &s->dev[slot];
-    char *argv[SW_MAX_VALUES + 40];
-    int n = 0;
-    argv[n++] = s->exe;
-    if (s->state[c] == SW_EVAL) {
-        argv[n++] = "eval", argv[n++] = "--run", argv[n++] = dir;
-        argv[n++] = "--device", argv[n++] = d->spec;
-    } else if (s->state[c] == SW_RESUME) {
-        argv[n++] = "train", argv[n++] = "--resume", argv[n++] = dir;
-        argv[n++] = "--device", argv[n++] = d->spec, argv[n++] = "--progress", argv[n++] = "0";
-    } else {
-        char err[SW_ERRLEN];
-        if (app_remove_tree(dir) != 0 || app_make_dirs(dir, err, sizeof err) != 0) {
-            fprintf(stderr, "gammacl sweep: cannot prepare %s\n", dir);
-            return -1;
-        }
-        snprintf(gamma, sizeof gamma, "%.17g", cell->gamma);
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)cell->seed);
-        argv[n++] = "train";
-        for (int i = 0; i < s->nargs && n < SW_MAX_VALUES + 16; i++) argv[n++] = s->args[i];
-        argv[n++] = "--loss", argv[n++] = cell->loss ? "bce" : "ce";
-        argv[n++] = "--gamma", argv[n++] = gamma, argv[n++] = "--seed", argv[n++] = seed;
-        argv[n++] = "--bias-init", argv[n++] = (char *)cell->bias_init;
-        if (cell->rho > 0) snprintf(rho, sizeof rho, "%.17g", cell->rho), argv[n++] = "--imbalance", argv[n++] = rho;
-        if (cell->known[0]) argv[n++] = "--known", argv[n++] = (char *)cell->known;
-        argv[n++] = "--out", argv[n++] = dir, argv[n++] = "--device", argv[n++] = d->spec;
-        argv[n++] = "--progress", argv[n++] = "0";
-    }
-    argv[n] = NULL;
-    const pid_t pid = app_spawn(argv, NULL, log);
-    if (pid < 0) {
-        fprintf(stderr, "gammacl sweep: cannot start %s: %s\n", cell->name, strerror(errno));
-        return -1;
-    }
-    d->pid = pid, d->cell = c, d->stage = s->state[c] == SW_EVAL, d->t0 = now();
-    if (s->started[c] == 0) s->started[c] = d->t0;
-    if (s->state[c] != SW_EVAL) {
-        printf("  start %-24s on device %s%s\n", cell->name, d->spec,
-               s->state[c] == SW_RESUME ? " (resuming from its checkpoint)" : "");
-        fflush(stdout);
-    }
-    return 0;
-}
-
-/* The last line of a child's log that a gammacl command wrote (its error). */
-static void failure_reason(const char *dir, char *out, size_t len)
-{
-    char path[1300], buf[8192];
-    snprintf(path, sizeof path, "%s/log.txt", dir);
-    snprintf(out, len, "no message (see %s)", path);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    fseek(f, 0, SEEK_END);
-    const long size = ftell(f);
-    fseek(f, size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0, SEEK_SET);
-    const size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    for (char *line = buf, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next) *next++ = 0;
-        if (strncmp(line, "gammacl ", 8) == 0) snprintf(out, len, "%s", line);
-    }
-}
-
-static void format_duration(double s, char *out, size_t len)
-{
-    if (!(s >= 0) || s > 1e7) snprintf(out, len, "?");
-    else if (s < 60) snprintf(out, len, "%.0fs", s);
-    else if (s < 3600) snprintf(out, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(out, len, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
-/* test accuracy and the trained loss's convergence rate, from the cell's summary.json */
-static void cell_figures(const char *dir, int loss, double *acc, double *slope)
-{
-    char path[1300], err[256], *text = NULL;
-    *acc = *slope = NAN;
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    if (app_read_text_file(path, 16u << 20, &text, err, sizeof err) != 0) return;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "final"), "test_acc");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "convergence");
-    c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "train"), loss ? "bce" : "ce");
-    c = cJSON_GetObjectItemCaseSensitive(c, "slope_log_E_per_epoch");
-    if (cJSON_IsNumber(a)) *acc = a->valuedouble;
-    if (cJSON_IsNumber(c)) *slope = c->valuedouble;
-    cJSON_Delete(j);
-}
-
-static void report_done(sweep *s, int c, const device_slot *d)
-{
-    char dir[1200], took[32], eta[32] = "?";
-    cell_dir(s, c, dir, sizeof dir);
-    double acc, slope;
-    cell_figures(dir, s->cells[c].loss, &acc, &slope);
-    const double t = now() - s->started[c];
-    s->work_seconds += t;
-    s->finished_here++;
-    s->done++;
-    const int left = s->todo_total - s->done - s->failed;
-    format_duration(t, took, sizeof took);
-    if (s->finished_here > 0) format_duration(s->work_seconds / s->finished_here * left / s->ndev, eta, sizeof eta);
-    printf("[%d/%d] %-24s device %-5s %7s  test acc %6.2f%%  rate %8.4f ln E/epoch  | ETA %s\n",
-           s->done + s->failed, s->todo_total, s->cells[c].name, d->spec, took, 100 * acc, slope, eta);
-    fflush(stdout);
-}
-
-static void record_failure(sweep *s, int c, int stage, int status)
-{
-    char dir[1200], reason[1024];
-    cell_dir(s, c, dir, sizeof dir);
-    if (WIFSIGNALED(status)) snprintf(reason, sizeof reason, "killed by signal %d", WTERMSIG(status));
-    else failure_reason(dir, reason, sizeof reason);
-    sw_record_failure(dir, stage ? "eval" : "train", WIFEXITED(status) ? WEXITSTATUS(status) : -1, reason);
-    s->state[c] = SW_FAILED;
-    s->failed++;
-    printf("[%d/%d] %-24s FAILED (%s): %s\n", s->done + s->failed, s->todo_total, s->cells[c].name,
-           stage ? "evaluation" : "training", reason);
-    fflush(stdout);
-}
-
-/* A child ended: the next stage, a finished cell, a failure, or (stopping) an interruption. */
-static void child_ended(sweep *s, int slot, int status)
-{
-    device_slot *d = &s->dev[slot];
-    const int c = d->cell, stage = d->stage;
-    d->pid = 0;
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code == 130 || code == 143 || (s->stopping && WIFSIGNALED(status))) {
-        s->state[c] = SW_RESUME; /* stopped with a checkpoint; the rerun checks it again */
-        return;
-    }
-    if (code != 0) {
-        record_failure(s, c, stage, status);
-        if (s->o->fail_fast) s->stopping = 1;
-        return;
-    }
-    if (stage == 0 && !s->o->no_eval) {
-        /* evaluated where it trained: another device would sum in another order */
-        s->state[c] = SW_EVAL;
-        if (!s->stopping && start_cell(s, slot, c) != 0) s->state[c] = SW_FAILED, s->failed++;
-        return;
-    }
-    s->state[c] = SW_DONE;
-    report_done(s, c, d);
-}
-
-static int next_cell(const sweep *s)
-{
-    for (int c = 0; c < s->ncells; c++) {
-        if (s->state[c] == SW_DONE || s->state[c] == SW_FAILED) continue;
-        int busy = 0;
-        for (int k = 0; k < s->ndev; k++)
-            if (s->dev[k].pid && s->dev[k].cell == c) busy = 1;
-        if (!busy) return c;
-    }
-    return -1;
-}
-
-static void pass_on(sweep *s, int sig)
-{
-    for (int k = 0; k < s->ndev; k++)
-        if (s->dev[k].pid) kill(s->dev[k].pid, sig);
-}
-
-static void run_cells(sweep *s)
-{
-    for (;;) {
-        if (sweep_signal && !s->stopping) {
-            s->stopping = 1;
-            printf("gammacl sweep: stopping: every running cell writes a checkpoint; rerun "
-                   "`gammacl sweep --out %s` to continue\n", s->o->out);
-            fflush(stdout);
-            pass_on(s, sweep_signal == SIGINT ? SIGINT : SIGTERM);
-        }
-        if (s->stopping && !sweep_signal && !s->passed_on) {
-            /* --fail-fast: the other running cells stop with a checkpoint */
-            pass_on(s, SIGTERM);
-            s->passed_on = 1;
-        }
-        int running = 0;
-        for (int k = 0; k < s->ndev; k++) {
-            device_slot *d = &s->dev[k];
-            if (!d->pid && !s->stopping) {
-                const int c = next_cell(s);
-                if (c >= 0 && start_cell(s, k, c) != 0) s->state[c] = SW_FAILED, s->failed++;
-            }
-            running += d->pid != 0;
-        }
-        if (!running) break;
-        int status;
-        const pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid > 0) {
-            for (int k = 0; k < s->ndev; k++)
-                if (s->dev[k].pid == pid) child_ended(s, k, status);
-            continue;
-        }
-        if (pid < 0 && errno != EINTR && errno != ECHILD) break;
-        const struct timespec pause = {0, 100 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
-}
-
 /* ---- the sweep ---- */
+
+int sw_mine(const sweep *s, int c)
+{
+    return s->o->shards == 0 || c % s->o->shards == s->o->shard - 1;
+}
 
 static void classify(sweep *s)
 {
     for (int c = 0; c < s->ncells; c++) {
         char dir[1200], reason[1024];
-        cell_dir(s, c, dir, sizeof dir);
+        snprintf(dir, sizeof dir, "%s/cells/%s", s->o->out, s->cells[c].name);
         s->state[c] = sw_cell_state(dir, s->train.epochs, s->o->retry_failed, reason, sizeof reason);
         if (s->state[c] == SW_EVAL && s->o->no_eval) s->state[c] = SW_DONE;
+        if (!sw_mine(s, c)) continue;
+        s->todo_total++;
         if (s->state[c] == SW_DONE) s->done++;
         else if (s->state[c] == SW_FAILED) s->failed++;
     }
-    s->todo_total = s->ncells;
 }
 
+/* The tables, plots and report from every finished cell, this process's or another's, made one
+ * process at a time. */
 static int write_outputs(sweep *s)
 {
-    char err[SW_ERRLEN], title[600], data[200];
+    char err[SW_ERRLEN], title[600], data[200], path[1200];
+    for (int c = 0; c < s->ncells; c++)
+        if (!sw_mine(s, c) || s->elsewhere[c]) sw_reclassify(s, c);
+    snprintf(path, sizeof path, "%s/locks/setup", s->o->out);
+    const int lock = app_lock_file(path, APP_LOCK_WAIT, NULL, err, sizeof err);
+    if (lock < 0) {
+        fprintf(stderr, "gammacl sweep: %s\n", err);
+        return 1;
+    }
     snprintf(data, sizeof data, "%s", s->train.data);
     snprintf(title, sizeof title, "%s on %s, %d epochs", s->train.model, data, s->train.epochs);
     if (s->train.train_limit)
@@ -463,6 +227,7 @@ static int write_outputs(sweep *s)
     if (rc == 0) rc = sw_write_plots(s->o->out, s->cells, res, s->ncells, title, err, sizeof err);
     if (rc == 0) rc = sw_write_report(s->o->out, s->cells, res, s->ncells, title, err, sizeof err);
     sw_results_free(res, s->ncells);
+    close(lock);
     if (rc != 0) fprintf(stderr, "gammacl sweep: %s\n", err);
     else printf("tables: %s/sweep.csv, %s/summary.csv; report: %s/report.md\n", s->o->out, s->o->out, s->o->out);
     return rc;
@@ -475,33 +240,144 @@ static void release(sweep *s)
     free(s->cells);
     free(s->state);
     free(s->started);
+    for (int c = 0; s->lock && c < s->ncells; c++)
+        if (s->lock[c] >= 0) close(s->lock[c]);
+    free(s->lock);
+    free(s->elsewhere);
+    free(s->assigned);
+    free(s->assigned_at);
+}
+
+/* The grid and sweep.json, made by one process at a time: the first shard or rank to come
+ * writes it, the others read it. */
+static int set_up(sweep *s, int write, char *err, size_t errlen)
+{
+    sw_opts *o = s->o;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/locks", o->out);
+    if (app_make_dirs(path, err, errlen) != 0) return 2;
+    snprintf(path, sizeof path, "%s/locks/setup", o->out);
+    const int lock = app_lock_file(path, APP_LOCK_WAIT, NULL, err, errlen);
+    if (lock < 0) return 2;
+    int rc = resolve_grid(s, err, errlen);
+    if (rc == 0 && write && sw_write_sweep_json(o->out, &s->grid, s->args, s->nargs, o->devices, err, errlen) != 0) rc = 1;
+    close(lock);
+    return rc;
+}
+
+/* A rank's device: one per rank, by its place on its machine. */
+static int rank_device(sweep *s, char *err, size_t errlen)
+{
+    s->ndev = 1;
+    return app_rank_device(app_comm_local_rank(s->comm), s->o->devices, s->dev[0].spec, sizeof s->dev[0].spec,
+                           s->dev[0].name, sizeof s->dev[0].name, err, errlen);
+}
+
+/* Joins the MPI job when a launcher started this process. */
+static int join_ranks(sweep *s, char *err, size_t errlen)
+{
+    s->ranks = 1;
+    if (!app_comm_launched()) return 0;
+    if (!app_comm_available()) {
+        printf("gammacl sweep: started by an MPI launcher, but this gammacl was built without MPI: each "
+               "process works on its own; they share %s safely and split its cells through the cell locks\n",
+               s->o->out);
+        return 0;
+    }
+    if (app_comm_open(&s->comm, err, errlen) != 0) return 1;
+    s->rank = app_comm_rank(s->comm), s->ranks = app_comm_size(s->comm);
+    s->workers_left = s->ranks - 1;
+    s->last_cell = -1, s->last_result = SW_RESULT_NONE;
+    return 0;
+}
+
+/* Everything but the run: rank 0 (or the one process) first, then the other ranks. */
+static int prepare(sweep *s, int *lock, int *together, char *err, size_t errlen)
+{
+    sw_opts *o = s->o;
+    int rc = join_ranks(s, err, errlen);
+    if (rc == 0 && app_make_dirs(o->out, err, errlen) != 0) rc = 2;
+    if (rc == 0) {
+        const int shared = o->shards > 0 || s->ranks > 1 || app_comm_launched();
+        char what[80];
+        snprintf(what, sizeof what, "gammacl sweep%s", shared ? " (a shard or rank)" : "");
+        *lock = app_lock_dir_mode(o->out, shared ? APP_LOCK_SHARED : APP_LOCK_TRY, what, err, errlen);
+        if (*lock < 0) rc = 2;
+    }
+    if (s->ranks > 1) {
+        /* rank 0 makes sweep.json; the others read it once it is there */
+        int status[1] = {rc};
+        if (s->rank == 0 && rc == 0) status[0] = rc = set_up(s, 1, err, errlen);
+        char merr[256];
+        if (app_comm_bcast(s->comm, status, sizeof status, 0, merr, sizeof merr) != 0) {
+            snprintf(err, errlen, "%s", merr);
+            return 1;
+        }
+        if (status[0] != 0) {
+            /* every rank knows: they all end */
+            *together = 1;
+            if (s->rank > 0) snprintf(err, errlen, "rank 0 could not set the sweep up (its message says why)");
+            return s->rank > 0 ? status[0] : rc;
+        }
+        if (s->rank > 0 && rc == 0) rc = set_up(s, 0, err, errlen);
+    } else if (rc == 0) {
+        rc = set_up(s, 1, err, errlen);
+    }
+    if (rc == 0) rc = s->comm ? rank_device(s, err, errlen) : resolve_devices(s, err, errlen);
+    if (rc == 0 && app_self_exe(s->exe, sizeof s->exe) != 0)
+        snprintf(err, errlen, "cannot find this program's own path"), rc = 1;
+    if (rc == 0 && sw_cells(&s->grid, &s->cells, &s->ncells) != 0)
+        snprintf(err, errlen, "cannot make the grid's cells (out of memory, or open-set splits of %d known of "
+                 "%d classes)", s->grid.known_count, s->grid.classes), rc = 1;
+    if (rc == 0 && o->shards > s->ncells && s->rank == 0)
+        printf("gammacl sweep: note: %d shards for %d cells; shards past %d have nothing to run\n", o->shards,
+               s->ncells, s->ncells);
+    if (rc == 0) {
+        const size_t n = (size_t)s->ncells;
+        s->state = calloc(n, sizeof *s->state), s->started = calloc(n, sizeof *s->started);
+        s->lock = malloc(n * sizeof *s->lock), s->elsewhere = calloc(n, 1);
+        s->assigned = malloc(n * sizeof *s->assigned), s->assigned_at = calloc(n, sizeof *s->assigned_at);
+        if (!s->state || !s->started || !s->lock || !s->elsewhere || !s->assigned || !s->assigned_at)
+            snprintf(err, errlen, "out of memory"), rc = 1;
+        for (size_t c = 0; rc == 0 && c < n; c++) s->lock[c] = -1, s->assigned[c] = -1;
+    }
+    return rc;
+}
+
+static void print_header(const sweep *s)
+{
+    const sw_opts *o = s->o;
+    char gl[400], tasks[160] = "", share[120] = "";
+    sw_format_gammas(&s->grid, gl, sizeof gl);
+    if (s->grid.nrhos) snprintf(tasks, sizeof tasks, "; %d imbalance ratio%s", s->grid.nrhos, s->grid.nrhos > 1 ? "s" : "");
+    if (s->grid.nsplits)
+        snprintf(tasks + strlen(tasks), sizeof tasks - strlen(tasks), "; %d open-set split%s of %d known of %d "
+                 "classes", s->grid.nsplits, s->grid.nsplits > 1 ? "s" : "", s->grid.known_count, s->grid.classes);
+    if (o->shards) snprintf(share, sizeof share, "; shard %d/%d: %d cells", o->shard, o->shards, s->todo_total);
+
+    printf("sweep %s: %d cells (gammas %s; %d loss%s; %d seed%s; BCE bias init x%d%s), %d epochs each; "
+           "%d done, %d failed before%s; on %d %s%s\n", o->out, s->ncells, gl, s->grid.nlosses,
+           s->grid.nlosses > 1 ? "es" : "", s->grid.nseeds, s->grid.nseeds > 1 ? "s" : "", s->grid.nbias, tasks,
+           s->train.epochs, s->done, s->failed, share, s->ranks > 1 ? s->ranks : s->ndev,
+           s->ranks > 1 ? "MPI ranks" : "device", s->ranks > 1 ? ", a device each" : s->ndev > 1 ? "s" : "");
+    if (s->ranks > 1) printf("  rank 0 runs on device %s: %s\n", s->dev[0].spec, s->dev[0].name);
+    else
+        for (int k = 0; k < s->ndev; k++) printf("  device %s: %s\n", s->dev[k].spec, s->dev[k].name);
+    fflush(stdout);
 }
 
 int sw_run(sw_opts *o)
 {
-    sweep s = {.o = o, .t_start = now()};
-    char err[SW_ERRLEN] = "", cells[1300];
-    int rc = resolve_grid(&s, err, sizeof err);
-    if (rc == 0) rc = resolve_devices(&s, err, sizeof err);
-    if (rc == 0 && app_self_exe(s.exe, sizeof s.exe) != 0)
-        snprintf(err, sizeof err, "cannot find this program's own path"), rc = 1;
-    snprintf(cells, sizeof cells, "%s/cells", o->out);
-    if (rc == 0 && app_make_dirs(cells, err, sizeof err) != 0) rc = 2;
-    const int lock = rc == 0 ? app_lock_dir(o->out, "gammacl sweep", err, sizeof err) : -1;
-    if (rc == 0 && lock < 0) rc = 2;
-    if (rc == 0 && sw_write_sweep_json(o->out, &s.grid, s.args, s.nargs, o->devices, err, sizeof err) != 0) rc = 1;
-    if (rc == 0 && sw_cells(&s.grid, &s.cells, &s.ncells) != 0)
-        snprintf(err, sizeof err, "cannot make the grid's cells (out of memory, or open-set splits of %d known of "
-                 "%d classes)", s.grid.known_count, s.grid.classes), rc = 1;
-    if (rc == 0) {
-        s.state = calloc((size_t)s.ncells, sizeof *s.state);
-        s.started = calloc((size_t)s.ncells, sizeof *s.started);
-        if (!s.state || !s.started) snprintf(err, sizeof err, "out of memory"), rc = 1;
-    }
+    sweep s = {.o = o, .t_start = app_now(), .signal_seen = &sweep_signal};
+    char err[SW_ERRLEN] = "";
+    int lock = -1, together = 0;
+    int rc = prepare(&s, &lock, &together, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, "gammacl sweep: %s\n", err);
+        if (s.rank == 0 || !together) fprintf(stderr, "gammacl sweep%s: %s\n", s.ranks > 1 ? " (an MPI rank)" : "", err);
         if (lock >= 0) close(lock);
         release(&s);
+        /* an error on one rank alone would leave the others waiting: it ends the job */
+        app_comm_close(s.comm, together ? 0 : rc);
         return rc;
     }
     struct sigaction sa;
@@ -511,28 +387,31 @@ int sw_run(sw_opts *o)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     classify(&s);
-    char gl[400];
-    sw_format_gammas(&s.grid, gl, sizeof gl);
-    char tasks[160] = "";
-    if (s.grid.nrhos) snprintf(tasks, sizeof tasks, "; %d imbalance ratio%s", s.grid.nrhos, s.grid.nrhos > 1 ? "s" : "");
-    if (s.grid.nsplits)
-        snprintf(tasks + strlen(tasks), sizeof tasks - strlen(tasks), "; %d open-set split%s of %d known of %d "
-                 "classes", s.grid.nsplits, s.grid.nsplits > 1 ? "s" : "", s.grid.known_count, s.grid.classes);
-    printf("sweep %s: %d cells (gammas %s; %d loss%s; %d seed%s; BCE bias init x%d%s), %d epochs each; "
-           "%d done, %d failed before; on %d device%s\n", o->out, s.ncells, gl, s.grid.nlosses,
-           s.grid.nlosses > 1 ? "es" : "", s.grid.nseeds, s.grid.nseeds > 1 ? "s" : "", s.grid.nbias, tasks,
-           s.train.epochs, s.done, s.failed, s.ndev, s.ndev > 1 ? "s" : "");
-    for (int k = 0; k < s.ndev; k++) printf("  device %s: %s\n", s.dev[k].spec, s.dev[k].name);
-    fflush(stdout);
-    if (!o->collect) run_cells(&s);
-    rc = write_outputs(&s) ? 1 : 0;
+    if (s.rank == 0) print_header(&s);
+    else printf("  rank %d runs on device %s: %s\n", s.rank, s.dev[0].spec, s.dev[0].name), fflush(stdout);
+    /* every rank's line before the first cell's */
+    if (s.ranks > 1 && app_comm_barrier(s.comm, err, sizeof err) != 0) fprintf(stderr, "gammacl sweep: %s\n", err);
+    if (!o->collect) sw_run_cells(&s);
+    if (s.rank == 0) rc = write_outputs(&s) ? 1 : 0;
+    int left = 0, all_done = 0;
+    for (int c = 0; c < s.ncells; c++) {
+        if (sw_mine(&s, c) && !s.elsewhere[c] && s.state[c] != SW_DONE && s.state[c] != SW_FAILED) left++;
+        all_done += s.state[c] == SW_DONE;
+    }
     char took[32];
-    format_duration(now() - s.t_start, took, sizeof took);
-    printf("%d of %d cells done, %d failed, in %s\n", s.done, s.ncells, s.failed, took);
+    sw_format_duration(app_now() - s.t_start, took, sizeof took);
+    if (s.rank == 0) {
+        if (o->shards)
+            printf("shard %d/%d: %d of %d cells done, %d failed, in %s; the sweep: %d of %d cells done\n", o->shard,
+                   o->shards, s.done, s.todo_total, s.failed, took, all_done, s.ncells);
+        else printf("%d of %d cells done, %d failed, in %s\n", s.done, s.ncells, s.failed, took);
+    }
     if (sweep_signal > 0) rc = 128 + sweep_signal;
     else if (s.failed) rc = rc ? rc : 1;
-    else if (s.done < s.ncells) rc = rc ? rc : 1;
+    else if (left) rc = rc ? rc : 1;
+    if (s.rank > 0) rc = sweep_signal > 0 ? 128 + sweep_signal : 0; /* rank 0 speaks for the job */
     close(lock);
     release(&s);
+    app_comm_close(s.comm, 0);
     return rc;
 }

@@ -1,0 +1,129 @@
+/* apps/sweep/sweep_ranks.c — a sweep over the ranks of an MPI job (`mpirun -np N gammacl sweep`):
+ * rank 0 hands the cells out one at a time, as ranks ask, so a slow device takes fewer; every
+ * rank runs its cells on its own device as child processes, exactly as a sweep of one process
+ * does, and tells rank 0 how each ended when it asks for the next; rank 0 alone prints the
+ * progress and writes the tables, plots and report.
+ *
+ * Messages are two ints: a request (tag REQUEST: the cell the rank was given last and how it
+ * ended, or -1 at first), the answer (tag ASSIGN: a cell, or -1 when none is left), and a
+ * stopping rank's last word (tag GOODBYE: its last cell's end; no answer). Everything a cell
+ * leaves is in its folder, so a rank that dies takes only its unfinished epochs with it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sweep_internal.h"
+
+enum { TAG_REQUEST = 11, TAG_ASSIGN = 12, TAG_GOODBYE = 13 };
+
+static void mpi_failed(sweep *s, const char *err)
+{
+    fprintf(stderr, "gammacl sweep (rank %d): %s\n", s->rank, err);
+    s->stopping = 1;
+}
+
+/* rank 0: how cell c ended on rank `from` */
+static void take_result(sweep *s, int from, int c, int result)
+{
+    if (c < 0 || c >= s->ncells) return;
+    s->assigned[c] = -1;
+    char where[32];
+    snprintf(where, sizeof where, "rank %d", from);
+    sw_reclassify(s, c); /* what the worker left in the cell's folder */
+    if (result == SW_RESULT_STOPPED) return;
+    if (result == SW_RESULT_ELSEWHERE) {
+        s->elsewhere[c] = s->state[c] != SW_DONE && s->state[c] != SW_FAILED;
+        return;
+    }
+    if (s->state[c] == SW_DONE) {
+        sw_report_done(s, c, where, app_now() - s->assigned_at[c]);
+    } else if (s->state[c] == SW_FAILED || result == SW_RESULT_FAILED) {
+        if (s->state[c] != SW_FAILED) s->state[c] = SW_FAILED, s->failed++;
+        printf("[%d/%d] %-24s FAILED on %s (see %s/cells/%s/failed.json)\n", s->done + s->failed,
+               s->todo_total, s->cells[c].name, where, s->o->out, s->cells[c].name);
+        fflush(stdout);
+        if (s->o->fail_fast) s->stopping = 1;
+    }
+}
+
+void sw_serve_ranks(sweep *s)
+{
+    char err[512];
+    int from, v[2];
+    for (;;) {
+        const int got = app_comm_poll2(s->comm, TAG_GOODBYE, &from, v, err, sizeof err);
+        if (got < 0) return mpi_failed(s, err);
+        if (!got) break;
+        take_result(s, from, v[0], v[1]);
+        s->workers_left--;
+        for (int c = 0; c < s->ncells; c++) /* nothing more runs there */
+            if (s->assigned[c] == from) s->assigned[c] = -1;
+    }
+    for (;;) {
+        const int got = app_comm_poll2(s->comm, TAG_REQUEST, &from, v, err, sizeof err);
+        if (got < 0) return mpi_failed(s, err);
+        if (!got) break;
+        take_result(s, from, v[0], v[1]);
+        const int c = s->stopping ? -1 : sw_next_cell(s);
+        if (c >= 0) s->assigned[c] = from, s->assigned_at[c] = app_now();
+        else s->workers_left--;
+        const int answer[2] = {c, 0};
+        if (app_comm_send2(s->comm, from, TAG_ASSIGN, answer, err, sizeof err) != 0) return mpi_failed(s, err);
+    }
+}
+
+int sw_ranks_busy(const sweep *s)
+{
+    return s->workers_left > 0;
+}
+
+void sw_worker_result(sweep *s, int c, int result)
+{
+    s->last_cell = c, s->last_result = result;
+}
+
+int sw_ask_rank0(sweep *s)
+{
+    char err[512];
+    if (s->no_more) return -1;
+    int from, v[2];
+    if (s->stopping) {
+        /* the request in flight is answered first; then a last word, which gets no answer */
+        int report[2] = {s->last_cell, s->last_result};
+        if (s->asked) {
+            const int got = app_comm_poll2(s->comm, TAG_ASSIGN, &from, v, err, sizeof err);
+            if (got < 0) mpi_failed(s, err), s->no_more = 1;
+            if (got <= 0) return -1;
+            s->asked = 0;
+            if (v[0] < 0) {
+                s->no_more = 1;
+                return -1;
+            }
+            report[0] = v[0], report[1] = SW_RESULT_STOPPED; /* given, never started */
+        }
+        s->no_more = 1;
+        if (app_comm_send2(s->comm, 0, TAG_GOODBYE, report, err, sizeof err) != 0) mpi_failed(s, err);
+        return -1;
+    }
+    const int report[2] = {s->last_cell, s->last_result};
+    if (!s->asked) {
+        if (app_comm_send2(s->comm, 0, TAG_REQUEST, report, err, sizeof err) != 0) {
+            mpi_failed(s, err);
+            return -1;
+        }
+        s->asked = 1;
+        s->last_cell = -1, s->last_result = SW_RESULT_NONE;
+    }
+    const int got = app_comm_poll2(s->comm, TAG_ASSIGN, &from, v, err, sizeof err);
+    if (got < 0) {
+        mpi_failed(s, err);
+        return -1;
+    }
+    if (!got) return -1;
+    s->asked = 0;
+    if (v[0] < 0 || v[0] >= s->ncells) {
+        s->no_more = 1;
+        return -1;
+    }
+    return v[0];
+}
