@@ -246,6 +246,7 @@ static void release(sweep *s)
     free(s->elsewhere);
     free(s->assigned);
     free(s->assigned_at);
+    free(s->rank_state);
 }
 
 /* The grid and sweep.json, made by one process at a time: the first shard or rank to come
@@ -296,7 +297,9 @@ static int prepare(sweep *s, int *lock, int *together, char *err, size_t errlen)
 {
     sw_opts *o = s->o;
     int rc = join_ranks(s, err, errlen);
-    if (rc == 0 && app_make_dirs(o->out, err, errlen) != 0) rc = 2;
+    char locks[1300];
+    snprintf(locks, sizeof locks, "%s/locks", o->out);
+    if (rc == 0 && app_make_dirs(locks, err, errlen) != 0) rc = 2;
     if (rc == 0) {
         const int shared = o->shards > 0 || s->ranks > 1 || app_comm_launched();
         char what[80];
@@ -306,7 +309,8 @@ static int prepare(sweep *s, int *lock, int *together, char *err, size_t errlen)
     }
     if (s->ranks > 1) {
         /* rank 0 makes sweep.json; the others read it once it is there */
-        int status[1] = {rc};
+        int status[2] = {rc, (int)getpid()};
+        if (s->rank == 0 && rc == 0) s->job = status[1], status[0] = rc = sw_rank_lock(s, err, errlen) ? 2 : 0;
         if (s->rank == 0 && rc == 0) status[0] = rc = set_up(s, 1, err, errlen);
         char merr[256];
         if (app_comm_bcast(s->comm, status, sizeof status, 0, merr, sizeof merr) != 0) {
@@ -319,6 +323,8 @@ static int prepare(sweep *s, int *lock, int *together, char *err, size_t errlen)
             if (s->rank > 0) snprintf(err, errlen, "rank 0 could not set the sweep up (its message says why)");
             return s->rank > 0 ? status[0] : rc;
         }
+        s->job = status[1];
+        if (s->rank > 0 && rc == 0 && sw_rank_lock(s, err, errlen) != 0) rc = 2;
         if (s->rank > 0 && rc == 0) rc = set_up(s, 0, err, errlen);
     } else if (rc == 0) {
         rc = set_up(s, 1, err, errlen);
@@ -337,7 +343,9 @@ static int prepare(sweep *s, int *lock, int *together, char *err, size_t errlen)
         s->state = calloc(n, sizeof *s->state), s->started = calloc(n, sizeof *s->started);
         s->lock = malloc(n * sizeof *s->lock), s->elsewhere = calloc(n, 1);
         s->assigned = malloc(n * sizeof *s->assigned), s->assigned_at = calloc(n, sizeof *s->assigned_at);
-        if (!s->state || !s->started || !s->lock || !s->elsewhere || !s->assigned || !s->assigned_at)
+        s->rank_state = calloc((size_t)s->ranks, 1);
+        if (!s->state || !s->started || !s->lock || !s->elsewhere || !s->assigned || !s->assigned_at ||
+            !s->rank_state)
             snprintf(err, errlen, "out of memory"), rc = 1;
         for (size_t c = 0; rc == 0 && c < n; c++) s->lock[c] = -1, s->assigned[c] = -1;
     }
@@ -368,13 +376,14 @@ static void print_header(const sweep *s)
 
 int sw_run(sw_opts *o)
 {
-    sweep s = {.o = o, .t_start = app_now(), .signal_seen = &sweep_signal};
+    sweep s = {.o = o, .t_start = app_now(), .signal_seen = &sweep_signal, .rank_lock = -1};
     char err[SW_ERRLEN] = "";
     int lock = -1, together = 0;
     int rc = prepare(&s, &lock, &together, err, sizeof err);
     if (rc != 0) {
         if (s.rank == 0 || !together) fprintf(stderr, "gammacl sweep%s: %s\n", s.ranks > 1 ? " (an MPI rank)" : "", err);
         if (lock >= 0) close(lock);
+        sw_rank_unlock(&s);
         release(&s);
         /* an error on one rank alone would leave the others waiting: it ends the job */
         app_comm_close(s.comm, together ? 0 : rc);
@@ -411,6 +420,7 @@ int sw_run(sw_opts *o)
     else if (left) rc = rc ? rc : 1;
     if (s.rank > 0) rc = sweep_signal > 0 ? 128 + sweep_signal : 0; /* rank 0 speaks for the job */
     close(lock);
+    sw_rank_unlock(&s);
     release(&s);
     app_comm_close(s.comm, 0);
     return rc;

@@ -57,6 +57,10 @@ typedef struct sweep {
     int asked;                 /* worker: a request waits for rank 0's answer */
     int last_cell, last_result; /* worker: what the next request reports */
     int no_more;               /* worker: rank 0 said no cell is left */
+    int job;                   /* rank 0's pid: names this job's rank locks */
+    int rank_lock;             /* DIR/locks/rank-<job>-<rank>, held while this rank lives */
+    unsigned char *rank_state; /* rank 0: per rank, 0 working, 1 told to end, 2 gone (died) */
+    double last_check;         /* when the ranks' locks were last looked at */
 } sweep;
 
 /* 1 when cell c is this process's to run (its shard's, or every cell without --shard) */
@@ -81,5 +85,12 @@ int sw_ask_rank0(sweep *s);
 void sw_worker_result(sweep *s, int c, int result);
 /* Rank 0: 1 while some worker has not yet been told that no cell is left. */
 int sw_ranks_busy(const sweep *s);
+/* Takes this rank's lock (DIR/locks/rank-<job>-<rank>), which it holds while it lives: a rank
+ * whose lock is free has died, so that under a launcher that lets a job outlive a rank (Open MPI's
+ * --enable-recovery) rank 0 resumes a dead rank's cell and a worker stops when rank 0 is gone.
+ * 0, or -1 with err. */
+int sw_rank_lock(sweep *s, char *err, size_t errlen);
+/* Releases it (and, rank 0, the locks its dead ranks left). */
+void sw_rank_unlock(sweep *s);
 
 #endif

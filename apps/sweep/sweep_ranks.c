@@ -8,9 +8,19 @@
  * ended, or -1 at first), the answer (tag ASSIGN: a cell, or -1 when none is left), and a
  * stopping rank's last word (tag GOODBYE: its last cell's end; no answer). Everything a cell
  * leaves is in its folder, so a rank that dies takes only its unfinished epochs with it.
+ *
+ * A rank's death: Open MPI ends the whole job by default (each running cell keeps its last
+ * checkpoint; a rerun resumes them). Under --enable-recovery the others go on: every rank holds
+ * a lock file while it lives, rank 0 looks at the locks of the ranks it waits for once a second,
+ * and a dead rank's cell goes back to the queue (it resumes from its checkpoint); a worker whose
+ * rank 0 died ends after its cell.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "files.h"
 
 #include "sweep_internal.h"
 
@@ -46,6 +56,63 @@ static void take_result(sweep *s, int from, int c, int result)
     }
 }
 
+static void rank_lock_path(const sweep *s, int rank, char *out, size_t len)
+{
+    snprintf(out, len, "%s/locks/rank-%d-%d", s->o->out, s->job, rank);
+}
+
+int sw_rank_lock(sweep *s, char *err, size_t errlen)
+{
+    char path[1300];
+    rank_lock_path(s, s->rank, path, sizeof path);
+    s->rank_lock = app_lock_file(path, APP_LOCK_TRY, NULL, err, errlen);
+    return s->rank_lock >= 0 ? 0 : -1;
+}
+
+void sw_rank_unlock(sweep *s)
+{
+    char path[1300];
+    if (s->rank_lock < 0) return;
+    rank_lock_path(s, s->rank, path, sizeof path);
+    unlink(path);
+    close(s->rank_lock);
+    s->rank_lock = -1;
+    for (int r = 1; s->rank == 0 && s->rank_state && r < s->ranks; r++)
+        if (s->rank_state[r] == 2) rank_lock_path(s, r, path, sizeof path), unlink(path);
+}
+
+/* 0 when rank r's process has ended (its lock is free), 1 while it lives (or cannot be told) */
+static int rank_alive(const sweep *s, int r)
+{
+    char path[1300], err[256];
+    rank_lock_path(s, r, path, sizeof path);
+    const int fd = app_lock_file(path, APP_LOCK_TRY, NULL, err, sizeof err);
+    if (fd >= 0) close(fd);
+    return fd < 0;
+}
+
+/* rank 0: a rank no longer holds its lock: its cell goes back to the queue */
+static void check_ranks(sweep *s)
+{
+    const double t = app_now();
+    if (t - s->last_check < 1.0) return;
+    s->last_check = t;
+    for (int r = 1; r < s->ranks; r++) {
+        if (s->rank_state[r] != 0 || rank_alive(s, r)) continue;
+        s->rank_state[r] = 2;
+        s->workers_left--;
+        printf("gammacl sweep: rank %d has ended (its process is gone); its cell goes to the other ranks\n", r);
+        for (int c = 0; c < s->ncells; c++)
+            if (s->assigned[c] == r) {
+                s->assigned[c] = -1;
+                sw_reclassify(s, c);
+                printf("  %s %s\n", s->cells[c].name, s->state[c] == SW_RESUME ? "will resume from its checkpoint"
+                       : s->state[c] == SW_DONE ? "was finished" : "will start again (no checkpoint yet)");
+            }
+        fflush(stdout);
+    }
+}
+
 void sw_serve_ranks(sweep *s)
 {
     char err[512];
@@ -54,8 +121,10 @@ void sw_serve_ranks(sweep *s)
         const int got = app_comm_poll2(s->comm, TAG_GOODBYE, &from, v, err, sizeof err);
         if (got < 0) return mpi_failed(s, err);
         if (!got) break;
+        if (s->rank_state[from] != 0) continue;
         take_result(s, from, v[0], v[1]);
         s->workers_left--;
+        s->rank_state[from] = 1;
         for (int c = 0; c < s->ncells; c++) /* nothing more runs there */
             if (s->assigned[c] == from) s->assigned[c] = -1;
     }
@@ -63,13 +132,15 @@ void sw_serve_ranks(sweep *s)
         const int got = app_comm_poll2(s->comm, TAG_REQUEST, &from, v, err, sizeof err);
         if (got < 0) return mpi_failed(s, err);
         if (!got) break;
+        if (s->rank_state[from] != 0) continue; /* sent before it died */
         take_result(s, from, v[0], v[1]);
         const int c = s->stopping ? -1 : sw_next_cell(s);
         if (c >= 0) s->assigned[c] = from, s->assigned_at[c] = app_now();
-        else s->workers_left--;
+        else s->workers_left--, s->rank_state[from] = 1;
         const int answer[2] = {c, 0};
         if (app_comm_send2(s->comm, from, TAG_ASSIGN, answer, err, sizeof err) != 0) return mpi_failed(s, err);
     }
+    check_ranks(s);
 }
 
 int sw_ranks_busy(const sweep *s)
@@ -119,7 +190,19 @@ int sw_ask_rank0(sweep *s)
         mpi_failed(s, err);
         return -1;
     }
-    if (!got) return -1;
+    if (!got) {
+        const double t = app_now();
+        if (t - s->last_check >= 1.0) {
+            s->last_check = t;
+            if (!rank_alive(s, 0)) {
+                printf("gammacl sweep: rank %d: rank 0 has ended (its process is gone); this rank stops. "
+                       "Rerun the sweep to finish it\n", s->rank);
+                fflush(stdout);
+                s->no_more = 1;
+            }
+        }
+        return -1;
+    }
     s->asked = 0;
     if (v[0] < 0 || v[0] >= s->ncells) {
         s->no_more = 1;

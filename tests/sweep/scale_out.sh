@@ -9,7 +9,8 @@
 #           folder; malformed --shard values and --data-parallel are refused with exit 2
 #   mpi     `mpirun -np 2 gammacl sweep` (loopback, --oversubscribe): both ranks run cells, rank 0
 #           alone writes the tables, equal to the single process's; a rank killed with SIGKILL
-#           mid-sweep ends the job, and a rerun finishes the sweep with the same table
+#           mid-sweep ends the job, and a rerun finishes the sweep with the same table; under
+#           --enable-recovery the job outlives the killed rank and rank 0 finishes its cell
 # shellcheck source=../reliability/lib.sh
 source "$(dirname "$0")/../reliability/lib.sh"
 case_name=${3:-}
@@ -126,6 +127,22 @@ case_mpi() {
     timeout "$limit" "$gammacl" sweep --devices "$device" --epochs 2 --train-limit 2048 --test-limit 128 \
         --batch 64 --model cnn3 --no-eval --gammas 1,8 --out "$work/clean" > "$work/clean.out" 2>&1
     check "and its sweep.csv equals an uninterrupted sweep's" same_table "$work/clean" "$killed"
+
+    # under --enable-recovery the job outlives rank 1: rank 0 sees its lock free and runs its cell
+    local rec=$work/recovery
+    timeout "$limit" "${MPIRUN[@]}" --enable-recovery "$gammacl" sweep --devices "$device" --epochs 2 \
+        --train-limit 2048 --test-limit 128 --batch 64 --model cnn3 --no-eval --gammas 1,8 --out "$rec" \
+        > "$rec.out" 2>&1 &
+    job=$!
+    wait_for_line "$job" "$rec.out" "on rank 1, " || fail_now "rank 1 never started a cell (recovery run)"
+    r1=$(rank_pid "$(pgrep -P "$job" | head -1)" 1) || fail_now "rank 1's pid not found (recovery run)"
+    kill -9 "$r1"
+    wait "$job"
+    rc=$?
+    check "with --enable-recovery the job goes on and exits 0 ($rc)" [ "$rc" -eq 0 ]
+    check "rank 0 says rank 1 has ended" grep -q "rank 1 has ended" "$rec.out"
+    check "and finishes every cell" grep -q '^4 of 4 cells done, 0 failed' "$rec.out"
+    check "its sweep.csv equals an uninterrupted sweep's" same_table "$work/clean" "$rec"
 }
 
 case "$case_name" in
