@@ -79,7 +79,10 @@ __kernel void maxpool2_fwd(__global const float *x, __global float *y, __global 
         const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
         const float m = fmax(fmax(a, b), fmax(c, d));
         yr[ow] = m;
-        ar[ow] = a == m ? 0 : b == m ? 1 : c == m ? 2 : 3;
+        /* the first maximum's index by integer sums: a chain of ?: here made the whole pass 5x
+         * slower on PoCL (measured: 2.0 against 0.4 ms for cnn5's second pooling) */
+        const int na = a != m, nb = na & (b != m), nc = nb & (c != m);
+        ar[ow] = (uchar)(na + nb + nc);
     }
 }
 
