@@ -37,12 +37,12 @@ static void count(sweep *s, int c, int sign)
     else if (s->state[c] == SW_FAILED) s->failed += sign;
 }
 
-void sw_reclassify(sweep *s, int c)
+void sw_reclassify(sweep *s, int c, int retry, char *reason, size_t len)
 {
-    char dir[1200], reason[1024];
+    char dir[1200], why[1024];
     cell_dir(s, c, dir, sizeof dir);
     count(s, c, -1);
-    s->state[c] = sw_cell_state(dir, s->train.epochs, s->o->retry_failed, reason, sizeof reason);
+    s->state[c] = sw_cell_state(dir, s->train.epochs, retry, reason ? reason : why, reason ? len : sizeof why);
     if (s->state[c] == SW_EVAL && s->o->no_eval) s->state[c] = SW_DONE;
     count(s, c, +1);
 }
@@ -78,7 +78,7 @@ static int start_cell(sweep *s, int slot, int c)
             if (got == 0) s->elsewhere[c] = 1;
             return got == 0 ? 1 : -1;
         }
-        sw_reclassify(s, c);
+        sw_reclassify(s, c, s->o->retry_failed, NULL, 0);
         if (s->state[c] == SW_DONE || s->state[c] == SW_FAILED) {
             unlock_cell(s, c);
             return 1;
@@ -276,13 +276,16 @@ static void fill_slots(sweep *s)
             if (c < 0) break;
             const int r = start_cell(s, k, c);
             if (r < 0) {
+                char dir[1200];
+                cell_dir(s, c, dir, sizeof dir);
+                sw_record_failure(dir, "train", -1, "the sweep could not start the cell's process (its output "
+                                  "says why)");
                 count(s, c, -1);
                 s->state[c] = SW_FAILED;
                 count(s, c, +1);
             }
-            if (r != 0 && s->rank > 0)
-                sw_worker_result(s, c, r < 0 ? SW_RESULT_FAILED : s->elsewhere[c] ? SW_RESULT_ELSEWHERE
-                                                                                  : SW_RESULT_DONE);
+            /* not run here: rank 0 reads what the folder holds */
+            if (r != 0 && s->rank > 0) sw_worker_result(s, c, r < 0 ? SW_RESULT_FAILED : SW_RESULT_ELSEWHERE);
         }
     }
 }
@@ -299,6 +302,8 @@ void sw_run_cells(sweep *s)
             fflush(stdout);
             pass_on(s, sig == SIGINT ? SIGINT : SIGTERM);
         }
+        if (s->ranks > 1 && s->rank > 0 && !s->stopping && sw_stop_asked(s)) s->stopping = 1;
+        if (s->ranks > 1 && s->rank == 0 && s->stopping) sw_stop_ranks(s);
         if (s->stopping && !sig && !s->passed_on) {
             /* --fail-fast: the other running cells stop with a checkpoint */
             pass_on(s, SIGTERM);

@@ -122,7 +122,17 @@ static int resolve_grid(sweep *s, char *err, size_t errlen)
         s->args = o->train_args, s->nargs = o->ntrain_args;
         o->train_args = NULL, o->ntrain_args = 0;
     } else {
+        sw_grid before;
+        memcpy(&before, &s->grid, sizeof before);
         if (sw_grid_merge(&s->grid, &o->grid, o, err, errlen) != 0) return 2;
+        if (o->shards && memcmp(&before, &s->grid, sizeof before) != 0) {
+            /* the shards split the cells by their place in the grid: one that grew it would split
+             * them otherwise than the others */
+            snprintf(err, errlen, "--shard: this command adds to the grid of %s/sweep.json; every shard must "
+                     "be given the same grid (grow it first with `gammacl sweep --out %s --collect` and the new lists: "
+                     "that adds the cells and runs none), then start the shards", o->out, o->out);
+            return 2;
+        }
         if (o->ntrain_args > 0) {
             /* options given again must agree with the sweep's */
             char **both = calloc((size_t)(s->nargs + o->ntrain_args), sizeof *both);
@@ -195,7 +205,9 @@ static void classify(sweep *s)
     for (int c = 0; c < s->ncells; c++) {
         char dir[1200], reason[1024];
         snprintf(dir, sizeof dir, "%s/cells/%s", s->o->out, s->cells[c].name);
-        s->state[c] = sw_cell_state(dir, s->train.epochs, s->o->retry_failed, reason, sizeof reason);
+        /* a failure is dropped for a rerun only by the process that hands the cell out */
+        const int retry = s->o->retry_failed && sw_mine(s, c) && s->rank == 0;
+        s->state[c] = sw_cell_state(dir, s->train.epochs, retry, reason, sizeof reason);
         if (s->state[c] == SW_EVAL && s->o->no_eval) s->state[c] = SW_DONE;
         if (!sw_mine(s, c)) continue;
         s->todo_total++;
@@ -210,7 +222,7 @@ static int write_outputs(sweep *s)
 {
     char err[SW_ERRLEN], title[600], data[200], path[1200];
     for (int c = 0; c < s->ncells; c++)
-        if (!sw_mine(s, c) || s->elsewhere[c]) sw_reclassify(s, c);
+        if (!sw_mine(s, c) || s->elsewhere[c]) sw_reclassify(s, c, 0, NULL, 0);
     snprintf(path, sizeof path, "%s/locks/setup", s->o->out);
     const int lock = app_lock_file(path, APP_LOCK_WAIT, NULL, err, sizeof err);
     if (lock < 0) {
@@ -301,7 +313,8 @@ static int prepare(sweep *s, int *lock, int *together, char *err, size_t errlen)
     snprintf(locks, sizeof locks, "%s/locks", o->out);
     if (rc == 0 && app_make_dirs(locks, err, errlen) != 0) rc = 2;
     if (rc == 0) {
-        const int shared = o->shards > 0 || s->ranks > 1 || app_comm_launched();
+        /* --collect only reads cells: it may run beside shards and ranks */
+        const int shared = o->shards > 0 || s->ranks > 1 || app_comm_launched() || o->collect;
         char what[80];
         snprintf(what, sizeof what, "gammacl sweep%s", shared ? " (a shard or rank)" : "");
         *lock = app_lock_dir_mode(o->out, shared ? APP_LOCK_SHARED : APP_LOCK_TRY, what, err, errlen);
@@ -419,9 +432,11 @@ int sw_run(sw_opts *o)
     else if (s.failed) rc = rc ? rc : 1;
     else if (left) rc = rc ? rc : 1;
     if (s.rank > 0) rc = sweep_signal > 0 ? 128 + sweep_signal : 0; /* rank 0 speaks for the job */
+    if (s.mpi_broken) rc = rc ? rc : 1;
     close(lock);
     sw_rank_unlock(&s);
     release(&s);
-    app_comm_close(s.comm, 0);
+    /* a broken job: the other ranks may wait on this one; end them all */
+    app_comm_close(s.comm, s.mpi_broken ? rc : 0);
     return rc;
 }

@@ -61,6 +61,8 @@ typedef struct sweep {
     int rank_lock;             /* DIR/locks/rank-<job>-<rank>, held while this rank lives */
     unsigned char *rank_state; /* rank 0: per rank, 0 working, 1 told to end, 2 gone (died) */
     double last_check;         /* when the ranks' locks were last looked at */
+    int stop_sent;             /* rank 0: the working ranks were told to stop */
+    int mpi_broken;            /* an MPI call failed: the job cannot go on together */
 } sweep;
 
 /* 1 when cell c is this process's to run (its shard's, or every cell without --shard) */
@@ -73,8 +75,10 @@ void sw_run_cells(sweep *s);
 void sw_report_done(sweep *s, int c, const char *where, double seconds);
 /* The next cell to run here: not done, failed, busy, assigned or another process's; -1: none. */
 int sw_next_cell(const sweep *s);
-/* Reads cell c's state from its folder again (another process may have changed it). */
-void sw_reclassify(sweep *s, int c);
+/* Reads cell c's state from its folder again (another process may have changed it); retry: a
+ * recorded failure is dropped, to run the cell again (only for a cell this process is about to
+ * run: another process's record is its own). reason (may be NULL) gets why it is not done. */
+void sw_reclassify(sweep *s, int c, int retry, char *reason, size_t len);
 
 /* ---- sweep_ranks.c ---- */
 /* Rank 0: answers the requests that wait (a worker's finished cell, then its next one). */
@@ -92,5 +96,9 @@ int sw_ranks_busy(const sweep *s);
 int sw_rank_lock(sweep *s, char *err, size_t errlen);
 /* Releases it (and, rank 0, the locks its dead ranks left). */
 void sw_rank_unlock(sweep *s);
+/* Rank 0, stopping (a signal, --fail-fast): tells every working rank to stop its cell too. A
+ * worker: 1 when rank 0 said so. */
+void sw_stop_ranks(sweep *s);
+int sw_stop_asked(sweep *s);
 
 #endif

@@ -24,12 +24,14 @@
 
 #include "sweep_internal.h"
 
-enum { TAG_REQUEST = 11, TAG_ASSIGN = 12, TAG_GOODBYE = 13 };
+enum { TAG_REQUEST = 11, TAG_ASSIGN = 12, TAG_GOODBYE = 13, TAG_STOP = 14 };
 
+/* an MPI call failed: this rank stops waiting for the others and ends the job */
 static void mpi_failed(sweep *s, const char *err)
 {
     fprintf(stderr, "gammacl sweep (rank %d): %s\n", s->rank, err);
-    s->stopping = 1;
+    s->stopping = 1, s->mpi_broken = 1;
+    s->workers_left = 0, s->no_more = 1;
 }
 
 /* rank 0: how cell c ended on rank `from` */
@@ -39,18 +41,24 @@ static void take_result(sweep *s, int from, int c, int result)
     s->assigned[c] = -1;
     char where[32];
     snprintf(where, sizeof where, "rank %d", from);
-    sw_reclassify(s, c); /* what the worker left in the cell's folder */
+    char reason[1024] = "";
+    sw_reclassify(s, c, 0, reason, sizeof reason); /* what the worker left in the cell's folder */
     if (result == SW_RESULT_STOPPED) return;
     if (result == SW_RESULT_ELSEWHERE) {
         s->elsewhere[c] = s->state[c] != SW_DONE && s->state[c] != SW_FAILED;
         return;
     }
-    if (s->state[c] == SW_DONE) {
+    if (result == SW_RESULT_DONE) {
+        /* the worker saw it end well; this host's view of a shared folder may lag behind */
+        if (s->state[c] != SW_DONE) {
+            if (sw_mine(s, c)) s->done++, s->failed -= s->state[c] == SW_FAILED;
+            s->state[c] = SW_DONE;
+        }
         sw_report_done(s, c, where, app_now() - s->assigned_at[c]);
-    } else if (s->state[c] == SW_FAILED || result == SW_RESULT_FAILED) {
+    } else if (result == SW_RESULT_FAILED) {
         if (s->state[c] != SW_FAILED) s->state[c] = SW_FAILED, s->failed++;
-        printf("[%d/%d] %-24s FAILED on %s (see %s/cells/%s/failed.json)\n", s->done + s->failed,
-               s->todo_total, s->cells[c].name, where, s->o->out, s->cells[c].name);
+        printf("[%d/%d] %-24s FAILED on %s: %s\n", s->done + s->failed, s->todo_total, s->cells[c].name, where,
+               reason[0] ? reason : "see its failed.json and log.txt");
         fflush(stdout);
         if (s->o->fail_fast) s->stopping = 1;
     }
@@ -105,7 +113,7 @@ static void check_ranks(sweep *s)
         for (int c = 0; c < s->ncells; c++)
             if (s->assigned[c] == r) {
                 s->assigned[c] = -1;
-                sw_reclassify(s, c);
+                sw_reclassify(s, c, 0, NULL, 0);
                 printf("  %s %s\n", s->cells[c].name, s->state[c] == SW_RESUME ? "will resume from its checkpoint"
                        : s->state[c] == SW_DONE ? "was finished" : "will start again (no checkpoint yet)");
             }
@@ -141,6 +149,26 @@ void sw_serve_ranks(sweep *s)
         if (app_comm_send2(s->comm, from, TAG_ASSIGN, answer, err, sizeof err) != 0) return mpi_failed(s, err);
     }
     check_ranks(s);
+}
+
+void sw_stop_ranks(sweep *s)
+{
+    char err[512];
+    if (s->stop_sent || s->mpi_broken) return;
+    s->stop_sent = 1;
+    const int v[2] = {0, 0};
+    for (int r = 1; r < s->ranks; r++)
+        if (s->rank_state[r] == 0 && app_comm_send2(s->comm, r, TAG_STOP, v, err, sizeof err) != 0)
+            return mpi_failed(s, err);
+}
+
+int sw_stop_asked(sweep *s)
+{
+    char err[512];
+    int from, v[2];
+    const int got = app_comm_poll2(s->comm, TAG_STOP, &from, v, err, sizeof err);
+    if (got < 0) mpi_failed(s, err);
+    return got != 0;
 }
 
 int sw_ranks_busy(const sweep *s)

@@ -53,6 +53,23 @@ case_shards() {
         grep -q '^shard 1/2: 2 of 2 cells done, 0 failed, in .*; the sweep: 2 of 4 cells done' "$work/alone.out"
     check "its tables hold its cells" [ "$(grep -c ',done,' "$work/alone/sweep.csv")" -eq 2 ]
 
+    # a shard may not grow the grid (the split would differ); --collect may, running nothing
+    run_gammacl "$work/grow" "${SWEEP[@]}" --gammas 1,8,16 --out "$dir" --shard 1/2
+    rc=$?
+    check "a shard that adds a gamma exits 2 ($rc)" [ "$rc" -eq 2 ]
+    check "the message says every shard needs the same grid" grep -q "every shard must be given the same grid" "$work/grow.err"
+    run_gammacl "$work/grow2" "${SWEEP[@]}" --gammas 1,8,16 --out "$dir" --collect
+    check "--collect adds the cells of a new gamma and runs none" \
+        bash -c "grep -q '^4 of 6 cells done' '$work/grow2.out' && ! grep -q '^  start' '$work/grow2.out'"
+
+    # --retry-failed in one shard keeps the other shard's failure records
+    local bad=$work/badshards
+    run_gammacl "$work/bad1" "${SWEEP[@]}" --data "$work/no-such-data" --out "$bad" --shard 1/2
+    check "shard 1 records its 2 failed cells" [ "$(ls "$bad"/cells/*/failed.json 2>/dev/null | wc -l)" -eq 2 ]
+    run_gammacl "$work/bad2" "${SWEEP[@]}" --data "$work/no-such-data" --out "$bad" --shard 2/2 --retry-failed
+    check "after shard 2 --retry-failed all 4 failure records are there" \
+        [ "$(ls "$bad"/cells/*/failed.json 2>/dev/null | wc -l)" -eq 4 ]
+
     # a plain sweep wants the folder alone
     timeout "$limit" "$gammacl" sweep --devices "$device" --epochs 2 --train-limit 4096 --test-limit 128 \
         --batch 64 --model cnn3 --no-eval --gammas 1 --losses ce --out "$work/busy" --shard 1/1 \
@@ -63,6 +80,9 @@ case_shards() {
     rc=$?
     check "a plain sweep on a folder a shard works in exits 2 ($rc)" [ "$rc" -eq 2 ]
     check "the message says the folder is in use" grep -q "in use by another process" "$work/busy.second.err"
+    run_gammacl "$work/busy.collect" sweep --out "$work/busy" --collect --no-eval
+    rc=$?
+    check "--collect beside a working shard exits (0 or 1: not all done) without waiting ($rc)" [ "$rc" -le 1 ]
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null
 
@@ -127,6 +147,25 @@ case_mpi() {
     timeout "$limit" "$gammacl" sweep --devices "$device" --epochs 2 --train-limit 2048 --test-limit 128 \
         --batch 64 --model cnn3 --no-eval --gammas 1,8 --out "$work/clean" > "$work/clean.out" 2>&1
     check "and its sweep.csv equals an uninterrupted sweep's" same_table "$work/clean" "$killed"
+
+    # SIGTERM to rank 0 alone: rank 0 tells rank 1, whose cell stops with a checkpoint too
+    local st=$work/stop
+    timeout "$limit" "${MPIRUN[@]}" "$gammacl" sweep --devices "$device" --epochs 3 --train-limit 4096 \
+        --test-limit 128 --batch 64 --model cnn3 --no-eval --gammas 1,8 --out "$st" > "$st.out" 2>&1 &
+    job=$!
+    wait_for_line "$job" "$st.out" "on rank 1, " || fail_now "rank 1 never started a cell (stop run)"
+    local r0 cell1
+    r0=$(rank_pid "$(pgrep -P "$job" | head -1)" 0) || fail_now "rank 0's pid not found"
+    cell1=$(grep "on rank 1, " "$st.out" | head -1 | awk '{print $2}')
+    sleep 1
+    kill -TERM "$r0"
+    wait "$job"
+    rc=$?
+    check "SIGTERM to rank 0 ends the job with a non-zero exit ($rc)" [ "$rc" -ne 0 ]
+    check "rank 1's cell $cell1 stopped with a checkpoint" grep -q "stopped by SIGTERM" "$st/cells/$cell1/log.txt"
+    run_gammacl "$work/stop.rerun" sweep --out "$st" --no-eval
+    rc=$?
+    check "the rerun finishes it ($rc)" [ "$rc" -eq 0 ] && grep -q "start $cell1 .*resuming from its checkpoint" "$work/stop.rerun.out"
 
     # under --enable-recovery the job outlives rank 1: rank 0 sees its lock free and runs its cell
     local rec=$work/recovery
