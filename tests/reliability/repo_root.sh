@@ -8,7 +8,7 @@ root=$(realpath "$3")
 if ! git -C "$root" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
     echo "note: $root is not a git checkout; only the ignore rules are checked"
 else
-    allowed=" .ci .gitignore README.md apps bench kernels meson.build net runtime scripts tests "
+    allowed=" .ci .gitignore README.md apps bench kernels meson.build meson_options.txt net runtime scripts tests "
     stray=""
     for f in $(git -C "$root" ls-files | cut -d/ -f1 | sort -u); do
         case "$allowed" in *" $f "*) ;; *) stray+=" $f" ;; esac
