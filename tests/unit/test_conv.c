@@ -103,6 +103,8 @@ static void body(th *t)
         {2, 3, 4, 4, 6, 3, 1, 1},    {5, 2, 2, 3, 3, 3, 1, 1},
         /* 8+ input channels: the pitched layout (small maps: the vector tail past an image) */
         {2, 8, 7, 7, 16, 3, 1, 1},   {3, 8, 4, 4, 6, 3, 1, 1},   {2, 9, 13, 11, 16, 3, 1, 1},
+        /* stride 2 onto more than 8 columns: the fused kernels (8 or fewer go through im2col) */
+        {2, 3, 21, 23, 16, 3, 2, 1}, {2, 4, 19, 19, 5, 3, 2, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int mode = 0; mode < 3; mode++) one(t, &cases[i], mode == 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : mode);
@@ -121,6 +123,7 @@ static void every_tuning(th *t)
     static const conv_case cases[] = {
         {2, 5, 28, 28, 32, 3, 1, 1}, {3, 6, 14, 13, 16, 3, 1, 1}, {2, 3, 9, 9, 16, 3, 2, 1},
         {2, 3, 7, 9, 5, 3, 1, 1},    {2, 9, 13, 11, 40, 3, 1, 1}, {3, 8, 4, 4, 6, 3, 1, 1},
+        {2, 3, 21, 23, 16, 3, 2, 1},
     };
     rt_tune_choice fwd[128], wg[128];
     const int nf = rt_tune_space(RT_TUNE_CONV_FWD, fwd, 128), nw = rt_tune_space(RT_TUNE_CONV_WGRAD, wg, 128);
