@@ -56,10 +56,12 @@ rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch,
     c->d = *d;
     c->max_batch = max_batch;
     rt_conv_out_size(d, &c->oh, &c->ow);
-    /* a stride-2 convolution onto a map of 8 columns or fewer fills a panel with one short output
-     * row (4 of 16 lanes on a 4x4 map): im2col + GEMM is faster there (measured on PoCL, resnet18
-     * at batch 32: 28 ms less device time a step, the 256->512 layer's forward 32.7 -> 5.7 ms) */
-    c->fused = (mode & RT_CONV_FUSED) && !pointwise(d) && d->stride <= 2 && !(d->stride == 2 && c->ow <= 8);
+    /* a stride-2 convolution onto a narrow map fills a panel with one short output row (4 of 16
+     * lanes on a 4x4 map): the device table says below how many columns im2col + GEMM is faster
+     * (PoCL, resnet18 at batch 32: 28 ms less device time a step with 9, the 256->512 layer's
+     * forward 32.7 -> 5.7 ms) */
+    c->fused = (mode & RT_CONV_FUSED) && !pointwise(d) && d->stride <= 2 &&
+               !(d->stride == 2 && c->ow < ctx->params.fused_strided_min_ow);
     /* the pitched layout stores each result separately: it pays off only with enough work per
      * position (measured: 1-channel input, 9 taps, 25 against 41 GFLOP/s with rows) */
     c->pitched = c->fused && !(mode & RT_CONV_NO_PITCH) && d->stride == 1 &&

@@ -27,7 +27,8 @@
 #include "rt_internal.h"
 
 static const rt_params rows[] = {
-    {.row = "pocl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4,
+    {.row = "pocl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .fused_strided_min_ow = 9,
+     .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0,
      .why = "PoCL on a CPU: own register-tiled GEMM, chunked loops, no barriers"},
     {.row = "rusticl", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .conv_fused = 0, .chunk = 1, .wg = 64,
@@ -36,12 +37,14 @@ static const rt_params rows[] = {
     {.row = "nvidia-gpu", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .chunk = 1, .wg = 256,
      .red_wg = 256, .cache_binaries = 0, .quirks = 0,
      .why = "NVIDIA: CLBlast GEMM, GPU-style kernels, the driver caches binaries itself"},
-    {.row = "cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4, .red_wg = 1,
+    {.row = "cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .fused_strided_min_ow = 9,
+     .chunk = 2048, .wg = 4, .red_wg = 1,
      .cache_binaries = 1, .quirks = 0, .why = "any other CPU device: CPU-style kernels"},
     {.row = "gpu", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .chunk = 1, .wg = 256, .red_wg = 256,
      .cache_binaries = 1, .quirks = 0, .why = "default: GPU-style kernels, CLBlast GEMM"},
     /* forced rows for tests and experiments */
-    {.row = "cpu-clblast", .gemm = RT_GEMM_CLBLAST, .cpu_style = 1, .conv_fused = 1, .chunk = 2048, .wg = 4,
+    {.row = "cpu-clblast", .gemm = RT_GEMM_CLBLAST, .cpu_style = 1, .conv_fused = 1, .fused_strided_min_ow = 9,
+     .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0, .why = "CPU-style kernels with CLBlast GEMM"},
     {.row = "cpu-im2col", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 0, .chunk = 2048,
      .wg = 4, .red_wg = 1, .cache_binaries = 1, .quirks = 0,

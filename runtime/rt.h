@@ -107,6 +107,9 @@ typedef struct rt_params {
     int wg;                    /* default local size for 1-D launches */
     int red_wg;                /* work-group size of per-channel reductions (1 = chunked loop) */
     int conv_fused;            /* 1: convolutions without im2col buffers (CPU kernels); 0: im2col + GEMM */
+    int fused_strided_min_ow;  /* with conv_fused: a stride-2 convolution onto fewer output columns
+                                  takes im2col + GEMM (the fused kernel's panel would hold one short
+                                  row); 0: always fused */
     int cache_binaries;        /* 1: keep compiled programs in gammacl's disk cache */
     int clblast_direct;        /* 1: CLBlast's single-kernel GEMM at every size (its faster
                                   indirect GEMM allocates a temporary buffer per call) */
