@@ -1,5 +1,5 @@
 /* bench/bench_conv.c — cnn5's convolutions (batch 128) through each runtime implementation,
- * interleaved A/B/C so that machine noise hits all alike: forward and backward GFLOP/s, medians,
+ * (im2col, fused rows, pitched, Winograd) interleaved so that machine noise hits all alike: forward and backward GFLOP/s, medians,
  * by the wall clock and per CPU-second of the process (the driver's worker threads included),
  * which another process on a shared machine disturbs much less.
  *
@@ -56,8 +56,9 @@ int main(int argc, char **argv)
     static const rt_conv_desc shapes[] = {{1, 28, 28, 32, 3, 1, 1}, {32, 28, 28, 32, 3, 1, 1},
                                           {32, 14, 14, 64, 3, 1, 1}, {64, 14, 14, 64, 3, 1, 1},
                                           {64, 7, 7, 128, 3, 1, 1}};
-    static const int modes[] = {0, RT_CONV_FUSED | RT_CONV_NO_PITCH, RT_CONV_FUSED};
-    static const char *names[] = {"im2col+gemm", "fused rows", "fused pitched"};
+    static const int modes[] = {0, RT_CONV_FUSED | RT_CONV_NO_PITCH, RT_CONV_FUSED,
+                                RT_CONV_FUSED | RT_CONV_WINOGRAD};
+    static const char *names[] = {"im2col+gemm", "fused rows", "fused pitched", "winograd"};
     enum { NM = sizeof modes / sizeof modes[0] };
     printf("%-22s %-14s %10s %10s %12s %12s\n", "conv", "path", "fwd GF/s", "bwd GF/s", "fwd GF/cpu-s",
            "bwd GF/cpu-s");

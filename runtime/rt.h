@@ -110,6 +110,8 @@ typedef struct rt_params {
     int fused_strided_min_ow;  /* with conv_fused: a stride-2 convolution onto fewer output columns
                                   takes im2col + GEMM (the fused kernel's panel would hold one short
                                   row); 0: always fused */
+    int winograd_min_ch;       /* with conv_fused: a "same" 3x3 convolution with at least this many
+                                  input and output channels takes Winograd F(2x2, 3x3); 0: never */
     int cache_binaries;        /* 1: keep compiled programs in gammacl's disk cache */
     int clblast_direct;        /* 1: CLBlast's single-kernel GEMM at every size (its faster
                                   indirect GEMM allocates a temporary buffer per call) */
@@ -352,8 +354,10 @@ typedef struct rt_conv_desc { int cin, h, w, cout, k, stride, pad; } rt_conv_des
 typedef struct rt_conv rt_conv;
 rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_conv **out);
 /* As rt_conv_create with the implementation forced (tests, bench): mode 0 = im2col + GEMM,
- * RT_CONV_FUSED = the fused CPU kernels, | RT_CONV_NO_PITCH = without the pitched layout. */
-enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2 };
+ * RT_CONV_FUSED = the fused CPU kernels, | RT_CONV_NO_PITCH = without the pitched layout,
+ * | RT_CONV_WINOGRAD = Winograd F(2x2, 3x3) for the forward and input gradient of a pitched "same"
+ * 3x3 convolution where its blocks fit the device's local memory (else the direct kernels). */
+enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2, RT_CONV_WINOGRAD = 4 };
 rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
                               rt_conv **out);
 void rt_conv_free(rt_ctx *ctx, rt_conv *c);

@@ -5,7 +5,8 @@
  * ragged k=3 s=2 p=0 on odd and even sizes (the last row/column unused: zero gradient there);
  * stride 3, an even kernel, stride 1 with no, "same", more and p = k padding; small shapes
  * (C 2-8, N 2-5, H/W 5-9, H != W), and 16/32 output channels on wide rows and a 32x32 map for
- * the CPU kernels' full vector panels and sliced weight gradient. Some cases run in a model built
+ * the CPU kernels' full vector panels and sliced weight gradient, 16+ channels each side for
+ * Winograd. Some cases run in a model built
  * for a larger batch, right after a forward and backward pass at that size (stale buffers).
  */
 #include <stdio.h>
@@ -56,6 +57,10 @@ static void body(th *t)
         {5, 16, 1, 2, 0, 7, 35, 3, 0},
         {4, 16, 3, 1, 0, 6, 21, 2, 0},
         {2, 16, 3, 1, 1, 32, 32, 4, 0},  /* 4096 output pixels: the weight gradient in slices */
+        /* 16+ channels each side, "same": Winograd where the device row takes it (odd and even
+         * maps, output channels not a multiple of 4) */
+        {16, 16, 3, 1, 1, 9, 11, 2, 1},
+        {16, 18, 3, 1, 1, 6, 6, 3, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_case(t, &cases[i], 1 + i);
 }

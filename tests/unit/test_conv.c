@@ -2,7 +2,7 @@
  * im2col + GEMM and the fused CPU kernels (padded rows, and the pitched layout that "same"
  * convolutions with at least 64 taps per output use), against a double-precision reference, for
  * 3x3, 1x1 and strided shapes including ragged widths (not multiples of 16) and the accumulate
- * mode. */
+ * mode, and Winograd F(2x2, 3x3) for the "same" 3x3 ones. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -59,7 +59,7 @@ static void one(th *t, const conv_case *c, int mode)
     for (size_t i = 0; i < nx; i++) dxa[i] = dx[i] + dx0[i];
     char what[160];
     snprintf(what, sizeof what, "%s conv N%d %dx%dx%d -> %d k%d s%d p%d",
-             mode == 0 ? "im2col" : mode & RT_CONV_NO_PITCH ? "fused rows" : "fused", c->n, c->cin, c->h, c->w, c->cout, c->k, c->s, c->p);
+             mode == 0 ? "im2col" : mode & RT_CONV_NO_PITCH ? "fused rows" : mode & RT_CONV_WINOGRAD ? "winograd" : "fused", c->n, c->cin, c->h, c->w, c->cout, c->k, c->s, c->p);
     rt_conv *cv = NULL;
     if (!th_ok(t, rt_conv_create_with(t->rt, &d, c->n, mode, &cv), what)) return;
     rt_buf *bx = th_upload(t, x, nx), *bw = th_upload(t, w, nw), *bdy = th_upload(t, dy, ny);
@@ -105,9 +105,17 @@ static void body(th *t)
         {2, 8, 7, 7, 16, 3, 1, 1},   {3, 8, 4, 4, 6, 3, 1, 1},   {2, 9, 13, 11, 16, 3, 1, 1},
         /* stride 2 onto more than 8 columns: the fused kernels (8 or fewer go through im2col) */
         {2, 3, 21, 23, 16, 3, 2, 1}, {2, 4, 19, 19, 5, 3, 2, 0},
+        /* Winograd: odd and even maps, rows of more than 16 tiles, channels not a multiple of
+         * 4, blocks of whole images (7x7) and of several rows; a map too wide (direct) */
+        {2, 16, 28, 28, 32, 3, 1, 1}, {3, 12, 14, 13, 5, 3, 1, 1}, {2, 33, 9, 7, 40, 3, 1, 1},
+        {1, 8, 40, 37, 8, 3, 1, 1},   {2, 64, 7, 7, 128, 3, 1, 1}, {1, 8, 3, 130, 4, 3, 1, 1},
+        /* Winograd with M for blocks of the 600 output channels (local memory) */
+        {1, 8, 4, 4, 600, 3, 1, 1},
     };
+    static const int modes[] = {0, RT_CONV_FUSED, RT_CONV_FUSED | RT_CONV_NO_PITCH,
+                                RT_CONV_FUSED | RT_CONV_WINOGRAD};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        for (int mode = 0; mode < 3; mode++) one(t, &cases[i], mode == 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : mode);
+        for (int m = 0; m < 4; m++) one(t, &cases[i], modes[m]);
 }
 
 #endif

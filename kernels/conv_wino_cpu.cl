@@ -1,0 +1,266 @@
+/* kernels/conv_wino_cpu.cl — Winograd F(2x2, 3x3) for the "same" 3x3 convolutions of the CPU path.
+ *
+ * A 2x2 block of outputs of one channel comes from a 4x4 patch d of each input channel:
+ *   y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A
+ * with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+ * A^T = [1 1 1 0; 0 1 -1 -1]: 16 multiplications per 2x2 outputs and input channel instead of 36.
+ * wino_weights makes U[p][c][k] = (G g G^T)[p] once per pass (from the flipped, transposed
+ * weights for the input gradient); conv_wino3 does the rest in one kernel, so the transformed
+ * input V and the products M live only in local memory (a cache-sized block on a CPU):
+ *   1. V[p][c][t] = (B^T d B)[p] for the TP tiles t of the work-item: whole rows of tiles
+ *      at once, lanes over tiles (a row transform on four input rows, then even/odd lanes);
+ *   2. M[p][k][t] = sum_c U[p][c][k] * V[p][c][t]: 16 independent GEMMs, register-tiled as
+ *      WINO_R output channels x WINO_TV vectors of 16 tiles, U broadcast, c in order;
+ *   3. y = A^T M A, the two output rows of a tile row interleaved into vector stores.
+ * The input is the pitched padded layout of runtime/conv.c (rows of pitch W + 1 sharing their
+ * zero column; the row past a plane is the next plane's zero row, or the buffer's zero slack),
+ * so patches need no bounds checks: the columns and rows a tile reads past the map only reach
+ * the transformed values that feed its outputs past the map, which are never stored.
+ * A work-item owns RPI consecutive tile rows (over images: n * TH + ty), RPI * TW <= TP.
+ * No barriers (one work-item a group), fixed summation order for every parameter set.
+ */
+
+#ifndef WINO_R
+#define WINO_R 4
+#endif
+#ifndef WINO_TV
+#define WINO_TV 4
+#endif
+#define WINO_TP (16 * WINO_TV)
+/* a slot of V or M: TP tiles, and room for the last row's vector running past them */
+#define WINO_TPS (WINO_TP + 16)
+
+/* U[p][c][k] = (G g G^T)[p] of g = w[k][c] (flip = 0), or of g = w[c][k] turned 180 degrees
+ * (flip = 1: the input gradient's weights; C = the layer's output channels). dim 0: c * K + k */
+__kernel void wino_weights(__global const float *w, __global float *U, int C, int K, int flip)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= C * K) return;
+    const int c = i / K, k = i % K;
+    float g[3][3];
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            g[a][b] = flip ? w[((size_t)c * K + k) * 9 + (2 - a) * 3 + (2 - b)]
+                           : w[((size_t)k * C + c) * 9 + a * 3 + b];
+    float t[4][3]; /* G g */
+    for (int b = 0; b < 3; b++) {
+        t[0][b] = g[0][b];
+        t[1][b] = 0.5f * (g[0][b] + g[1][b] + g[2][b]);
+        t[2][b] = 0.5f * (g[0][b] - g[1][b] + g[2][b]);
+        t[3][b] = g[2][b];
+    }
+    const size_t pstride = (size_t)C * K;
+    __global float *u = U + (size_t)c * K + k;
+    for (int a = 0; a < 4; a++) { /* (G g) G^T */
+        u[(a * 4 + 0) * pstride] = t[a][0];
+        u[(a * 4 + 1) * pstride] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
+        u[(a * 4 + 2) * pstride] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
+        u[(a * 4 + 3) * pstride] = t[a][2];
+    }
+}
+
+/* WINO_WV tiles of a row at a time (16, 8 or 4: narrow maps waste fewer lanes): TV_T holds a
+ * value per tile, DV_T two (the even and odd columns of the patches) */
+#ifndef WINO_WV
+#define WINO_WV 16
+#endif
+#if WINO_WV == 16
+#define TV_T float16
+#define TV_LOAD vload16
+#define TV_STORE vstore16
+#elif WINO_WV == 8
+#define TV_T float8
+#define DV_T float16
+#define TV_LOAD vload8
+#define TV_STORE vstore8
+#define DV_LOAD vload16
+#elif WINO_WV == 4
+#define TV_T float4
+#define DV_T float8
+#define TV_LOAD vload4
+#define TV_STORE vstore4
+#define DV_LOAD vload8
+#else
+#error "WINO_WV must be 16, 8 or 4"
+#endif
+
+/* B^T d over the four rows of the patches, then (B^T d) B over even and odd columns: V of the
+ * tiles of one row and channel into dst (slot p at dst + p * pstride); x0..x3 are a column
+ * stride apart and hold the columns 2j, 2j+1 (x) and 2j+2, 2j+3 (the shifted load) per tile j */
+#define ROWT(t, x) t[0] = x[0] - x[2]; t[1] = x[1] + x[2]; t[2] = x[2] - x[1]; t[3] = x[1] - x[3];
+#define COLT(d0, d1, d2, d3, o, pstride)                                                          \
+    TV_STORE(d0 - d2, 0, o);                                                                    \
+    TV_STORE(d1 + d2, 0, o + pstride);                                                          \
+    TV_STORE(d2 - d1, 0, o + 2 * pstride);                                                      \
+    TV_STORE(d1 - d3, 0, o + 3 * pstride);
+
+/* V for WINO_WV tiles of one tile row and one channel: src at the patch row 0, column 2 tx0 */
+inline void wino_input_row(__global const float *src, int WP, __local float *dst, size_t pstride)
+{
+#if WINO_WV == 16
+    float16 a[4], b[4], c[4], e[4];
+    _Pragma("unroll") for (int i = 0; i < 4; i++) {
+        __global const float *s = src + (size_t)i * WP;
+        a[i] = vload16(0, s);       /* columns 2j, 2j+1 of tiles 0..7 */
+        b[i] = vload16(0, s + 16);  /* of tiles 8..15 */
+        c[i] = vload16(0, s + 2);   /* columns 2j+2, 2j+3 */
+        e[i] = vload16(0, s + 18);
+    }
+    float16 ta[4], tb[4], tc[4], te[4];
+    ROWT(ta, a) ROWT(tb, b) ROWT(tc, c) ROWT(te, e)
+    _Pragma("unroll") for (int i = 0; i < 4; i++) {
+        const float16 d0 = (float16)(ta[i].even, tb[i].even), d1 = (float16)(ta[i].odd, tb[i].odd);
+        const float16 d2 = (float16)(tc[i].even, te[i].even), d3 = (float16)(tc[i].odd, te[i].odd);
+        __local float *o = dst + (size_t)(i * 4) * pstride;
+        COLT(d0, d1, d2, d3, o, pstride)
+    }
+#else
+    DV_T a[4], c[4];
+    _Pragma("unroll") for (int i = 0; i < 4; i++) {
+        __global const float *s = src + (size_t)i * WP;
+        a[i] = DV_LOAD(0, s);
+        c[i] = DV_LOAD(0, s + 2);
+    }
+    DV_T ta[4], tc[4];
+    ROWT(ta, a) ROWT(tc, c)
+    _Pragma("unroll") for (int i = 0; i < 4; i++) {
+        __local float *o = dst + (size_t)(i * 4) * pstride;
+        COLT(ta[i].even, ta[i].odd, tc[i].even, tc[i].odd, o, pstride)
+    }
+#endif
+}
+
+/* n values of v to dst (n <= the lanes), added to what is there when accumulate is set: whole
+ * vectors of 8, 4, 2 and 1 lanes (no scalar loop over a private copy) */
+#define WINO_PUT(N, x)                                                                            \
+    {                                                                                           \
+        vstore##N(accumulate ? vload##N(0, dst) + (x) : (x), 0, dst);                           \
+        dst += N;                                                                               \
+    }
+inline void wino_store8(__global float *dst, float8 v, int n, int accumulate)
+{
+    float4 v4 = v.lo;
+    if (n >= 8) {
+        WINO_PUT(8, v)
+        return;
+    }
+    if (n & 4) {
+        WINO_PUT(4, v.lo)
+        v4 = v.hi;
+    }
+    float2 v2 = v4.lo;
+    if (n & 2) {
+        WINO_PUT(2, v4.lo)
+        v2 = v4.hi;
+    }
+    if (n & 1) dst[0] = accumulate ? dst[0] + v2.x : v2.x;
+}
+inline void wino_store16(__global float *dst, float16 v, int n, int accumulate)
+{
+    if (n >= 16) {
+        WINO_PUT(16, v)
+    } else if (n >= 8) {
+        WINO_PUT(8, v.lo)
+        wino_store8(dst, v.hi, n - 8, accumulate);
+    } else if (n > 0) {
+        wino_store8(dst, v.lo, n, accumulate);
+    }
+}
+
+/* a row of `cols` outputs from the tiles of a tile row (a: column 0 of each tile, b: column 1) */
+inline void wino_store_row(__global float *dst, TV_T a, TV_T b, int cols, int accumulate)
+{
+#if WINO_WV == 16
+    const float16 lo = (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5,
+                                 b.s5, a.s6, b.s6, a.s7, b.s7);
+    const float16 hi = (float16)(a.s8, b.s8, a.s9, b.s9, a.sa, b.sa, a.sb, b.sb, a.sc, b.sc, a.sd,
+                                 b.sd, a.se, b.se, a.sf, b.sf);
+    wino_store16(dst, lo, cols, accumulate);
+    wino_store16(dst + 16, hi, cols - 16, accumulate);
+#elif WINO_WV == 8
+    wino_store16(dst, (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5,
+                                b.s5, a.s6, b.s6, a.s7, b.s7), cols, accumulate);
+#else
+    wino_store8(dst, (float8)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3), cols, accumulate);
+#endif
+}
+
+/* dim 0: the work-item's block of RPI tile rows, dim 1: its block of KB output channels (where
+ * M for all K would not fit, the blocks transform the input again). V: 16 x (C slots of TPS
+ * floats + 16), M: the same with KB slots.
+ * xp: the padded input [C][N][HP][WP]; y: [K][N][OH][OW]; TH x TW tiles an image. */
+__kernel void conv_wino3(__global const float *xp, __global const float *U, __global float *y,
+                         __local float *V, __local float *M, int N, int C, int K, int HP, int WP,
+                         int OH, int OW, int TH, int TW, int RPI, int KB, int accumulate)
+{
+    const int r0 = (int)get_global_id(0) * RPI, rows = N * TH;
+    if (r0 >= rows) return;
+    const int nr = min(RPI, rows - r0), kb0 = (int)get_global_id(1) * KB, KN = min(KB, K - kb0);
+    /* slots p apart are a cache line more than the C (or K) slots apart: 16 of them at once (a
+     * tile row's transform) then fall into different cache sets */
+    const size_t cstride = (size_t)N * HP * WP, vstride = (size_t)C * WINO_TPS + 16,
+                 mstride = (size_t)KB * WINO_TPS + 16;
+
+    /* 1. input transform, tile rows in order (a row's vector past its end is overwritten by the
+     * next row); the slots' lanes past the used tiles are zeroed */
+    for (int c = 0; c < C; c++) {
+        for (int r = 0; r < nr; r++) {
+            const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
+            __global const float *src = xp + c * cstride + ((size_t)n * HP + 2 * ty) * WP;
+            for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV)
+                wino_input_row(src + 2 * tx0, WP, V + c * WINO_TPS + r * TW + tx0, vstride);
+        }
+        const int written = (nr - 1) * TW + ((TW - 1) / WINO_WV + 1) * WINO_WV;
+        for (int p = 0; p < 16; p++)
+            for (int t = written; t < WINO_TP; t += 16) vstore16((float16)0.0f, 0, V + p * vstride + c * WINO_TPS + t);
+    }
+
+    /* 2. the 16 products, WINO_R channels x WINO_TV vectors of tiles at a time */
+    for (int p = 0; p < 16; p++) {
+        __local const float *vp = V + p * vstride;
+        __global const float *up = U + (size_t)p * C * K + kb0;
+        for (int k0 = 0; k0 < KN; k0 += WINO_R) {
+            int ko[WINO_R]; /* channels past the block repeat its last one and are not stored */
+            _Pragma("unroll") for (int r = 0; r < WINO_R; r++) ko[r] = min(k0 + r, KN - 1);
+            float16 acc[WINO_R][WINO_TV];
+            _Pragma("unroll") for (int r = 0; r < WINO_R; r++)
+                _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) acc[r][v] = 0.0f;
+            for (int c = 0; c < C; c++) {
+                float16 vv[WINO_TV];
+                _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) vv[v] = vload16(v, vp + c * WINO_TPS);
+                __global const float *u = up + (size_t)c * K;
+                _Pragma("unroll") for (int r = 0; r < WINO_R; r++) {
+                    const float16 ur = (float16)(u[ko[r]]);
+                    _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) acc[r][v] = fma(ur, vv[v], acc[r][v]);
+                }
+            }
+            _Pragma("unroll") for (int r = 0; r < WINO_R; r++)
+                if (k0 + r < KN) {
+                    __local float *m = M + p * mstride + (k0 + r) * WINO_TPS;
+                    _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) vstore16(acc[r][v], v, m);
+                }
+        }
+    }
+
+    /* 3. output transform and stores */
+    for (int k = 0; k < KN; k++)
+        for (int r = 0; r < nr; r++) {
+            const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
+            __global float *dst = y + ((size_t)(kb0 + k) * N + n) * OH * OW + (size_t)(2 * ty) * OW;
+            const int second = 2 * ty + 1 < OH;
+            for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV) {
+                __local const float *m = M + k * WINO_TPS + r * TW + tx0;
+                TV_T s[4], q[4]; /* A^T M: the two rows */
+                _Pragma("unroll") for (int j = 0; j < 4; j++) {
+                    const TV_T m0 = TV_LOAD(0, m + j * mstride), m1 = TV_LOAD(0, m + (4 + j) * mstride);
+                    const TV_T m2 = TV_LOAD(0, m + (8 + j) * mstride), m3 = TV_LOAD(0, m + (12 + j) * mstride);
+                    s[j] = m0 + m1 + m2;
+                    q[j] = m1 - m2 - m3;
+                }
+                const int cols = min(2 * WINO_WV, OW - 2 * tx0);
+                wino_store_row(dst + 2 * tx0, s[0] + s[1] + s[2], s[1] - s[2] - s[3], cols, accumulate);
+                if (second)
+                    wino_store_row(dst + OW + 2 * tx0, q[0] + q[1] + q[2], q[1] - q[2] - q[3], cols, accumulate);
+            }
+        }
+}
