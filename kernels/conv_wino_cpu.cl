@@ -264,3 +264,120 @@ __kernel void conv_wino3(__global const float *xp, __global const float *U, __gl
             }
         }
 }
+
+/* ---- the weight gradient ----
+ * With M = U .* V and y = A^T M A per tile, dU = sum over tiles of (A dy A^T) .* V and
+ * dw = G^T dU G. conv_wino3_wgrad: a work-item owns a slice of tile rows (and a block of KB
+ * output channels), walks it in blocks of RPI rows, and for each block makes V (as above) and
+ * D[p][t][k] = (A dy A^T)[p] of its tiles from the transposed dy (rows of K channels, lanes
+ * over k; the outputs past the map are zeros), then adds sum_t V[p][c][t] D[p][t][k] into its
+ * slice of part[p][c][k]: WINO_CR input channels (V broadcast) x WINO_KV vectors of 16 output
+ * channels at a time, tiles in order. The slices are summed in order (util.cl sum_slices) and
+ * wino_wgrad_out applies G^T . G. */
+#ifndef WINO_CR
+#define WINO_CR 8
+#endif
+#ifndef WINO_KV
+#define WINO_KV 2
+#endif
+
+/* dim 0: slice of `per` tile rows, dim 1: block of KB output channels (a multiple of 16).
+ * V as in conv_wino3; D: 16 blocks of TP x KB floats, 16 floats apart. part: slices of pstride. */
+__kernel void conv_wino3_wgrad(__global const float *xp, __global const float *dyT, __global float *part,
+                               __local float *V, __local float *D, int N, int C, int K, int HP, int WP,
+                               int OH, int OW, int TH, int TW, int RPI, int KB, int per, int pstride)
+{
+    const int rows = N * TH, first = (int)get_global_id(0) * per;
+    if (first >= rows) return;
+    const int last = min(rows, first + per), kb0 = (int)get_global_id(1) * KB, KN = min(KB, K - kb0);
+    const int nkv = KN / 16;
+    const size_t cstride = (size_t)N * HP * WP, vstride = (size_t)C * WINO_TPS + 16,
+                 dstride = (size_t)WINO_TP * KB + 16;
+    __global float *out = part + (size_t)get_global_id(0) * pstride + kb0;
+    for (int r0 = first; r0 < last; r0 += RPI) {
+        const int nr = min(RPI, last - r0), used = nr * TW;
+        /* V */
+        for (int c = 0; c < C; c++)
+            for (int r = 0; r < nr; r++) {
+                const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
+                __global const float *src = xp + c * cstride + ((size_t)n * HP + 2 * ty) * WP;
+                for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV)
+                    wino_input_row(src + 2 * tx0, WP, V + c * WINO_TPS + r * TW + tx0, vstride);
+            }
+        /* D: A dy A^T of the 2x2 outputs [a b; c e] of each tile, rows of A dy then columns */
+        for (int r = 0; r < nr; r++) {
+            const int n = (r0 + r) / TH, oy = 2 * ((r0 + r) % TH), down = oy + 1 < OH;
+            for (int tx = 0; tx < TW; tx++) {
+                const int ox = 2 * tx, right = ox + 1 < OW;
+                __global const float *g = dyT + ((size_t)(n * OH + oy) * OW + ox) * K + kb0;
+                __local float *d = D + (r * TW + tx) * KB;
+                for (int k = 0; k < KN; k += 16) {
+                    const float16 a = vload16(0, g + k), z = 0.0f;
+                    const float16 b = right ? vload16(0, g + K + k) : z;
+                    const float16 c = down ? vload16(0, g + (size_t)OW * K + k) : z;
+                    const float16 e = down && right ? vload16(0, g + (size_t)(OW + 1) * K + k) : z;
+                    float16 u[4][2];
+                    u[0][0] = a, u[0][1] = b, u[1][0] = a + c, u[1][1] = b + e;
+                    u[2][0] = a - c, u[2][1] = b - e, u[3][0] = -c, u[3][1] = -e;
+                    _Pragma("unroll") for (int i = 0; i < 4; i++) {
+                        __local float *o = d + (size_t)(4 * i) * dstride + k;
+                        vstore16(u[i][0], 0, o);
+                        vstore16(u[i][0] + u[i][1], 0, o + dstride);
+                        vstore16(u[i][0] - u[i][1], 0, o + 2 * dstride);
+                        vstore16(-u[i][1], 0, o + 3 * dstride);
+                    }
+                }
+            }
+        }
+        /* part[p][c][k] += sum_t V[p][c][t] D[p][t][k] */
+        for (int p = 0; p < 16; p++) {
+            __local const float *vp = V + p * vstride, *dp = D + p * dstride;
+            for (int c0 = 0; c0 < C; c0 += WINO_CR) {
+                int co[WINO_CR]; /* channels past C repeat the last one and are not stored */
+                _Pragma("unroll") for (int i = 0; i < WINO_CR; i++) co[i] = min(c0 + i, C - 1);
+                for (int kv0 = 0; kv0 < nkv; kv0 += WINO_KV) {
+                    int kvo[WINO_KV];
+                    _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) kvo[j] = 16 * min(kv0 + j, nkv - 1);
+                    float16 acc[WINO_CR][WINO_KV];
+                    _Pragma("unroll") for (int i = 0; i < WINO_CR; i++)
+                        _Pragma("unroll") for (int j = 0; j < WINO_KV; j++)
+                            acc[i][j] = r0 == first ? 0.0f : vload16(0, out + ((size_t)p * C + co[i]) * K + kvo[j]);
+                    for (int t = 0; t < used; t++) {
+                        float16 dv[WINO_KV];
+                        _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) dv[j] = vload16(0, dp + t * KB + kvo[j]);
+                        _Pragma("unroll") for (int i = 0; i < WINO_CR; i++) {
+                            const float16 x = (float16)(vp[co[i] * WINO_TPS + t]);
+                            _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) acc[i][j] = fma(x, dv[j], acc[i][j]);
+                        }
+                    }
+                    _Pragma("unroll") for (int i = 0; i < WINO_CR; i++)
+                        _Pragma("unroll") for (int j = 0; j < WINO_KV; j++)
+                            if (c0 + i < C && kv0 + j < nkv)
+                                vstore16(acc[i][j], 0, out + ((size_t)p * C + c0 + i) * K + kvo[j]);
+                }
+            }
+        }
+    }
+}
+
+/* dw[k][c][3][3] = G^T X G of X[p][c][k] (the summed slices). dim 0: c * K + k */
+__kernel void wino_wgrad_out(__global const float *X, __global float *dw, int C, int K)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= C * K) return;
+    const int c = i / K, k = i % K;
+    const size_t pstride = (size_t)C * K;
+    float x[4][4], z[3][4];
+    for (int p = 0; p < 16; p++) x[p / 4][p % 4] = X[p * pstride + i];
+    for (int j = 0; j < 4; j++) { /* G^T X */
+        z[0][j] = x[0][j] + 0.5f * (x[1][j] + x[2][j]);
+        z[1][j] = 0.5f * (x[1][j] - x[2][j]);
+        z[2][j] = 0.5f * (x[1][j] + x[2][j]) + x[3][j];
+    }
+    __global float *o = dw + ((size_t)k * C + c) * 9;
+    for (int a = 0; a < 3; a++) { /* (G^T X) G */
+        o[a * 3 + 0] = z[a][0] + 0.5f * (z[a][1] + z[a][2]);
+        o[a * 3 + 1] = 0.5f * (z[a][1] - z[a][2]);
+        o[a * 3 + 2] = 0.5f * (z[a][1] + z[a][2]) + z[a][3];
+    }
+}

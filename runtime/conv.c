@@ -9,12 +9,11 @@
  * order; the input gradient of a stride-1 convolution is conv_fwd of the padded dy with the
  * flipped, transposed weights. No buffer of Cin*k*k x pixels ever exists, which is what made
  * im2col slow on CPUs (up to ~115 MB per layer and step for cnn5).
- * Winograd (device table: winograd_min_ch): the forward and input gradient of a pitched "same"
- * 3x3 convolution run as F(2x2, 3x3) on the same padded layout (kernels/conv_wino_cpu.cl), with
- * the weights transformed once per pass; 2.25x fewer multiplications than the direct kernel.
+ * Winograd (device table: winograd_min_ch): the forward, input and weight gradients of a pitched
+ * "same" 3x3 convolution run as F(2x2, 3x3) on the same padded layout (runtime/conv_wino.c),
+ * 2.25x fewer multiplications than the direct kernels.
  * A 1x1 stride-1 convolution without padding is a plain GEMM on x in both paths.
  */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "rt_internal.h"
@@ -148,64 +147,6 @@ static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int str
                      RT_I32(oh), RT_I32(ow), RT_I32(acc));
 }
 
-/* ---- Winograd F(2x2, 3x3) ---- */
-
-/* A pass's blocking: rpi tile rows of tw tiles a work-item, in tv vectors of 16 tiles, and kb of
- * its K output channels; V and M hold 16 blocks of C (kb) slots of 16 tv + 16 floats in local
- * memory. The transforms take wv tiles of a row at a time (16, 8 or 4, the fewest that hold a
- * row). */
-typedef struct { int th, tw, tv, wv, rpi, kb, items, kblocks; size_t local; } wino_plan;
-
-/* bytes of V (ch = C) or M (ch = kb): 16 blocks of ch slots of 16 tv + 16 floats, 16 floats apart */
-static size_t wino_local(int ch, int tv) { return (size_t)16 * ((size_t)ch * (16 * tv + 16) + 16) * sizeof(float); }
-
-/* The widest blocking whose V and M fit local memory (M for all K, else for blocks of 16k
- * channels, as few blocks as fit) and that leaves 16 work-items, else the one that fits with
- * the most of them; 0 if none fits (the direct kernel then runs). */
-static int wino_plan_for(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, wino_plan *out)
-{
-    int found = 0;
-    for (int tv = 4; tv >= 1; tv /= 2) {
-        wino_plan p = {(oh + 1) / 2, (ow + 1) / 2, tv, 16, 0, K, 0, 1, 0};
-        if (p.tw > 16 * tv) break;
-        p.wv = p.tw > 8 ? 16 : p.tw > 4 ? 8 : 4;
-        p.rpi = 16 * tv / p.tw;
-        while (wino_local(C, tv) + wino_local(p.kb, tv) > ctx->dev.local_mem && p.kb > 16)
-            p.kb = p.kb > 32 ? (p.kb / 2 + 15) / 16 * 16 : 16;
-        p.local = wino_local(C, tv) + wino_local(p.kb, tv);
-        if (p.local > ctx->dev.local_mem) continue;
-        p.kblocks = (K + p.kb - 1) / p.kb;
-        p.items = (n * p.th + p.rpi - 1) / p.rpi * p.kblocks;
-        *out = p;
-        found = 1;
-        if (p.items >= 16) break;
-    }
-    return found;
-}
-
-/* y (+)= the "same" 3x3 convolution of the pitched padded xp (C channels, hp x wp) onto K
- * channels of oh x ow, w as stored (flip 0) or the input gradient's flipped transpose (flip 1) */
-static rt_status wino(rt_ctx *ctx, const wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
-                      int ow, const rt_buf *xp, const rt_buf *w, int flip, rt_buf *y, int acc)
-{
-    rt_buf *u;
-    rt_kernel *kw, *kc;
-    char opts[64];
-    snprintf(opts, sizeof opts, "-DWINO_TV=%d -DWINO_WV=%d", p->tv, p->wv);
-    rt_status s = rt_scratch(ctx, RT_SCRATCH_WFLIP, (size_t)16 * C * K * sizeof(float), &u);
-    if (s == RT_OK) s = rt_kernel_get(ctx, "conv_wino_cpu", "wino_weights", &kw);
-    if (s == RT_OK) s = rt_kernel_get_variant(ctx, "conv_wino_cpu", "conv_wino3", opts, &kc);
-    if (s != RT_OK) return s;
-    size_t fl = 64, fg = ((size_t)C * K + fl - 1) / fl * fl;
-    s = RT_LAUNCH(ctx, kw, 1, &fg, &fl, RT_BUF(w), RT_BUF(u), RT_I32(C), RT_I32(K), RT_I32(flip));
-    if (s != RT_OK) return s;
-    size_t g[2] = {(size_t)(p->items / p->kblocks), (size_t)p->kblocks}, l[2] = {1, 1};
-    return RT_LAUNCH(ctx, kc, 2, g, l, RT_BUF(xp), RT_BUF(u), RT_BUF(y), RT_LOCAL(wino_local(C, p->tv)),
-                     RT_LOCAL(wino_local(p->kb, p->tv)), RT_I32(n), RT_I32(C), RT_I32(K), RT_I32(hp),
-                     RT_I32(wp), RT_I32(oh), RT_I32(ow), RT_I32(p->th), RT_I32(p->tw), RT_I32(p->rpi),
-                     RT_I32(p->kb), RT_I32(acc));
-}
-
 static rt_status im2col(rt_ctx *ctx, const rt_conv *c, int n, const rt_buf *x, rt_buf *col)
 {
     rt_kernel *k;
@@ -241,9 +182,9 @@ rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const
     const int kk = d->cin * d->k * d->k, pixels = n * c->oh * c->ow;
     if (c->fused) {
         if ((s = pad(ctx, x, c->xp, d->cin * n, d->h, d->w, d->pad, c->pitched)) != RT_OK) return s;
-        wino_plan p;
-        if (c->wino && wino_plan_for(ctx, n, d->cin, d->cout, c->oh, c->ow, &p))
-            return wino(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, w, 0, y, 0);
+        rt_wino_plan p;
+        if (c->wino && rt_wino_plan_conv(ctx, n, d->cin, d->cout, c->oh, c->ow, &p))
+            return rt_wino_conv(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, w, 0, y, 0);
         return fwd_fused(ctx, n, d->cin, d->cout, d->k, d->stride, c->hp, c->wp, c->oh, c->ow,
                          c->pitched, c->xp, w, y, 0);
     }
@@ -354,9 +295,9 @@ static rt_status dgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, c
                               int hp, int wp, int pitched, rt_buf *dx, int acc)
 {
     const rt_conv_desc *d = &c->d;
-    wino_plan p;
-    if (c->wino && pitched && wino_plan_for(ctx, n, d->cout, d->cin, d->h, d->w, &p))
-        return wino(ctx, &p, n, d->cout, d->cin, hp, wp, d->h, d->w, dyp, w, 1, dx, acc);
+    rt_wino_plan p;
+    if (c->wino && pitched && rt_wino_plan_conv(ctx, n, d->cout, d->cin, d->h, d->w, &p))
+        return rt_wino_conv(ctx, &p, n, d->cout, d->cin, hp, wp, d->h, d->w, dyp, w, 1, dx, acc);
     rt_buf *wf;
     rt_kernel *flip;
     rt_status s = rt_scratch(ctx, RT_SCRATCH_WFLIP, (size_t)d->cout * d->cin * d->k * d->k * sizeof(float), &wf);
@@ -389,7 +330,10 @@ static rt_status backward_same3(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w,
     /* the tuned choice may be the transposed-dy kernel (mr = 0), which suits small maps with
      * many channels: its lanes run over 16 output channels instead of the map's positions */
     const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(c->d.cout));
-    if (s == RT_OK && wc.mr == 0 && wgrad_fused_ok(c)) s = wgrad_fused(ctx, c, n, dy, dw);
+    rt_wino_plan p;
+    if (s == RT_OK && c->wino && rt_wino_plan_wgrad(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p))
+        s = rt_wino_wgrad(ctx, &p, n, c->d.cin, c->d.cout, c->hp, c->wp, c->oh, c->ow, c->xp, dy, dw);
+    else if (s == RT_OK && wc.mr == 0 && wgrad_fused_ok(c)) s = wgrad_fused(ctx, c, n, dy, dw);
     else if (s == RT_OK) s = wgrad_padded(ctx, c, n, dyp, p2 * wp + p2, dw);
     if (s == RT_OK && dx) s = dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc);
     return s;

@@ -133,8 +133,25 @@ void rt_release_all_events(rt_ctx *ctx);
 
 /* scratch slots: GEMM transposes and partials, convolution workspaces */
 enum rt_scratch_slot { RT_SCRATCH_GEMM, RT_SCRATCH_COL, RT_SCRATCH_DYT, RT_SCRATCH_PART,
-                       RT_SCRATCH_DYPAD, RT_SCRATCH_WFLIP };
+                       RT_SCRATCH_DYPAD, RT_SCRATCH_WFLIP, RT_SCRATCH_WINO };
 rt_status rt_scratch(rt_ctx *ctx, int slot, size_t bytes, rt_buf **out);
+
+/* conv_wino.c: Winograd F(2x2, 3x3) for "same" 3x3 convolutions on the pitched padded layout
+ * (rows of pitch W + 1, runtime/conv.c). A pass's blocking: rpi tile rows of tw tiles a
+ * work-item, in tv vectors of 16 tiles, and kb of its K output channels; the transforms take wv
+ * tiles of a row at a time; the weight gradient sums `slices` partial sums of `per` tile rows. */
+typedef struct rt_wino_plan { int th, tw, tv, wv, rpi, kb, kblocks, items, slices, per; } rt_wino_plan;
+/* 1 and *p set if a blocking of the forward pass (C -> K channels onto oh x ow) fits the device */
+int rt_wino_plan_conv(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, rt_wino_plan *p);
+/* y (+)= the convolution of the padded xp (C planes of hp x wp a image) onto K planes of
+ * oh x ow, with w as stored (flip 0) or its flipped transpose (flip 1: the input gradient) */
+rt_status rt_wino_conv(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
+                       int ow, const rt_buf *xp, const rt_buf *w, int flip, rt_buf *y, int acc);
+/* 1 and *p set if the weight gradient of a C -> K convolution fits (K a multiple of 16) */
+int rt_wino_plan_wgrad(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, rt_wino_plan *p);
+/* dw = the weight gradient from the padded x and dy [K][n][oh][ow] */
+rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
+                        int ow, const rt_buf *xp, const rt_buf *dy, rt_buf *dw);
 
 /* fault.c */
 rt_status rt_fault_parse(rt_ctx *ctx, const char *spec);

@@ -1,0 +1,126 @@
+/* runtime/conv_wino.c — Winograd F(2x2, 3x3) for the "same" 3x3 convolutions of the CPU path:
+ * blocking chosen to fit the device's local memory, and the launches of
+ * kernels/conv_wino_cpu.cl for the forward pass, the input gradient (the same kernel on the
+ * padded dy with the flipped, transposed weights) and the weight gradient.
+ */
+#include <stdio.h>
+
+#include "rt_internal.h"
+
+/* bytes of V (ch = C) or M (ch = kb) in local memory: 16 blocks of ch slots of 16 tv + 16
+ * floats, 16 floats apart (so that the 16 blocks of a tile fall into different cache sets) */
+static size_t v_bytes(int ch, int tv) { return (size_t)16 * ((size_t)ch * (16 * tv + 16) + 16) * sizeof(float); }
+
+/* D of the weight gradient: 16 blocks of 16 tv tiles x kb channels, 16 floats apart */
+static size_t d_bytes(int kb, int tv) { return (size_t)16 * ((size_t)16 * tv * kb + 16) * sizeof(float); }
+
+/* The widest blocking whose local memory (V, and M or D for kb channels: all K, else blocks
+ * of 16k channels, as few as fit) fits and leaves 16 work-items, else the one that fits with
+ * the most of them; 0 if none fits (the direct kernels then run). */
+static int plan(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, int wgrad, rt_wino_plan *out)
+{
+    int found = 0;
+    for (int tv = 4; tv >= 1; tv /= 2) {
+        rt_wino_plan p = {(oh + 1) / 2, (ow + 1) / 2, tv, 16, 0, K, 1, 0, 1, 0};
+        if (p.tw > 16 * tv) break;
+        p.wv = p.tw > 8 ? 16 : p.tw > 4 ? 8 : 4;
+        p.rpi = 16 * tv / p.tw;
+        size_t local;
+        for (;;) {
+            local = v_bytes(C, tv) + (wgrad ? d_bytes(p.kb, tv) : v_bytes(p.kb, tv));
+            if (local <= ctx->dev.local_mem || p.kb <= 16) break;
+            p.kb = p.kb > 32 ? (p.kb / 2 + 15) / 16 * 16 : 16;
+        }
+        if (local > ctx->dev.local_mem) continue;
+        p.kblocks = (K + p.kb - 1) / p.kb;
+        const int blocks = (n * p.th + p.rpi - 1) / p.rpi;
+        p.items = blocks * p.kblocks;
+        if (wgrad) {
+            /* slices: a few per core, partial sums of at most 32 MB in all */
+            const int cu = ctx->dev.compute_units ? (int)ctx->dev.compute_units : 1;
+            const size_t part = (size_t)16 * C * K * sizeof(float);
+            int slices = 4 * cu;
+            if ((size_t)slices * part > ((size_t)32 << 20)) slices = (int)(((size_t)32 << 20) / part);
+            if (slices < 1) slices = 1;
+            if (slices > blocks) slices = blocks;
+            p.per = (blocks + slices - 1) / slices * p.rpi;
+            p.slices = (n * p.th + p.per - 1) / p.per;
+            p.items = p.slices * p.kblocks;
+        }
+        *out = p;
+        found = 1;
+        if (wgrad || p.items >= 16) break; /* the weight gradient: its slices are its work-items */
+    }
+    return found;
+}
+
+int rt_wino_plan_conv(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, rt_wino_plan *p)
+{
+    return plan(ctx, n, C, K, oh, ow, 0, p);
+}
+
+int rt_wino_plan_wgrad(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, rt_wino_plan *p)
+{
+    return K % 16 == 0 && plan(ctx, n, C, K, oh, ow, 1, p);
+}
+
+static void variant(const rt_wino_plan *p, char *opts, size_t len)
+{
+    snprintf(opts, len, "-DWINO_TV=%d -DWINO_WV=%d", p->tv, p->wv);
+}
+
+rt_status rt_wino_conv(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
+                       int ow, const rt_buf *xp, const rt_buf *w, int flip, rt_buf *y, int acc)
+{
+    rt_buf *u;
+    rt_kernel *kw, *kc;
+    char opts[64];
+    variant(p, opts, sizeof opts);
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_WFLIP, (size_t)16 * C * K * sizeof(float), &u);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "conv_wino_cpu", "wino_weights", &kw);
+    if (s == RT_OK) s = rt_kernel_get_variant(ctx, "conv_wino_cpu", "conv_wino3", opts, &kc);
+    if (s != RT_OK) return s;
+    size_t fl = 64, fg = ((size_t)C * K + fl - 1) / fl * fl;
+    s = RT_LAUNCH(ctx, kw, 1, &fg, &fl, RT_BUF(w), RT_BUF(u), RT_I32(C), RT_I32(K), RT_I32(flip));
+    if (s != RT_OK) return s;
+    size_t g[2] = {(size_t)(p->items / p->kblocks), (size_t)p->kblocks}, l[2] = {1, 1};
+    return RT_LAUNCH(ctx, kc, 2, g, l, RT_BUF(xp), RT_BUF(u), RT_BUF(y), RT_LOCAL(v_bytes(C, p->tv)),
+                     RT_LOCAL(v_bytes(p->kb, p->tv)), RT_I32(n), RT_I32(C), RT_I32(K), RT_I32(hp),
+                     RT_I32(wp), RT_I32(oh), RT_I32(ow), RT_I32(p->th), RT_I32(p->tw), RT_I32(p->rpi),
+                     RT_I32(p->kb), RT_I32(acc));
+}
+
+rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
+                        int ow, const rt_buf *xp, const rt_buf *dy, rt_buf *dw)
+{
+    const int P = n * oh * ow;
+    const size_t pstride = (size_t)16 * C * K;
+    rt_buf *dyt, *part, *x;
+    rt_kernel *tr, *kg, *sum, *out;
+    char opts[64];
+    variant(p, opts, sizeof opts);
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_DYT, (size_t)P * K * sizeof(float), &dyt);
+    if (s == RT_OK) s = rt_scratch(ctx, RT_SCRATCH_PART, p->slices * pstride * sizeof(float), &part);
+    if (s == RT_OK) s = rt_scratch(ctx, RT_SCRATCH_WINO, pstride * sizeof(float), &x);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "transpose", &tr);
+    if (s == RT_OK) s = rt_kernel_get_variant(ctx, "conv_wino_cpu", "conv_wino3_wgrad", opts, &kg);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "util", "sum_slices", &sum);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "conv_wino_cpu", "wino_wgrad_out", &out);
+    if (s != RT_OK) return s;
+    size_t tg[2] = {(size_t)(P + 15) / 16, (size_t)(K + 15) / 16}, tl[2] = {1, 1};
+    s = RT_LAUNCH(ctx, tr, 2, tg, tl, RT_I32(K), RT_I32(P), RT_BUF(dy), RT_I32(0), RT_I32(P),
+                  RT_BUF(dyt), RT_I32(0), RT_I32(K));
+    if (s != RT_OK) return s;
+    size_t g[2] = {(size_t)p->slices, (size_t)p->kblocks}, l[2] = {1, 1};
+    s = RT_LAUNCH(ctx, kg, 2, g, l, RT_BUF(xp), RT_BUF(dyt), RT_BUF(part), RT_LOCAL(v_bytes(C, p->tv)),
+                  RT_LOCAL(d_bytes(p->kb, p->tv)), RT_I32(n), RT_I32(C), RT_I32(K), RT_I32(hp),
+                  RT_I32(wp), RT_I32(oh), RT_I32(ow), RT_I32(p->th), RT_I32(p->tw), RT_I32(p->rpi),
+                  RT_I32(p->kb), RT_I32(p->per), RT_I32(pstride));
+    if (s != RT_OK) return s;
+    const size_t chunk = (size_t)ctx->params.chunk, items = (pstride + chunk - 1) / chunk;
+    s = RT_LAUNCH1(ctx, sum, items, RT_BUF(part), RT_I32(0), RT_I32(p->slices), RT_I32(pstride),
+                   RT_BUF(x), RT_I32(0), RT_I32(pstride));
+    if (s != RT_OK) return s;
+    size_t og = ((size_t)C * K + 63) / 64 * 64, ol = 64;
+    return RT_LAUNCH(ctx, out, 1, &og, &ol, RT_BUF(x), RT_BUF(dw), RT_I32(C), RT_I32(K));
+}
