@@ -186,59 +186,65 @@ inline void wino_store_row(__global float *dst, TV_T a, TV_T b, int cols, int ac
 }
 
 /* dim 0: the work-item's block of RPI tile rows, dim 1: its block of KB output channels (where
- * M for all K would not fit, the blocks transform the input again). V: 16 x (C slots of TPS
- * floats + 16), M: the same with KB slots.
+ * M for all K would not fit, the blocks transform the input again). The input channels go in
+ * chunks of CB (where V for all C would not fit), the products adding onto M after the first.
+ * V: 16 x (CB slots of TPS floats + 16), M: the same with KB slots.
  * xp: the padded input [C][N][HP][WP]; y: [K][N][OH][OW]; TH x TW tiles an image. */
 __kernel void conv_wino3(__global const float *xp, __global const float *U, __global float *y,
                          __local float *V, __local float *M, int N, int C, int K, int HP, int WP,
-                         int OH, int OW, int TH, int TW, int RPI, int KB, int accumulate)
+                         int OH, int OW, int TH, int TW, int RPI, int KB, int CB, int accumulate)
 {
     const int r0 = (int)get_global_id(0) * RPI, rows = N * TH;
     if (r0 >= rows) return;
     const int nr = min(RPI, rows - r0), kb0 = (int)get_global_id(1) * KB, KN = min(KB, K - kb0);
     /* slots p apart are a cache line more than the C (or K) slots apart: 16 of them at once (a
      * tile row's transform) then fall into different cache sets */
-    const size_t cstride = (size_t)N * HP * WP, vstride = (size_t)C * WINO_TPS + 16,
+    const size_t cstride = (size_t)N * HP * WP, vstride = (size_t)CB * WINO_TPS + 16,
                  mstride = (size_t)KB * WINO_TPS + 16;
 
-    /* 1. input transform, tile rows in order (a row's vector past its end is overwritten by the
-     * next row); the slots' lanes past the used tiles are zeroed */
-    for (int c = 0; c < C; c++) {
-        for (int r = 0; r < nr; r++) {
-            const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
-            __global const float *src = xp + c * cstride + ((size_t)n * HP + 2 * ty) * WP;
-            for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV)
-                wino_input_row(src + 2 * tx0, WP, V + c * WINO_TPS + r * TW + tx0, vstride);
-        }
-        const int written = (nr - 1) * TW + ((TW - 1) / WINO_WV + 1) * WINO_WV;
-        for (int p = 0; p < 16; p++)
-            for (int t = written; t < WINO_TP; t += 16) vstore16((float16)0.0f, 0, V + p * vstride + c * WINO_TPS + t);
-    }
-
-    /* 2. the 16 products, WINO_R channels x WINO_TV vectors of tiles at a time */
-    for (int p = 0; p < 16; p++) {
-        __local const float *vp = V + p * vstride;
-        __global const float *up = U + (size_t)p * C * K + kb0;
-        for (int k0 = 0; k0 < KN; k0 += WINO_R) {
-            int ko[WINO_R]; /* channels past the block repeat its last one and are not stored */
-            _Pragma("unroll") for (int r = 0; r < WINO_R; r++) ko[r] = min(k0 + r, KN - 1);
-            float16 acc[WINO_R][WINO_TV];
-            _Pragma("unroll") for (int r = 0; r < WINO_R; r++)
-                _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) acc[r][v] = 0.0f;
-            for (int c = 0; c < C; c++) {
-                float16 vv[WINO_TV];
-                _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) vv[v] = vload16(v, vp + c * WINO_TPS);
-                __global const float *u = up + (size_t)c * K;
-                _Pragma("unroll") for (int r = 0; r < WINO_R; r++) {
-                    const float16 ur = (float16)(u[ko[r]]);
-                    _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) acc[r][v] = fma(ur, vv[v], acc[r][v]);
-                }
+    for (int cb0 = 0; cb0 < C; cb0 += CB) {
+        const int CN = min(CB, C - cb0);
+        /* 1. input transform, tile rows in order (a row's vector past its end is overwritten by the
+         * next row); the slots' lanes past the used tiles are zeroed */
+        for (int c = 0; c < CN; c++) {
+            for (int r = 0; r < nr; r++) {
+                const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
+                __global const float *src = xp + (cb0 + c) * cstride + ((size_t)n * HP + 2 * ty) * WP;
+                for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV)
+                    wino_input_row(src + 2 * tx0, WP, V + c * WINO_TPS + r * TW + tx0, vstride);
             }
-            _Pragma("unroll") for (int r = 0; r < WINO_R; r++)
-                if (k0 + r < KN) {
-                    __local float *m = M + p * mstride + (k0 + r) * WINO_TPS;
-                    _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) vstore16(acc[r][v], v, m);
+            const int written = (nr - 1) * TW + ((TW - 1) / WINO_WV + 1) * WINO_WV;
+            for (int p = 0; p < 16; p++)
+                for (int t = written; t < WINO_TP; t += 16) vstore16((float16)0.0f, 0, V + p * vstride + c * WINO_TPS + t);
+        }
+
+        /* 2. the 16 products, WINO_R channels x WINO_TV vectors of tiles at a time */
+        for (int p = 0; p < 16; p++) {
+            __local const float *vp = V + p * vstride;
+            __global const float *up = U + ((size_t)p * C + cb0) * K + kb0;
+            __local float *mp = M + p * mstride;
+            for (int k0 = 0; k0 < KN; k0 += WINO_R) {
+                int ko[WINO_R]; /* channels past the block repeat its last one and are not stored */
+                _Pragma("unroll") for (int r = 0; r < WINO_R; r++) ko[r] = min(k0 + r, KN - 1);
+                float16 acc[WINO_R][WINO_TV];
+                _Pragma("unroll") for (int r = 0; r < WINO_R; r++)
+                    _Pragma("unroll") for (int v = 0; v < WINO_TV; v++)
+                        acc[r][v] = cb0 == 0 ? 0.0f : vload16(v, mp + ko[r] * WINO_TPS);
+                for (int c = 0; c < CN; c++) {
+                    float16 vv[WINO_TV];
+                    _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) vv[v] = vload16(v, vp + c * WINO_TPS);
+                    __global const float *u = up + (size_t)c * K;
+                    _Pragma("unroll") for (int r = 0; r < WINO_R; r++) {
+                        const float16 ur = (float16)(u[ko[r]]);
+                        _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) acc[r][v] = fma(ur, vv[v], acc[r][v]);
+                    }
                 }
+                _Pragma("unroll") for (int r = 0; r < WINO_R; r++)
+                    if (k0 + r < KN) {
+                        __local float *m = M + p * mstride + (k0 + r) * WINO_TPS;
+                        _Pragma("unroll") for (int v = 0; v < WINO_TV; v++) vstore16(acc[r][v], v, m);
+                    }
+            }
         }
     }
 
@@ -270,7 +276,7 @@ __kernel void conv_wino3(__global const float *xp, __global const float *U, __gl
  * dw = G^T dU G. conv_wino3_wgrad: a work-item owns a slice of tile rows (and a block of KB
  * output channels), walks it in blocks of RPI rows, and for each block makes V (as above) and
  * D[p][t][k] = (A dy A^T)[p] of its tiles from the transposed dy (rows of K channels, lanes
- * over k; the outputs past the map are zeros), then adds sum_t V[p][c][t] D[p][t][k] into its
+ * over k; the outputs past the map are zeros), then for each chunk of CB input channels V and adds sum_t V[p][c][t] D[p][t][k] into its
  * slice of part[p][c][k]: WINO_CR input channels (V broadcast) x WINO_KV vectors of 16 output
  * channels at a time, tiles in order. The slices are summed in order (util.cl sum_slices) and
  * wino_wgrad_out applies G^T . G. */
@@ -285,25 +291,18 @@ __kernel void conv_wino3(__global const float *xp, __global const float *U, __gl
  * V as in conv_wino3; D: 16 blocks of TP x KB floats, 16 floats apart. part: slices of pstride. */
 __kernel void conv_wino3_wgrad(__global const float *xp, __global const float *dyT, __global float *part,
                                __local float *V, __local float *D, int N, int C, int K, int HP, int WP,
-                               int OH, int OW, int TH, int TW, int RPI, int KB, int per, int pstride)
+                               int OH, int OW, int TH, int TW, int RPI, int KB, int CB, int per,
+                               int pstride)
 {
     const int rows = N * TH, first = (int)get_global_id(0) * per;
     if (first >= rows) return;
     const int last = min(rows, first + per), kb0 = (int)get_global_id(1) * KB, KN = min(KB, K - kb0);
     const int nkv = KN / 16;
-    const size_t cstride = (size_t)N * HP * WP, vstride = (size_t)C * WINO_TPS + 16,
+    const size_t cstride = (size_t)N * HP * WP, vstride = (size_t)CB * WINO_TPS + 16,
                  dstride = (size_t)WINO_TP * KB + 16;
     __global float *out = part + (size_t)get_global_id(0) * pstride + kb0;
     for (int r0 = first; r0 < last; r0 += RPI) {
         const int nr = min(RPI, last - r0), used = nr * TW;
-        /* V */
-        for (int c = 0; c < C; c++)
-            for (int r = 0; r < nr; r++) {
-                const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
-                __global const float *src = xp + c * cstride + ((size_t)n * HP + 2 * ty) * WP;
-                for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV)
-                    wino_input_row(src + 2 * tx0, WP, V + c * WINO_TPS + r * TW + tx0, vstride);
-            }
         /* D: A dy A^T of the 2x2 outputs [a b; c e] of each tile, rows of A dy then columns */
         for (int r = 0; r < nr; r++) {
             const int n = (r0 + r) / TH, oy = 2 * ((r0 + r) % TH), down = oy + 1 < OH;
@@ -329,31 +328,42 @@ __kernel void conv_wino3_wgrad(__global const float *xp, __global const float *d
                 }
             }
         }
-        /* part[p][c][k] += sum_t V[p][c][t] D[p][t][k] */
-        for (int p = 0; p < 16; p++) {
-            __local const float *vp = V + p * vstride, *dp = D + p * dstride;
-            for (int c0 = 0; c0 < C; c0 += WINO_CR) {
-                int co[WINO_CR]; /* channels past C repeat the last one and are not stored */
-                _Pragma("unroll") for (int i = 0; i < WINO_CR; i++) co[i] = min(c0 + i, C - 1);
-                for (int kv0 = 0; kv0 < nkv; kv0 += WINO_KV) {
-                    int kvo[WINO_KV];
-                    _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) kvo[j] = 16 * min(kv0 + j, nkv - 1);
-                    float16 acc[WINO_CR][WINO_KV];
-                    _Pragma("unroll") for (int i = 0; i < WINO_CR; i++)
-                        _Pragma("unroll") for (int j = 0; j < WINO_KV; j++)
-                            acc[i][j] = r0 == first ? 0.0f : vload16(0, out + ((size_t)p * C + co[i]) * K + kvo[j]);
-                    for (int t = 0; t < used; t++) {
-                        float16 dv[WINO_KV];
-                        _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) dv[j] = vload16(0, dp + t * KB + kvo[j]);
-                        _Pragma("unroll") for (int i = 0; i < WINO_CR; i++) {
-                            const float16 x = (float16)(vp[co[i] * WINO_TPS + t]);
-                            _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) acc[i][j] = fma(x, dv[j], acc[i][j]);
+        for (int cb0 = 0; cb0 < C; cb0 += CB) {
+            const int CN = min(CB, C - cb0);
+            /* V of the chunk */
+            for (int c = 0; c < CN; c++)
+                for (int r = 0; r < nr; r++) {
+                    const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
+                    __global const float *src = xp + (cb0 + c) * cstride + ((size_t)n * HP + 2 * ty) * WP;
+                    for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV)
+                        wino_input_row(src + 2 * tx0, WP, V + c * WINO_TPS + r * TW + tx0, vstride);
+                }
+            /* part[p][c][k] += sum_t V[p][c][t] D[p][t][k] for the chunk's channels */
+            for (int p = 0; p < 16; p++) {
+                __local const float *vp = V + p * vstride, *dp = D + p * dstride;
+                for (int c0 = 0; c0 < CN; c0 += WINO_CR) {
+                    int co[WINO_CR]; /* channels past C repeat the last one and are not stored */
+                    _Pragma("unroll") for (int i = 0; i < WINO_CR; i++) co[i] = min(c0 + i, CN - 1);
+                    for (int kv0 = 0; kv0 < nkv; kv0 += WINO_KV) {
+                        int kvo[WINO_KV];
+                        _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) kvo[j] = 16 * min(kv0 + j, nkv - 1);
+                        float16 acc[WINO_CR][WINO_KV];
+                        _Pragma("unroll") for (int i = 0; i < WINO_CR; i++)
+                            _Pragma("unroll") for (int j = 0; j < WINO_KV; j++)
+                                acc[i][j] = r0 == first ? 0.0f : vload16(0, out + ((size_t)p * C + cb0 + co[i]) * K + kvo[j]);
+                        for (int t = 0; t < used; t++) {
+                            float16 dv[WINO_KV];
+                            _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) dv[j] = vload16(0, dp + t * KB + kvo[j]);
+                            _Pragma("unroll") for (int i = 0; i < WINO_CR; i++) {
+                                const float16 x = (float16)(vp[co[i] * WINO_TPS + t]);
+                                _Pragma("unroll") for (int j = 0; j < WINO_KV; j++) acc[i][j] = fma(x, dv[j], acc[i][j]);
+                            }
                         }
+                        _Pragma("unroll") for (int i = 0; i < WINO_CR; i++)
+                            _Pragma("unroll") for (int j = 0; j < WINO_KV; j++)
+                                if (c0 + i < CN && kv0 + j < nkv)
+                                    vstore16(acc[i][j], 0, out + ((size_t)p * C + cb0 + c0 + i) * K + kvo[j]);
                     }
-                    _Pragma("unroll") for (int i = 0; i < WINO_CR; i++)
-                        _Pragma("unroll") for (int j = 0; j < WINO_KV; j++)
-                            if (c0 + i < C && kv0 + j < nkv)
-                                vstore16(acc[i][j], 0, out + ((size_t)p * C + c0 + i) * K + kvo[j]);
                 }
             }
         }

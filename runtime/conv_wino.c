@@ -14,22 +14,26 @@ static size_t v_bytes(int ch, int tv) { return (size_t)16 * ((size_t)ch * (16 * 
 /* D of the weight gradient: 16 blocks of 16 tv tiles x kb channels, 16 floats apart */
 static size_t d_bytes(int kb, int tv) { return (size_t)16 * ((size_t)16 * tv * kb + 16) * sizeof(float); }
 
-/* The widest blocking whose local memory (V, and M or D for kb channels: all K, else blocks
- * of 16k channels, as few as fit) fits and leaves 16 work-items, else the one that fits with
- * the most of them; 0 if none fits (the direct kernels then run). */
+/* The widest blocking whose local memory (V for cb channels, and M or D for kb channels) fits
+ * and leaves 16 work-items, else the one that fits with the most of them; 0 if none fits (the
+ * direct kernels then run). Blocks of input channels first (down to 32: each costs a pass over
+ * M), then of output channels (each transforms the input again), both multiples of 16. */
 static int plan(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, int wgrad, rt_wino_plan *out)
 {
     int found = 0;
     for (int tv = 4; tv >= 1; tv /= 2) {
-        rt_wino_plan p = {(oh + 1) / 2, (ow + 1) / 2, tv, 16, 0, K, 1, 0, 1, 0};
+        rt_wino_plan p = {(oh + 1) / 2, (ow + 1) / 2, tv, 16, 0, K, C, 1, 0, 1, 0};
         if (p.tw > 16 * tv) break;
         p.wv = p.tw > 8 ? 16 : p.tw > 4 ? 8 : 4;
         p.rpi = 16 * tv / p.tw;
         size_t local;
         for (;;) {
-            local = v_bytes(C, tv) + (wgrad ? d_bytes(p.kb, tv) : v_bytes(p.kb, tv));
-            if (local <= ctx->dev.local_mem || p.kb <= 16) break;
-            p.kb = p.kb > 32 ? (p.kb / 2 + 15) / 16 * 16 : 16;
+            local = v_bytes(p.cb, tv) + (wgrad ? d_bytes(p.kb, tv) : v_bytes(p.kb, tv));
+            if (local <= ctx->dev.local_mem) break;
+            if (p.cb > 32) p.cb = p.cb > 64 ? (p.cb / 2 + 15) / 16 * 16 : 32;
+            else if (p.kb > 16) p.kb = p.kb > 32 ? (p.kb / 2 + 15) / 16 * 16 : 16;
+            else if (p.cb > 16) p.cb = 16;
+            else break;
         }
         if (local > ctx->dev.local_mem) continue;
         p.kblocks = (K + p.kb - 1) / p.kb;
@@ -84,10 +88,10 @@ rt_status rt_wino_conv(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, 
     s = RT_LAUNCH(ctx, kw, 1, &fg, &fl, RT_BUF(w), RT_BUF(u), RT_I32(C), RT_I32(K), RT_I32(flip));
     if (s != RT_OK) return s;
     size_t g[2] = {(size_t)(p->items / p->kblocks), (size_t)p->kblocks}, l[2] = {1, 1};
-    return RT_LAUNCH(ctx, kc, 2, g, l, RT_BUF(xp), RT_BUF(u), RT_BUF(y), RT_LOCAL(v_bytes(C, p->tv)),
+    return RT_LAUNCH(ctx, kc, 2, g, l, RT_BUF(xp), RT_BUF(u), RT_BUF(y), RT_LOCAL(v_bytes(p->cb, p->tv)),
                      RT_LOCAL(v_bytes(p->kb, p->tv)), RT_I32(n), RT_I32(C), RT_I32(K), RT_I32(hp),
                      RT_I32(wp), RT_I32(oh), RT_I32(ow), RT_I32(p->th), RT_I32(p->tw), RT_I32(p->rpi),
-                     RT_I32(p->kb), RT_I32(acc));
+                     RT_I32(p->kb), RT_I32(p->cb), RT_I32(acc));
 }
 
 rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
@@ -112,10 +116,10 @@ rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K,
                   RT_BUF(dyt), RT_I32(0), RT_I32(K));
     if (s != RT_OK) return s;
     size_t g[2] = {(size_t)p->slices, (size_t)p->kblocks}, l[2] = {1, 1};
-    s = RT_LAUNCH(ctx, kg, 2, g, l, RT_BUF(xp), RT_BUF(dyt), RT_BUF(part), RT_LOCAL(v_bytes(C, p->tv)),
+    s = RT_LAUNCH(ctx, kg, 2, g, l, RT_BUF(xp), RT_BUF(dyt), RT_BUF(part), RT_LOCAL(v_bytes(p->cb, p->tv)),
                   RT_LOCAL(d_bytes(p->kb, p->tv)), RT_I32(n), RT_I32(C), RT_I32(K), RT_I32(hp),
                   RT_I32(wp), RT_I32(oh), RT_I32(ow), RT_I32(p->th), RT_I32(p->tw), RT_I32(p->rpi),
-                  RT_I32(p->kb), RT_I32(p->per), RT_I32(pstride));
+                  RT_I32(p->kb), RT_I32(p->cb), RT_I32(p->per), RT_I32(pstride));
     if (s != RT_OK) return s;
     const size_t chunk = (size_t)ctx->params.chunk, items = (pstride + chunk - 1) / chunk;
     s = RT_LAUNCH1(ctx, sum, items, RT_BUF(part), RT_I32(0), RT_I32(p->slices), RT_I32(pstride),

@@ -109,8 +109,9 @@ static void body(th *t)
          * 4, blocks of whole images (7x7) and of several rows; a map too wide (direct) */
         {2, 16, 28, 28, 32, 3, 1, 1}, {3, 12, 14, 13, 5, 3, 1, 1}, {2, 33, 9, 7, 40, 3, 1, 1},
         {1, 8, 40, 37, 8, 3, 1, 1},   {2, 64, 7, 7, 128, 3, 1, 1}, {1, 8, 3, 130, 4, 3, 1, 1},
-        /* Winograd with M for blocks of the 600 output channels (local memory) */
-        {1, 8, 4, 4, 600, 3, 1, 1},
+        /* Winograd in blocks (local memory): of the 600 output channels, and of 600 input
+         * channels (forward, weight gradient; the input gradient's output channels) */
+        {1, 8, 4, 4, 600, 3, 1, 1},   {1, 600, 4, 4, 16, 3, 1, 1},
     };
     static const int modes[] = {0, RT_CONV_FUSED, RT_CONV_FUSED | RT_CONV_NO_PITCH,
                                 RT_CONV_FUSED | RT_CONV_WINOGRAD};
