@@ -31,18 +31,23 @@
 #define WINO_TPS (WINO_TP + 16)
 
 /* U[p][c][k] = (G g G^T)[p] of g = w[k][c] (flip = 0), or of g = w[c][k] turned 180 degrees
- * (flip = 1: the input gradient's weights; C = the layer's output channels). dim 0: c * K + k */
+ * (flip = 1: the input gradient's weights; C = the layer's output channels). dim 0: c * KV + kv
+ * for the KV = ceil(K / 16) vectors of 16 output channels (lanes; those past K repeat the last
+ * one and are not stored), so that each of the 16 results is one vector store. */
 __kernel void wino_weights(__global const float *w, __global float *U, int C, int K, int flip)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= C * K) return;
-    const int c = i / K, k = i % K;
-    float g[3][3];
-    for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++)
-            g[a][b] = flip ? w[((size_t)c * K + k) * 9 + (2 - a) * 3 + (2 - b)]
-                           : w[((size_t)k * C + c) * 9 + a * 3 + b];
-    float t[4][3]; /* G g */
+    const int KV = (K + 15) / 16, i = (int)get_global_id(0);
+    if (i >= C * KV) return;
+    const int c = i / KV, k0 = (i % KV) * 16, lanes = min(16, K - k0);
+    float gs[9][16];
+    for (int l = 0; l < 16; l++) {
+        const int k = min(k0 + l, K - 1);
+        __global const float *src = flip ? w + ((size_t)c * K + k) * 9 : w + ((size_t)k * C + c) * 9;
+        for (int j = 0; j < 9; j++) gs[j][l] = src[flip ? 8 - j : j];
+    }
+    float16 g[3][3];
+    for (int j = 0; j < 9; j++) g[j / 3][j % 3] = vload16(0, gs[j]);
+    float16 t[4][3]; /* G g */
     for (int b = 0; b < 3; b++) {
         t[0][b] = g[0][b];
         t[1][b] = 0.5f * (g[0][b] + g[1][b] + g[2][b]);
@@ -50,12 +55,23 @@ __kernel void wino_weights(__global const float *w, __global float *U, int C, in
         t[3][b] = g[2][b];
     }
     const size_t pstride = (size_t)C * K;
-    __global float *u = U + (size_t)c * K + k;
+    __global float *u = U + (size_t)c * K + k0;
     for (int a = 0; a < 4; a++) { /* (G g) G^T */
-        u[(a * 4 + 0) * pstride] = t[a][0];
-        u[(a * 4 + 1) * pstride] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
-        u[(a * 4 + 2) * pstride] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
-        u[(a * 4 + 3) * pstride] = t[a][2];
+        float16 r[4];
+        r[0] = t[a][0];
+        r[1] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
+        r[2] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
+        r[3] = t[a][2];
+        for (int b = 0; b < 4; b++) {
+            __global float *o = u + (a * 4 + b) * pstride;
+            if (lanes == 16) {
+                vstore16(r[b], 0, o);
+            } else {
+                float x[16];
+                vstore16(r[b], 0, x);
+                for (int l = 0; l < lanes; l++) o[l] = x[l];
+            }
+        }
     }
 }
 
@@ -370,24 +386,29 @@ __kernel void conv_wino3_wgrad(__global const float *xp, __global const float *d
     }
 }
 
-/* dw[k][c][3][3] = G^T X G of X[p][c][k] (the summed slices). dim 0: c * K + k */
+/* dw[k][c][3][3] = G^T X G of X[p][c][k] (the summed slices). dim 0: c * KV + kv for the
+ * KV = K / 16 vectors of 16 output channels (lanes) */
 __kernel void wino_wgrad_out(__global const float *X, __global float *dw, int C, int K)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= C * K) return;
-    const int c = i / K, k = i % K;
+    const int KV = K / 16, i = (int)get_global_id(0);
+    if (i >= C * KV) return;
+    const int c = i / KV, k0 = (i % KV) * 16;
     const size_t pstride = (size_t)C * K;
-    float x[4][4], z[3][4];
-    for (int p = 0; p < 16; p++) x[p / 4][p % 4] = X[p * pstride + i];
+    float16 x[4][4], z[3][4];
+    for (int p = 0; p < 16; p++) x[p / 4][p % 4] = vload16(0, X + p * pstride + (size_t)c * K + k0);
     for (int j = 0; j < 4; j++) { /* G^T X */
         z[0][j] = x[0][j] + 0.5f * (x[1][j] + x[2][j]);
         z[1][j] = 0.5f * (x[1][j] - x[2][j]);
         z[2][j] = 0.5f * (x[1][j] + x[2][j]) + x[3][j];
     }
-    __global float *o = dw + ((size_t)k * C + c) * 9;
+    float o[9][16];
     for (int a = 0; a < 3; a++) { /* (G^T X) G */
-        o[a * 3 + 0] = z[a][0] + 0.5f * (z[a][1] + z[a][2]);
-        o[a * 3 + 1] = 0.5f * (z[a][1] - z[a][2]);
-        o[a * 3 + 2] = 0.5f * (z[a][1] + z[a][2]) + z[a][3];
+        vstore16(z[a][0] + 0.5f * (z[a][1] + z[a][2]), 0, o[a * 3 + 0]);
+        vstore16(0.5f * (z[a][1] - z[a][2]), 0, o[a * 3 + 1]);
+        vstore16(0.5f * (z[a][1] + z[a][2]) + z[a][3], 0, o[a * 3 + 2]);
+    }
+    for (int l = 0; l < 16; l++) {
+        __global float *d = dw + ((size_t)(k0 + l) * C + c) * 9;
+        for (int j = 0; j < 9; j++) d[j] = o[j][l];
     }
 }

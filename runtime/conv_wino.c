@@ -84,7 +84,7 @@ rt_status rt_wino_conv(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, 
     if (s == RT_OK) s = rt_kernel_get(ctx, "conv_wino_cpu", "wino_weights", &kw);
     if (s == RT_OK) s = rt_kernel_get_variant(ctx, "conv_wino_cpu", "conv_wino3", opts, &kc);
     if (s != RT_OK) return s;
-    size_t fl = 64, fg = ((size_t)C * K + fl - 1) / fl * fl;
+    size_t fl = 16, fg = ((size_t)C * ((K + 15) / 16) + fl - 1) / fl * fl;
     s = RT_LAUNCH(ctx, kw, 1, &fg, &fl, RT_BUF(w), RT_BUF(u), RT_I32(C), RT_I32(K), RT_I32(flip));
     if (s != RT_OK) return s;
     size_t g[2] = {(size_t)(p->items / p->kblocks), (size_t)p->kblocks}, l[2] = {1, 1};
@@ -125,6 +125,6 @@ rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K,
     s = RT_LAUNCH1(ctx, sum, items, RT_BUF(part), RT_I32(0), RT_I32(p->slices), RT_I32(pstride),
                    RT_BUF(x), RT_I32(0), RT_I32(pstride));
     if (s != RT_OK) return s;
-    size_t og = ((size_t)C * K + 63) / 64 * 64, ol = 64;
+    size_t ol = 16, og = ((size_t)C * (K / 16) + ol - 1) / ol * ol;
     return RT_LAUNCH(ctx, out, 1, &og, &ol, RT_BUF(x), RT_BUF(dw), RT_I32(C), RT_I32(K));
 }

@@ -53,7 +53,7 @@ typedef struct rt_fault {
 
 /* a tunable program built with extra -D values */
 typedef struct rt_variant { int index; char opts[RT_VARIANT_OPTS]; rt_program prog; } rt_variant;
-#define RT_MAX_LABELS 256
+#define RT_MAX_LABELS 1024  /* resnet18 by kernel: ~500 layer:kernel labels */
 #define RT_MAX_BUFS 4096
 
 struct rt_ctx {
