@@ -111,14 +111,21 @@ __kernel void transpose(int R, int Cn, __global const float *in, int ioff, int l
     out += ooff;
     const int r1 = min(r0 + 16, R), c1 = min(c0 + 16, Cn);
     if (r1 - r0 == 16 && c1 - c0 == 16) {
-        /* a full tile: 16 row loads, then each output row gathered from the registers */
-        float16 v[16];
-        for (int r = 0; r < 16; r++) v[r] = vload16(0, in + (size_t)(r0 + r) * ld_in + c0);
-        for (int c = 0; c < 16; c++) {
-            float t[16];
-            for (int r = 0; r < 16; r++) t[r] = ((float *)&v[r])[c];
-            vstore16(vload16(0, t), 0, out + (size_t)(c0 + c) * ld_out + r0);
+        /* a full tile: 16 row loads, four perfect shuffles of the rows (row 2i, 2i+1 = the
+         * interleaved rows i and i+8; four times over, that is the transpose), 16 row stores */
+        float16 v[16], u[16];
+        _Pragma("unroll") for (int r = 0; r < 16; r++) v[r] = vload16(0, in + (size_t)(r0 + r) * ld_in + c0);
+        _Pragma("unroll") for (int stage = 0; stage < 4; stage++) {
+            _Pragma("unroll") for (int i = 0; i < 8; i++) {
+                const float16 a = v[i], b = v[i + 8];
+                u[2 * i] = (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5,
+                                     b.s5, a.s6, b.s6, a.s7, b.s7);
+                u[2 * i + 1] = (float16)(a.s8, b.s8, a.s9, b.s9, a.sa, b.sa, a.sb, b.sb, a.sc, b.sc,
+                                         a.sd, b.sd, a.se, b.se, a.sf, b.sf);
+            }
+            _Pragma("unroll") for (int r = 0; r < 16; r++) v[r] = u[r];
         }
+        _Pragma("unroll") for (int c = 0; c < 16; c++) vstore16(v[c], 0, out + (size_t)(c0 + c) * ld_out + r0);
         return;
     }
     for (int c = c0; c < c1; c++)
