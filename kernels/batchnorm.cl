@@ -117,14 +117,47 @@ __kernel void bn_apply(__global const float *x, __global float *y, int M,
         for (int i = i0; i < i1; i++) yc[i] = fma(xc[i], a, b);
 }
 
-/* With a fused ReLU the gradient that reaches the batch norm is dy where its output y > 0. */
-#define V_RELU(v, j) (relu ? select((float8)0.0f, (v), isgreater(vload8(0, yc + (j)), (float8)0.0f)) : (v))
-#define S_RELU(v, j) (relu ? (yc[j] > 0.0f ? (v) : 0.0f) : (v))
+/* With a fused ReLU the gradient that reaches the batch norm is dy where its output was > 0,
+ * that is where fma(x, a, b) > 0 with bn_apply's a and b: recomputed from x, bit for bit the
+ * forward's decision, so the backward pass never reads the output (a third less traffic). */
+#define V_RELU(v, j) (relu ? select((float8)0.0f, (v), isgreater(fma(vload8(0, xc + (j)), (float8)a, (float8)b), (float8)0.0f)) : (v))
+#define S_RELU(v, j) (relu ? (fma(xc[j], a, b) > 0.0f ? (v) : 0.0f) : (v))
 
-/* dbeta = sum g, dgamma = sum g * xhat, per channel (g = dy, masked by y > 0 with relu) */
-__kernel void bn_bwd_reduce(__global const float *x, __global const float *dy,
-                            __global const float *y, int relu, int M, int C,
+#if RT_RED_WG == 1
+/* two sums over a channel in one pass, each in CHANNEL_SUM's blocked order */
+#define CHANNEL_SUM2(r1, r2, M, V1, S1, V2, S2)                                          \
+    {                                                                                    \
+        float8 acc1 = 0.0f, acc2 = 0.0f;                                                 \
+        int i = 0;                                                                       \
+        for (; i + 1024 <= (M); i += 1024) {                                             \
+            float8 b1 = 0.0f, b2 = 0.0f;                                                 \
+            for (int j = i; j < i + 1024; j += 8) { b1 += V1(j); b2 += V2(j); }          \
+            acc1 += b1;                                                                  \
+            acc2 += b2;                                                                  \
+        }                                                                                \
+        float8 b1 = 0.0f, b2 = 0.0f;                                                     \
+        for (; i + 8 <= (M); i += 8) { b1 += V1(i); b2 += V2(i); }                       \
+        acc1 += b1;                                                                      \
+        acc2 += b2;                                                                      \
+        float t1 = 0.0f, t2 = 0.0f;                                                      \
+        for (; i < (M); i++) { t1 += S1(i); t2 += S2(i); }                               \
+        r1 = ((acc1.s0 + acc1.s1) + (acc1.s2 + acc1.s3)) + ((acc1.s4 + acc1.s5) + (acc1.s6 + acc1.s7)) + t1; \
+        r2 = ((acc2.s0 + acc2.s1) + (acc2.s2 + acc2.s3)) + ((acc2.s4 + acc2.s5) + (acc2.s6 + acc2.s7)) + t2; \
+    }
+#else
+#define CHANNEL_SUM2(r1, r2, M, V1, S1, V2, S2)                                          \
+    {                                                                                    \
+        float p1 = 0.0f, p2 = 0.0f;                                                      \
+        for (int i = (int)get_local_id(0); i < (M); i += RT_RED_WG) { p1 += S1(i); p2 += S2(i); } \
+        r1 = group_sum(p1, scratch);                                                     \
+        r2 = group_sum(p2, scratch);                                                     \
+    }
+#endif
+
+/* dbeta = sum g, dgamma = sum g * xhat, per channel (g = dy, masked by the ReLU), in one pass */
+__kernel void bn_bwd_reduce(__global const float *x, __global const float *dy, int relu, int M, int C,
                             __global const float *mean, __global const float *invstd,
+                            __global const float *gamma, __global const float *beta,
                             __global float *dgamma, __global float *dbeta)
 {
     LOCAL_SCRATCH
@@ -132,16 +165,13 @@ __kernel void bn_bwd_reduce(__global const float *x, __global const float *dy,
     if (c >= C) return;
     __global const float *xc = x + (size_t)c * M;
     __global const float *gc = dy + (size_t)c * M;
-    __global const float *yc = y + (size_t)c * M;
-    const float mu = mean[c];
+    const float mu = mean[c], a = gamma[c] * invstd[c], b = beta[c] - mu * a;
 #define V_G(j) V_RELU(vload8(0, gc + (j)), j)
 #define S_G(j) S_RELU(gc[j], j)
-    float sg;
-    CHANNEL_SUM(sg, M, V_G, S_G)
 #define V_GX(j) (V_RELU(vload8(0, gc + (j)), j) * (vload8(0, xc + (j)) - mu))
 #define S_GX(j) (S_RELU(gc[j], j) * (xc[j] - mu))
-    float sgx;
-    CHANNEL_SUM(sgx, M, V_GX, S_GX)
+    float sg, sgx;
+    CHANNEL_SUM2(sg, sgx, M, V_G, S_G, V_GX, S_GX)
     if (IS_LEADER()) {
         dbeta[c] = sg;
         dgamma[c] = sgx * invstd[c];
@@ -151,23 +181,22 @@ __kernel void bn_bwd_reduce(__global const float *x, __global const float *dy,
 /* dx = gamma * invstd * (g - dbeta/M - xhat * dgamma/M) after a training forward (batch
  * statistics depend on every input); dx = gamma * invstd * g after an evaluation forward (fixed
  * running statistics, batch_stats = 0). acc = 1 adds into dx. */
-__kernel void bn_bwd_dx(__global const float *x, __global const float *dy,
-                        __global const float *y, int relu, __global float *dx,
+__kernel void bn_bwd_dx(__global const float *x, __global const float *dy, int relu, __global float *dx,
                         int M, __global const float *mean, __global const float *invstd,
-                        __global const float *gamma, __global const float *dgamma,
-                        __global const float *dbeta, int acc, int batch_stats)
+                        __global const float *gamma, __global const float *beta,
+                        __global const float *dgamma, __global const float *dbeta, int acc,
+                        int batch_stats)
 {
     const int c = (int)get_global_id(1);
     const int i0 = (int)get_global_id(0) * RT_CHUNK;
     if (i0 >= M) return;
     const int i1 = min(i0 + RT_CHUNK, M);
     const float is = invstd[c], mu = mean[c];
-    const float k = gamma[c] * is;
+    const float k = gamma[c] * is, a = k, b = beta[c] - mu * a;
     const float mg = batch_stats ? dbeta[c] / (float)M : 0.0f;
     const float mgx = batch_stats ? dgamma[c] / (float)M : 0.0f;
     __global const float *xc = x + (size_t)c * M;
     __global const float *gc = dy + (size_t)c * M;
-    __global const float *yc = y + (size_t)c * M;
     __global float *dc = dx + (size_t)c * M;
     for (int i = i0; i < i1; i++) {
         const float g = S_RELU(gc[i], i);

@@ -5,7 +5,8 @@
  *   dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma/std * (dy - dbeta/M - xhat * dgamma/M).
  * Scale and shift are not weight-decayed; running statistics are saved but never stepped.
  * When the model fuses a following ReLU into this layer (n->fused), the output is max(y, 0) and
- * the incoming gradient is masked by it, which saves two passes over the activations each way.
+ * the incoming gradient is masked by it, which saves two passes over the activations each way;
+ * the backward pass recomputes the mask from x (kernels/batchnorm.cl), never reading the output.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,18 +104,18 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
     rt_kernel *k;
     rt_status s;
     if ((s = nn_kernel(m, "batchnorm", "bn_bwd_reduce", &k)) != RT_OK) return s;
-    s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_BUF(n->y), RT_I32(n->fused), RT_I32(M),
-                    RT_I32(C), RT_BUF(n->aux[0]),
-                    RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].grad),
+    s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_I32(M), RT_I32(C),
+                    RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
+                    RT_BUF(p[n->param[BETA]].value), RT_BUF(p[n->param[GAMMA]].grad),
                     RT_BUF(p[n->param[BETA]].grad));
     if (s != RT_OK) return s;
     int acc = 0;
     rt_buf *dx = nn_dx_target(m, n, 0, &acc);
     if (!dx) return RT_OK;
     if ((s = nn_kernel(m, "batchnorm", "bn_bwd_dx", &k)) != RT_OK) return s;
-    return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->dy), RT_BUF(n->y), RT_I32(n->fused),
-                       RT_BUF(dx), RT_I32(M),
-                       RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
+    return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_BUF(dx),
+                       RT_I32(M), RT_BUF(n->aux[0]), RT_BUF(n->aux[1]),
+                       RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
                        RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad),
                        RT_I32(acc), RT_I32(n->train_mode));
 }
