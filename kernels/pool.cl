@@ -100,7 +100,21 @@ __kernel void maxpool2_bwd(__global const uchar *arg, __global const float *dy, 
     __global float *d1 = d0 + W;
     __global const uchar *ar = arg + ((size_t)pl * OH + r) * OW;
     __global const float *gr = dy + ((size_t)pl * OH + r) * OW;
-    for (int ow = 0; ow < OW; ow++) {
+    int ow = 0;
+    for (; ow + 8 <= OW; ow += 8) { /* eight windows at a time, as in the forward pass */
+        const float8 g = vload8(0, gr + ow), z = 0.0f;
+        const int8 i = convert_int8(vload8(0, ar + ow));
+        const float8 a = select(z, g, i == 0), b = select(z, g, i == 1);
+        const float8 c = select(z, g, i == 2), d = select(z, g, i == 3);
+        float16 top = (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5, b.s5,
+                                a.s6, b.s6, a.s7, b.s7);
+        float16 bot = (float16)(c.s0, d.s0, c.s1, d.s1, c.s2, d.s2, c.s3, d.s3, c.s4, d.s4, c.s5, d.s5,
+                                c.s6, d.s6, c.s7, d.s7);
+        if (acc) top += vload16(0, d0 + 2 * ow), bot += vload16(0, d1 + 2 * ow);
+        vstore16(top, 0, d0 + 2 * ow);
+        vstore16(bot, 0, d1 + 2 * ow);
+    }
+    for (; ow < OW; ow++) {
         const float g = gr[ow];
         const int i = ar[ow];
         float2 top = (float2)(i == 0 ? g : 0.0f, i == 1 ? g : 0.0f);

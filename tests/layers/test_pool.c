@@ -5,7 +5,8 @@
  * input belong to no window: output dropped, zero gradient), k=3 on sizes that are not multiples
  * of 3, and inputs with many ties (values from {-1, -0.5, 0, 0.5, 1}): the gradient must go to the
  * first maximal element of each window in row-major order and nowhere else (no finite differences
- * there: the function has no derivative at a tie). Global average pooling on random shapes,
+ * there: the function has no derivative at a tie); k=2 on rows of 16 and 17 windows, for the
+ * kernels' vectors of 8 windows and their tails. Global average pooling on random shapes,
  * including 1x1 maps.
  */
 #include <math.h>
@@ -39,6 +40,10 @@ static void body(th *t)
     pool_case(t, REF_MAXPOOL, 2, 6, 8, 8, 3, 1, 4);
     pool_case(t, REF_MAXPOOL, 2, 3, 9, 7, 5, 1, 5);
     pool_case(t, REF_MAXPOOL, 3, 4, 9, 6, 2, 1, 6);
+    /* rows of 8+ windows: the kernels' vector paths (16 and 17 windows: whole vectors, a tail) */
+    pool_case(t, REF_MAXPOOL, 2, 3, 4, 32, 2, 0, 10);
+    pool_case(t, REF_MAXPOOL, 2, 2, 5, 35, 2, 1, 11);
+    pool_case(t, REF_MAXPOOL, 2, 2, 6, 34, 3, 0, 12);
     pool_case(t, REF_GAP, 0, 5, 7, 6, 3, 0, 7);
     pool_case(t, REF_GAP, 0, 8, 9, 5, 2, 0, 8);
     pool_case(t, REF_GAP, 0, 3, 1, 1, 4, 0, 9);
