@@ -75,6 +75,15 @@ __kernel void maxpool2_fwd(__global const float *x, __global float *y, __global 
         const int8 i = select(select(select((int8)3, (int8)2, c == m), (int8)1, b == m), (int8)0, a == m);
         vstore8(convert_uchar8(i), 0, ar + ow);
     }
+    if (ow + 4 <= OW) { /* four more (cnn5's 14- and 7-window rows) */
+        const float8 t = vload8(0, r0 + 2 * ow), u = vload8(0, r1 + 2 * ow);
+        const float4 a = t.even, b = t.odd, c = u.even, d = u.odd;
+        const float4 m = fmax(fmax(a, b), fmax(c, d));
+        vstore4(m, 0, yr + ow);
+        const int4 i = select(select(select((int4)3, (int4)2, c == m), (int4)1, b == m), (int4)0, a == m);
+        vstore4(convert_uchar4(i), 0, ar + ow);
+        ow += 4;
+    }
     for (; ow < OW; ow++) {
         const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
         const float m = fmax(fmax(a, b), fmax(c, d));
@@ -113,6 +122,18 @@ __kernel void maxpool2_bwd(__global const uchar *arg, __global const float *dy, 
         if (acc) top += vload16(0, d0 + 2 * ow), bot += vload16(0, d1 + 2 * ow);
         vstore16(top, 0, d0 + 2 * ow);
         vstore16(bot, 0, d1 + 2 * ow);
+    }
+    if (ow + 4 <= OW) {
+        const float4 g = vload4(0, gr + ow), z = 0.0f;
+        const int4 i = convert_int4(vload4(0, ar + ow));
+        const float4 a = select(z, g, i == 0), b = select(z, g, i == 1);
+        const float4 c = select(z, g, i == 2), d = select(z, g, i == 3);
+        float8 top = (float8)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3);
+        float8 bot = (float8)(c.s0, d.s0, c.s1, d.s1, c.s2, d.s2, c.s3, d.s3);
+        if (acc) top += vload8(0, d0 + 2 * ow), bot += vload8(0, d1 + 2 * ow);
+        vstore8(top, 0, d0 + 2 * ow);
+        vstore8(bot, 0, d1 + 2 * ow);
+        ow += 4;
     }
     for (; ow < OW; ow++) {
         const float g = gr[ow];

@@ -5,8 +5,8 @@
  * input belong to no window: output dropped, zero gradient), k=3 on sizes that are not multiples
  * of 3, and inputs with many ties (values from {-1, -0.5, 0, 0.5, 1}): the gradient must go to the
  * first maximal element of each window in row-major order and nowhere else (no finite differences
- * there: the function has no derivative at a tie); k=2 on rows of 16 and 17 windows, for the
- * kernels' vectors of 8 windows and their tails. Global average pooling on random shapes,
+ * there: the function has no derivative at a tie); k=2 on rows of 16, 17, 14 and 7 windows, for
+ * the kernels' vectors of 8 and 4 windows and their tails. Global average pooling on random shapes,
  * including 1x1 maps.
  */
 #include <math.h>
@@ -44,6 +44,8 @@ static void body(th *t)
     pool_case(t, REF_MAXPOOL, 2, 3, 4, 32, 2, 0, 10);
     pool_case(t, REF_MAXPOOL, 2, 2, 5, 35, 2, 1, 11);
     pool_case(t, REF_MAXPOOL, 2, 2, 6, 34, 3, 0, 12);
+    pool_case(t, REF_MAXPOOL, 2, 2, 4, 28, 2, 1, 13); /* 14 windows: 8 + 4 + 2 */
+    pool_case(t, REF_MAXPOOL, 2, 3, 6, 15, 2, 0, 14); /* 7 windows: 4 + 3 */
     pool_case(t, REF_GAP, 0, 5, 7, 6, 3, 0, 7);
     pool_case(t, REF_GAP, 0, 8, 9, 5, 2, 0, 8);
     pool_case(t, REF_GAP, 0, 3, 1, 1, 4, 0, 9);
