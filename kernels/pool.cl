@@ -55,9 +55,46 @@ __kernel void maxpool_bwd(__global const float *x, __global const float *y,
     }
 }
 
+/* N windows at once (8, then 4): even and odd lanes of two rows; the first maximum's index by
+ * nested selects */
+#define POOL2_FWD_VEC(N, N2)                                                                       \
+    {                                                                                              \
+        const float##N2 t = vload##N2(0, r0 + 2 * ow), u = vload##N2(0, r1 + 2 * ow);              \
+        const float##N a = t.even, b = t.odd, c = u.even, d = u.odd;                               \
+        const float##N m = fmax(fmax(a, b), fmax(c, d));                                           \
+        vstore##N(m, 0, yr + ow);                                                                  \
+        const int##N i = select(select(select((int##N)3, (int##N)2, c == m), (int##N)1, b == m),   \
+                                (int##N)0, a == m);                                                \
+        vstore##N(convert_uchar##N(i), 0, ar + ow);                                                \
+    }
+
+/* the lanes of a and b interleaved: a0 b0 a1 b1 ... */
+inline float16 pool_interleave8(float8 a, float8 b)
+{
+    return (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5, b.s5, a.s6, b.s6,
+                     a.s7, b.s7);
+}
+inline float8 pool_interleave4(float4 a, float4 b)
+{
+    return (float8)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3);
+}
+
+/* the gradients of N windows (8, then 4) into their two rows of 2N values */
+#define POOL2_BWD_VEC(N, N2)                                                                       \
+    {                                                                                              \
+        const float##N g = vload##N(0, gr + ow), z = 0.0f;                                         \
+        const int##N i = convert_int##N(vload##N(0, ar + ow));                                     \
+        float##N2 top = pool_interleave##N(select(z, g, i == 0), select(z, g, i == 1));            \
+        float##N2 bot = pool_interleave##N(select(z, g, i == 2), select(z, g, i == 3));            \
+        if (acc) top += vload##N2(0, d0 + 2 * ow), bot += vload##N2(0, d1 + 2 * ow);               \
+        vstore##N2(top, 0, d0 + 2 * ow);                                                           \
+        vstore##N2(bot, 0, d1 + 2 * ow);                                                           \
+    }
+
 /* 2x2 windows, one work-item per output row (dim 0 = row, dim 1 = plane). The forward pass
  * also stores which of the four inputs was the (first) maximum, one byte per output, so the
- * backward pass reads only dy and that byte; same results as maxpool_fwd/bwd with K = 2. */
+ * backward pass reads only dy and that byte; same results as maxpool_fwd/bwd with K = 2.
+ * Rows go in vectors of 8 windows, then 4 (cnn5's rows of 14 and 7), then one by one. */
 __kernel void maxpool2_fwd(__global const float *x, __global float *y, __global uchar *arg,
                            int planes, int H, int W)
 {
@@ -67,21 +104,9 @@ __kernel void maxpool2_fwd(__global const float *x, __global float *y, __global 
     __global float *yr = y + ((size_t)pl * OH + oh) * OW;
     __global uchar *ar = arg + ((size_t)pl * OH + oh) * OW;
     int ow = 0;
-    for (; ow + 8 <= OW; ow += 8) { /* eight windows at a time: even and odd lanes of two rows */
-        const float16 t = vload16(0, r0 + 2 * ow), u = vload16(0, r1 + 2 * ow);
-        const float8 a = t.even, b = t.odd, c = u.even, d = u.odd;
-        const float8 m = fmax(fmax(a, b), fmax(c, d));
-        vstore8(m, 0, yr + ow);
-        const int8 i = select(select(select((int8)3, (int8)2, c == m), (int8)1, b == m), (int8)0, a == m);
-        vstore8(convert_uchar8(i), 0, ar + ow);
-    }
-    if (ow + 4 <= OW) { /* four more (cnn5's 14- and 7-window rows) */
-        const float8 t = vload8(0, r0 + 2 * ow), u = vload8(0, r1 + 2 * ow);
-        const float4 a = t.even, b = t.odd, c = u.even, d = u.odd;
-        const float4 m = fmax(fmax(a, b), fmax(c, d));
-        vstore4(m, 0, yr + ow);
-        const int4 i = select(select(select((int4)3, (int4)2, c == m), (int4)1, b == m), (int4)0, a == m);
-        vstore4(convert_uchar4(i), 0, ar + ow);
+    for (; ow + 8 <= OW; ow += 8) POOL2_FWD_VEC(8, 16)
+    if (ow + 4 <= OW) {
+        POOL2_FWD_VEC(4, 8)
         ow += 4;
     }
     for (; ow < OW; ow++) {
@@ -110,29 +135,9 @@ __kernel void maxpool2_bwd(__global const uchar *arg, __global const float *dy, 
     __global const uchar *ar = arg + ((size_t)pl * OH + r) * OW;
     __global const float *gr = dy + ((size_t)pl * OH + r) * OW;
     int ow = 0;
-    for (; ow + 8 <= OW; ow += 8) { /* eight windows at a time, as in the forward pass */
-        const float8 g = vload8(0, gr + ow), z = 0.0f;
-        const int8 i = convert_int8(vload8(0, ar + ow));
-        const float8 a = select(z, g, i == 0), b = select(z, g, i == 1);
-        const float8 c = select(z, g, i == 2), d = select(z, g, i == 3);
-        float16 top = (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5, b.s5,
-                                a.s6, b.s6, a.s7, b.s7);
-        float16 bot = (float16)(c.s0, d.s0, c.s1, d.s1, c.s2, d.s2, c.s3, d.s3, c.s4, d.s4, c.s5, d.s5,
-                                c.s6, d.s6, c.s7, d.s7);
-        if (acc) top += vload16(0, d0 + 2 * ow), bot += vload16(0, d1 + 2 * ow);
-        vstore16(top, 0, d0 + 2 * ow);
-        vstore16(bot, 0, d1 + 2 * ow);
-    }
+    for (; ow + 8 <= OW; ow += 8) POOL2_BWD_VEC(8, 16)
     if (ow + 4 <= OW) {
-        const float4 g = vload4(0, gr + ow), z = 0.0f;
-        const int4 i = convert_int4(vload4(0, ar + ow));
-        const float4 a = select(z, g, i == 0), b = select(z, g, i == 1);
-        const float4 c = select(z, g, i == 2), d = select(z, g, i == 3);
-        float8 top = (float8)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3);
-        float8 bot = (float8)(c.s0, d.s0, c.s1, d.s1, c.s2, d.s2, c.s3, d.s3);
-        if (acc) top += vload8(0, d0 + 2 * ow), bot += vload8(0, d1 + 2 * ow);
-        vstore8(top, 0, d0 + 2 * ow);
-        vstore8(bot, 0, d1 + 2 * ow);
+        POOL2_BWD_VEC(4, 8)
         ow += 4;
     }
     for (; ow < OW; ow++) {
