@@ -1,5 +1,6 @@
-/* bench/bench_conv.c — cnn5's convolutions (batch 128) through each runtime implementation,
- * (im2col, fused rows, pitched, Winograd) interleaved so that machine noise hits all alike: forward and backward GFLOP/s, medians,
+/* bench/bench_conv.c — cnn5's convolutions (batch 128) through each runtime implementation
+ * (im2col, fused rows, pitched, Winograd), interleaved so that machine noise hits all alike:
+ * forward and backward GFLOP/s, medians,
  * by the wall clock and per CPU-second of the process (the driver's worker threads included),
  * which another process on a shared machine disturbs much less.
  *
@@ -95,7 +96,8 @@ int main(int argc, char **argv)
             char what[64];
             snprintf(what, sizeof what, "%dx%dx%d->%d", d->cin, d->h, d->w, d->cout);
             const double fb = (s ? 2 : 1) * flop;
-            printf("%-22s %-14s %10.1f %10.1f %12.1f %12.1f\n", what, names[m], flop / tf[m][repeats / 2] / 1e9,
+            const int fell_back = (modes[m] & RT_CONV_WINOGRAD) && !rt_conv_winograd(rt, c[m], batch);
+            printf("%-22s %-14s %10.1f %10.1f %12.1f %12.1f\n", what, fell_back ? "(direct)" : names[m], flop / tf[m][repeats / 2] / 1e9,
                    fb / tb[m][repeats / 2] / 1e9, flop / cf[m][repeats / 2] / 1e9, fb / cb[m][repeats / 2] / 1e9);
             rt_conv_free(rt, c[m]);
         }

@@ -91,6 +91,14 @@ inline float8 pool_interleave4(float4 a, float4 b)
         vstore##N2(bot, 0, d1 + 2 * ow);                                                           \
     }
 
+/* the windows of a row from ow on in vectors: of 8 while they last, then one of 4 */
+#define POOL2_VECTORS(VEC)                                                                         \
+    for (; ow + 8 <= OW; ow += 8) VEC(8, 16)                                                       \
+    if (ow + 4 <= OW) {                                                                            \
+        VEC(4, 8)                                                                                  \
+        ow += 4;                                                                                   \
+    }
+
 /* 2x2 windows, one work-item per output row (dim 0 = row, dim 1 = plane). The forward pass
  * also stores which of the four inputs was the (first) maximum, one byte per output, so the
  * backward pass reads only dy and that byte; same results as maxpool_fwd/bwd with K = 2.
@@ -104,11 +112,7 @@ __kernel void maxpool2_fwd(__global const float *x, __global float *y, __global 
     __global float *yr = y + ((size_t)pl * OH + oh) * OW;
     __global uchar *ar = arg + ((size_t)pl * OH + oh) * OW;
     int ow = 0;
-    for (; ow + 8 <= OW; ow += 8) POOL2_FWD_VEC(8, 16)
-    if (ow + 4 <= OW) {
-        POOL2_FWD_VEC(4, 8)
-        ow += 4;
-    }
+    POOL2_VECTORS(POOL2_FWD_VEC)
     for (; ow < OW; ow++) {
         const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
         const float m = fmax(fmax(a, b), fmax(c, d));
@@ -135,11 +139,7 @@ __kernel void maxpool2_bwd(__global const uchar *arg, __global const float *dy, 
     __global const uchar *ar = arg + ((size_t)pl * OH + r) * OW;
     __global const float *gr = dy + ((size_t)pl * OH + r) * OW;
     int ow = 0;
-    for (; ow + 8 <= OW; ow += 8) POOL2_BWD_VEC(8, 16)
-    if (ow + 4 <= OW) {
-        POOL2_BWD_VEC(4, 8)
-        ow += 4;
-    }
+    POOL2_VECTORS(POOL2_BWD_VEC)
     for (; ow < OW; ow++) {
         const float g = gr[ow];
         const int i = ar[ow];

@@ -22,7 +22,7 @@ struct rt_conv {
     rt_conv_desc d;
     int oh, ow, max_batch, fused;
     int pitched;         /* a "same" convolution: rows of pitch W + P share their padding */
-    int wino;            /* forward and input gradient by Winograd F(2x2, 3x3) where it fits */
+    int wino;            /* forward and both gradients by Winograd F(2x2, 3x3) where it fits */
     int hp, wp;          /* padded input size (fused path): rows, row pitch */
     rt_buf *xp;          /* the padded input kept from forward to backward */
 };
@@ -93,6 +93,12 @@ rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_c
     return rt_conv_create_with(ctx, d, max_batch, ctx->params.conv_fused ? RT_CONV_FUSED | wino : 0, out);
 }
 
+int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n)
+{
+    rt_wino_plan p;
+    return c->wino && rt_wino_plan_conv(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p);
+}
+
 void rt_conv_free(rt_ctx *ctx, rt_conv *c)
 {
     if (!c) return;
@@ -102,8 +108,7 @@ void rt_conv_free(rt_ctx *ctx, rt_conv *c)
 
 /* ---- shared pieces ---- */
 
-/* dw = the sum of the weight-gradient slices, in slice order */
-static rt_status sum_slices(rt_ctx *ctx, const rt_buf *part, int slices, size_t stride, rt_buf *dw)
+rt_status rt_conv_sum_slices(rt_ctx *ctx, const rt_buf *part, int slices, size_t stride, rt_buf *dw)
 {
     rt_kernel *k;
     rt_status s = rt_kernel_get(ctx, "util", "sum_slices", &k);
@@ -211,19 +216,25 @@ static int dgrad_fused_ok(const rt_conv *c)
     return c->fused && c->d.stride == 1 && c->d.pad <= c->d.k - 1;
 }
 
+rt_status rt_conv_transpose_dy(rt_ctx *ctx, const rt_buf *dy, int K, int P, rt_buf **dyt)
+{
+    rt_kernel *tr;
+    rt_status s = rt_scratch(ctx, RT_SCRATCH_DYT, (size_t)P * K * sizeof(float), dyt);
+    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "transpose", &tr);
+    if (s != RT_OK) return s;
+    size_t tg[2] = {(size_t)(P + 15) / 16, (size_t)(K + 15) / 16}, tl[2] = {1, 1};
+    return RT_LAUNCH(ctx, tr, 2, tg, tl, RT_I32(K), RT_I32(P), RT_BUF(dy), RT_I32(0), RT_I32(P),
+                     RT_BUF(*dyt), RT_I32(0), RT_I32(K));
+}
+
 static rt_status wgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, rt_buf *dw)
 {
     const rt_conv_desc *d = &c->d;
     const int P = n * c->oh * c->ow, kk = d->cin * d->k * d->k;
     rt_buf *dyt, *part;
-    rt_kernel *tr, *wg;
-    rt_status s = rt_scratch(ctx, RT_SCRATCH_DYT, (size_t)P * d->cout * sizeof(float), &dyt);
-    if (s == RT_OK) s = rt_kernel_get(ctx, "gemm", "transpose", &tr);
+    rt_kernel *wg;
+    rt_status s = rt_conv_transpose_dy(ctx, dy, d->cout, P, &dyt);
     if (s == RT_OK) s = rt_kernel_get(ctx, "conv_cpu", d->k == 3 ? "conv_wgrad_k3" : "conv_wgrad_k1", &wg);
-    if (s != RT_OK) return s;
-    size_t tg[2] = {(size_t)(P + 15) / 16, (size_t)(d->cout + 15) / 16}, tl[2] = {1, 1};
-    s = RT_LAUNCH(ctx, tr, 2, tg, tl, RT_I32(d->cout), RT_I32(P), RT_BUF(dy), RT_I32(0), RT_I32(P),
-                  RT_BUF(dyt), RT_I32(0), RT_I32(d->cout));
     if (s != RT_OK) return s;
     /* slices small enough that a slice of dyT stays in cache while every input channel reads it */
     const int panels = d->cout / 16;
@@ -240,7 +251,7 @@ static rt_status wgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, r
                   RT_I32(d->cin), RT_I32(d->cout), RT_I32(d->stride), RT_I32(c->hp), RT_I32(c->wp),
                   RT_I32(c->oh), RT_I32(c->ow), RT_I32(slice), RT_I32(pstride));
     if (s != RT_OK) return s;
-    return sum_slices(ctx, part, slices, pstride, dw);
+    return rt_conv_sum_slices(ctx, part, slices, pstride, dw);
 }
 
 /* A stride-1 "same" 3x3 convolution: its padded dy has the padded x's layout, which the
@@ -288,7 +299,7 @@ static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp,
                   RT_I32(d->cin), RT_I32(d->cout), RT_I32(c->hp), RT_I32(c->wp), RT_I32(c->oh),
                   RT_I32(dyoff), RT_I32(per), RT_I32(pstride));
     if (s != RT_OK) return s;
-    return sum_slices(ctx, part, slices, pstride, dw);
+    return rt_conv_sum_slices(ctx, part, slices, pstride, dw);
 }
 
 static rt_status dgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dyp,
@@ -320,20 +331,24 @@ static rt_status dgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, co
     return s == RT_OK ? dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc) : s;
 }
 
-/* the fused backward of a "same" 3x3 convolution: pad dy once, both gradients from it */
+/* the fused backward of a "same" 3x3 convolution: dy padded once for the kernels that read it
+ * padded (the input gradient, the transpose-free weight gradient), both gradients from it */
 static rt_status backward_same3(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dy,
                                 rt_buf *dw, rt_buf *dx, int acc)
 {
-    rt_buf *dyp;
+    const rt_conv_desc *d = &c->d;
+    rt_buf *dyp = NULL;
     int hp, wp, p2, pitched;
-    rt_status s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
+    rt_wino_plan p;
     /* the tuned choice may be the transposed-dy kernel (mr = 0), which suits small maps with
      * many channels: its lanes run over 16 output channels instead of the map's positions */
-    const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(c->d.cout));
-    rt_wino_plan p;
-    if (s == RT_OK && c->wino && rt_wino_plan_wgrad(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p))
-        s = rt_wino_wgrad(ctx, &p, n, c->d.cin, c->d.cout, c->hp, c->wp, c->oh, c->ow, c->xp, dy, dw);
-    else if (s == RT_OK && wc.mr == 0 && wgrad_fused_ok(c)) s = wgrad_fused(ctx, c, n, dy, dw);
+    const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(d->cout));
+    const int wino_wg = c->wino && rt_wino_plan_wgrad(ctx, n, d->cin, d->cout, c->oh, c->ow, &p);
+    const int transposed = !wino_wg && wc.mr == 0 && wgrad_fused_ok(c);
+    rt_status s = RT_OK;
+    if (dx || (!wino_wg && !transposed)) s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
+    if (s == RT_OK && wino_wg) s = rt_wino_wgrad(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, dy, dw);
+    else if (s == RT_OK && transposed) s = wgrad_fused(ctx, c, n, dy, dw);
     else if (s == RT_OK) s = wgrad_padded(ctx, c, n, dyp, p2 * wp + p2, dw);
     if (s == RT_OK && dx) s = dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc);
     return s;

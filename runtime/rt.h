@@ -355,11 +355,14 @@ typedef struct rt_conv rt_conv;
 rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_conv **out);
 /* As rt_conv_create with the implementation forced (tests, bench): mode 0 = im2col + GEMM,
  * RT_CONV_FUSED = the fused CPU kernels, | RT_CONV_NO_PITCH = without the pitched layout,
- * | RT_CONV_WINOGRAD = Winograd F(2x2, 3x3) for the forward and input gradient of a pitched "same"
- * 3x3 convolution where its blocks fit the device's local memory (else the direct kernels). */
+ * | RT_CONV_WINOGRAD = Winograd F(2x2, 3x3) for the forward pass and both gradients of a pitched
+ * "same" 3x3 convolution where its blocks fit the device's local memory (else the direct kernels;
+ * the weight gradient also needs a multiple of 16 output channels). */
 enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2, RT_CONV_WINOGRAD = 4 };
 rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
                               rt_conv **out);
+/* 1 if the forward pass of a batch of n runs as Winograd on this device (tests, bench) */
+int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n);
 void rt_conv_free(rt_ctx *ctx, rt_conv *c);
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow);
 rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w, rt_buf *y);

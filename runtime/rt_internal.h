@@ -136,6 +136,11 @@ enum rt_scratch_slot { RT_SCRATCH_GEMM, RT_SCRATCH_COL, RT_SCRATCH_DYT, RT_SCRAT
                        RT_SCRATCH_DYPAD, RT_SCRATCH_WFLIP, RT_SCRATCH_WINO };
 rt_status rt_scratch(rt_ctx *ctx, int slot, size_t bytes, rt_buf **out);
 
+/* conv.c, shared with conv_wino.c: dw = the sum of `slices` partial weight gradients `stride`
+ * floats apart, in slice order; *dyt (scratch) = dy [K][P] transposed to [P][K] */
+rt_status rt_conv_sum_slices(rt_ctx *ctx, const rt_buf *part, int slices, size_t stride, rt_buf *dw);
+rt_status rt_conv_transpose_dy(rt_ctx *ctx, const rt_buf *dy, int K, int P, rt_buf **dyt);
+
 /* conv_wino.c: Winograd F(2x2, 3x3) for "same" 3x3 convolutions on the pitched padded layout
  * (rows of pitch W + 1, runtime/conv.c). A pass's blocking: rpi tile rows of tw tiles a
  * work-item, in tv vectors of 16 tiles, kb of its K output channels, its C input channels in

@@ -62,6 +62,16 @@ static void one(th *t, const conv_case *c, int mode)
              mode == 0 ? "im2col" : mode & RT_CONV_NO_PITCH ? "fused rows" : mode & RT_CONV_WINOGRAD ? "winograd" : "fused", c->n, c->cin, c->h, c->w, c->cout, c->k, c->s, c->p);
     rt_conv *cv = NULL;
     if (!th_ok(t, rt_conv_create_with(t->rt, &d, c->n, mode, &cv), what)) return;
+    /* Winograd must actually run where its blocks fit: on every device for 8 -> 6 channels on
+     * 4x4 (30 KiB of local memory), with 128 KiB or more for 16 -> 32 on 28x28; never on a map
+     * wider than 128 columns (65 tiles a row) */
+    if (mode & RT_CONV_WINOGRAD) {
+        const int wino = rt_conv_winograd(t->rt, cv, c->n);
+        if ((c->cin == 8 && c->h == 4 && c->cout == 6) ||
+            (c->cin == 16 && c->h == 28 && rt_device(t->rt)->local_mem >= (128u << 10)))
+            th_check(t, wino, "%s: Winograd expected, the direct kernel ran", what);
+        if (c->w > 128) th_check(t, !wino, "%s: Winograd on a map too wide for its blocks", what);
+    }
     rt_buf *bx = th_upload(t, x, nx), *bw = th_upload(t, w, nw), *bdy = th_upload(t, dy, ny);
     rt_buf *by = th_zeros(t, ny), *bdw = th_zeros(t, nw), *bdx = th_zeros(t, nx), *bdxa = th_upload(t, dx0, nx);
     const double atol = 1e-5 * c->cin * c->k * c->k, atol_w = 1e-5 * c->n * oh * ow;
