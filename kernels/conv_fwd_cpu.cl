@@ -41,9 +41,7 @@ inline VF load_taps(__global const float *p, int S)
             if (accumulate) x += VLOAD(0, d);                                    \
             VSTORE(x, 0, d);                                                     \
         } else if (lv > 0) {                                                     \
-            float t[TUNE_VW];                                                    \
-            VSTORE(x, 0, t);                                                     \
-            for (int l = 0; l < lv; l++) d[l] = accumulate ? d[l] + t[l] : t[l]; \
+            VSTORE_PART(d, x, lv, accumulate);                                   \
         }                                                                        \
     }
 #define FWD_STORE(r)                                                             \

@@ -146,43 +146,6 @@ inline void wino_input_row(__global const float *src, int WP, __local float *dst
 #endif
 }
 
-/* n values of v to dst (n <= the lanes), added to what is there when accumulate is set: whole
- * vectors of 8, 4, 2 and 1 lanes (no scalar loop over a private copy) */
-#define WINO_PUT(N, x)                                                                            \
-    {                                                                                           \
-        vstore##N(accumulate ? vload##N(0, dst) + (x) : (x), 0, dst);                           \
-        dst += N;                                                                               \
-    }
-inline void wino_store8(__global float *dst, float8 v, int n, int accumulate)
-{
-    float4 v4 = v.lo;
-    if (n >= 8) {
-        WINO_PUT(8, v)
-        return;
-    }
-    if (n & 4) {
-        WINO_PUT(4, v.lo)
-        v4 = v.hi;
-    }
-    float2 v2 = v4.lo;
-    if (n & 2) {
-        WINO_PUT(2, v4.lo)
-        v2 = v4.hi;
-    }
-    if (n & 1) dst[0] = accumulate ? dst[0] + v2.x : v2.x;
-}
-inline void wino_store16(__global float *dst, float16 v, int n, int accumulate)
-{
-    if (n >= 16) {
-        WINO_PUT(16, v)
-    } else if (n >= 8) {
-        WINO_PUT(8, v.lo)
-        wino_store8(dst, v.hi, n - 8, accumulate);
-    } else if (n > 0) {
-        wino_store8(dst, v.lo, n, accumulate);
-    }
-}
-
 /* a row of `cols` outputs from the tiles of a tile row (a: column 0 of each tile, b: column 1) */
 inline void wino_store_row(__global float *dst, TV_T a, TV_T b, int cols, int accumulate)
 {
@@ -191,13 +154,13 @@ inline void wino_store_row(__global float *dst, TV_T a, TV_T b, int cols, int ac
                                  b.s5, a.s6, b.s6, a.s7, b.s7);
     const float16 hi = (float16)(a.s8, b.s8, a.s9, b.s9, a.sa, b.sa, a.sb, b.sb, a.sc, b.sc, a.sd,
                                  b.sd, a.se, b.se, a.sf, b.sf);
-    wino_store16(dst, lo, cols, accumulate);
-    wino_store16(dst + 16, hi, cols - 16, accumulate);
+    store_part16(dst, lo, cols, accumulate);
+    store_part16(dst + 16, hi, cols - 16, accumulate);
 #elif WINO_WV == 8
-    wino_store16(dst, (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5,
+    store_part16(dst, (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5,
                                 b.s5, a.s6, b.s6, a.s7, b.s7), cols, accumulate);
 #else
-    wino_store8(dst, (float8)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3), cols, accumulate);
+    store_part8(dst, (float8)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3), cols, accumulate);
 #endif
 }
 

@@ -30,10 +30,12 @@ inline void store_row(__global float *c, VF v, float alpha, float beta, int nj)
     if (nj >= TUNE_VW) {
         if (beta != 0.0f) v += beta * VLOAD(0, c);
         VSTORE(v, 0, c);
+    } else if (beta == 0.0f) {
+        VSTORE_PART(c, v, nj, 0);
     } else {
         float t[TUNE_VW];
         VSTORE(v, 0, t);
-        for (int j = 0; j < nj; j++) c[j] = beta != 0.0f ? t[j] + beta * c[j] : t[j];
+        for (int j = 0; j < nj; j++) c[j] = t[j] + beta * c[j];
     }
 }
 

@@ -20,6 +20,43 @@
     const int i0 = (int)get_global_id(0) * RT_CHUNK;            \
     const int i1 = min(i0 + RT_CHUNK, (int)(n))
 
+/* n values of v to dst (n <= the lanes), added to what is there when accumulate is set: whole
+ * vectors of 8, 4, 2 and 1 lanes (no scalar loop over a private copy) */
+#define PART_PUT(N, x)                                                                            \
+    {                                                                                           \
+        vstore##N(accumulate ? vload##N(0, dst) + (x) : (x), 0, dst);                           \
+        dst += N;                                                                               \
+    }
+inline void store_part8(__global float *dst, float8 v, int n, int accumulate)
+{
+    float4 v4 = v.lo;
+    if (n >= 8) {
+        PART_PUT(8, v)
+        return;
+    }
+    if (n & 4) {
+        PART_PUT(4, v.lo)
+        v4 = v.hi;
+    }
+    float2 v2 = v4.lo;
+    if (n & 2) {
+        PART_PUT(2, v4.lo)
+        v2 = v4.hi;
+    }
+    if (n & 1) dst[0] = accumulate ? dst[0] + v2.x : v2.x;
+}
+inline void store_part16(__global float *dst, float16 v, int n, int accumulate)
+{
+    if (n >= 16) {
+        PART_PUT(16, v)
+    } else if (n >= 8) {
+        PART_PUT(8, v.lo)
+        store_part8(dst, v.hi, n - 8, accumulate);
+    } else if (n > 0) {
+        store_part8(dst, v.lo, n, accumulate);
+    }
+}
+
 /* Tunable CPU kernels (conv_fwd_cpu.cl, conv_wgrad_cpu.cl, gemm.cl) are compiled per parameter
  * set with -DTUNE_MR=<rows of the register block> -DTUNE_NV=<vectors per row> -DTUNE_VW=<lanes
  * of a vector> (runtime/tune.c picks them per device and shape class). VF is the vector of
@@ -64,12 +101,14 @@
 #define VLOAD vload16
 #define VSTORE vstore16
 #define VLANES (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define VSTORE_PART store_part16
 #elif TUNE_VW == 8
 #define VF float8
 #define VI int8
 #define VLOAD vload8
 #define VSTORE vstore8
 #define VLANES (int8)(0, 1, 2, 3, 4, 5, 6, 7)
+#define VSTORE_PART store_part8
 #else
 #error "TUNE_VW must be 8 or 16"
 #endif
