@@ -1,7 +1,8 @@
 /* kernels/batchnorm.cl — batch normalization over each channel's N*H*W values (layout C x N x H x W,
  * so a channel is one contiguous block of M values).
  *
- * Per-channel sums come in two device styles chosen by RT_RED_WG:
+ * Per-channel sums come in two device styles chosen by RT_RED_WG (CPUs with enough channels run
+ * a channel's sums and its element-wise pass in one work-item: bn_train_fwd, bn_bwd_fused):
  *   1  (CPUs): one work-item per channel, explicit float8 lanes summed in blocks of 1024 values,
  *      no barriers — the fast and precise form on PoCL;
  *   >1 (GPUs): one work-group per channel, strided partial sums, then a fixed local-memory tree.
@@ -204,3 +205,75 @@ __kernel void bn_bwd_dx(__global const float *x, __global const float *dy, int r
         dc[i] = acc ? dc[i] + v : v;
     }
 }
+
+#if RT_RED_WG == 1
+/* ---- one pass a channel on CPUs: the statistics (or the sums) and then the element-wise part,
+ * by the same work-item, so that its second and third reads of the channel come from its core's
+ * cache instead of memory (a channel of cnn5's 28 x 28 layers is 400 KB). The same sums in the
+ * same order and the same element-wise formulas as the kernels above: bit-identical results.
+ * runtime: net/layers/bn.c uses these where there are enough channels to keep every core busy. */
+
+/* bn_stats, then bn_apply for the channel */
+__kernel void bn_train_fwd(__global const float *x, __global float *y, int M, int C,
+                           __global float *mean, __global float *invstd, __global float *run_mean,
+                           __global float *run_var, float momentum, float eps,
+                           __global const float *gamma, __global const float *beta, int relu)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    __global const float *xc = x + (size_t)c * M;
+    __global float *yc = y + (size_t)c * M;
+    float s;
+    CHANNEL_SUM(s, M, V_X, S_X)
+    const float mu = s / (float)M;
+    float ss;
+    CHANNEL_SUM(ss, M, V_D2, S_D2)
+    const float var = ss / (float)M, is = 1.0f / sqrt(var + eps);
+    mean[c] = mu;
+    invstd[c] = is;
+    const float unbiased = M > 1 ? var * (float)M / (float)(M - 1) : var;
+    run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mu;
+    run_var[c] = (1.0f - momentum) * run_var[c] + momentum * unbiased;
+    const float a = gamma[c] * is, b = beta[c] - mu * a;
+    int i = 0;
+    for (; i + 8 <= M; i += 8) {
+        const float8 v = fma(vload8(0, xc + i), (float8)a, (float8)b);
+        vstore8(relu ? fmax(v, 0.0f) : v, 0, yc + i);
+    }
+    for (; i < M; i++) {
+        const float v = fma(xc[i], a, b);
+        yc[i] = relu ? fmax(v, 0.0f) : v;
+    }
+}
+
+/* bn_bwd_reduce, then bn_bwd_dx for the channel (after a training forward) */
+__kernel void bn_bwd_fused(__global const float *x, __global const float *dy, int relu, __global float *dx,
+                           int M, int C, __global const float *mean, __global const float *invstd,
+                           __global const float *gamma, __global const float *beta,
+                           __global float *dgamma, __global float *dbeta, int acc)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    __global const float *xc = x + (size_t)c * M;
+    __global const float *gc = dy + (size_t)c * M;
+    __global float *dc = dx + (size_t)c * M;
+    const float mu = mean[c], is = invstd[c], a = gamma[c] * is, b = beta[c] - mu * a;
+    float sg, sgx;
+    CHANNEL_SUM2(sg, sgx, M, V_G, S_G, V_GX, S_GX)
+    const float dg = sgx * is;
+    dbeta[c] = sg;
+    dgamma[c] = dg;
+    const float k = a, mg = sg / (float)M, mgx = dg / (float)M;
+    int i = 0;
+    for (; i + 8 <= M; i += 8) {
+        const float8 g = V_RELU(vload8(0, gc + i), i);
+        const float8 v = k * (g - mg - (vload8(0, xc + i) - mu) * is * mgx);
+        vstore8(acc ? vload8(0, dc + i) + v : v, 0, dc + i);
+    }
+    for (; i < M; i++) {
+        const float g = S_RELU(gc[i], i);
+        const float v = k * (g - mg - (xc[i] - mu) * is * mgx);
+        dc[i] = acc ? dc[i] + v : v;
+    }
+}
+#endif

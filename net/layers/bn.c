@@ -70,6 +70,15 @@ static rt_status per_channel(nn_model *m, rt_kernel *k, int C, unsigned nargs, c
 #define PER_CHANNEL(m, k, C, ...)                                                              \
     per_channel((m), (k), (C), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), (rt_arg[]){__VA_ARGS__})
 
+/* CPU style with at least four channels a core: each channel's statistics and element-wise
+ * pass in one work-item (kernels/batchnorm.cl bn_train_fwd, bn_bwd_fused), its later reads
+ * from cache; with fewer channels than that the separate kernels keep every core busy */
+static int one_pass(const nn_model *m, int C)
+{
+    const unsigned cu = rt_device(m->rt)->compute_units;
+    return rt_device_params(m->rt)->red_wg == 1 && (unsigned)C >= 4 * (cu ? cu : 1);
+}
+
 static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
 {
     const rt_buf *x = nn_input_y(m, n, 0);
@@ -78,6 +87,14 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
     rt_kernel *k;
     rt_status s;
     n->train_mode = train;
+    if (train && one_pass(m, C)) {
+        if ((s = nn_kernel(m, "batchnorm", "bn_train_fwd", &k)) != RT_OK) return s;
+        return PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->y), RT_I32(M), RT_I32(C),
+                        RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[RMEAN]].value),
+                        RT_BUF(p[n->param[RVAR]].value), RT_F32(BN_MOMENTUM), RT_F32(BN_EPS),
+                        RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
+                        RT_I32(n->fused));
+    }
     if (train) {
         if ((s = nn_kernel(m, "batchnorm", "bn_stats", &k)) != RT_OK) return s;
         s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]),
@@ -103,14 +120,21 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
     const nn_param *p = m->params;
     rt_kernel *k;
     rt_status s;
+    int acc = 0;
+    rt_buf *dx = nn_dx_target(m, n, 0, &acc);
+    if (dx && n->train_mode && one_pass(m, C)) {
+        if ((s = nn_kernel(m, "batchnorm", "bn_bwd_fused", &k)) != RT_OK) return s;
+        return PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_BUF(dx),
+                        RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]), RT_BUF(n->aux[1]),
+                        RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
+                        RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad), RT_I32(acc));
+    }
     if ((s = nn_kernel(m, "batchnorm", "bn_bwd_reduce", &k)) != RT_OK) return s;
     s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_I32(M), RT_I32(C),
                     RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
                     RT_BUF(p[n->param[BETA]].value), RT_BUF(p[n->param[GAMMA]].grad),
                     RT_BUF(p[n->param[BETA]].grad));
     if (s != RT_OK) return s;
-    int acc = 0;
-    rt_buf *dx = nn_dx_target(m, n, 0, &acc);
     if (!dx) return RT_OK;
     if ((s = nn_kernel(m, "batchnorm", "bn_bwd_dx", &k)) != RT_OK) return s;
     return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_BUF(dx),
