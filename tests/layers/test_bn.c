@@ -55,19 +55,21 @@ static void bn_fan_out(th *t, int c)
 
 static void body(th *t)
 {
+    const unsigned cu = rt_device(t->rt)->compute_units;
+    const int wide = cu > 16 ? 4 * (int)cu : 64;
     bn_fan_out(t, 4);
-    bn_fan_out(t, 64);
+    bn_fan_out(t, wide);
     for (int train = 1; train >= 0; train--) {
         bn_case(t, 5, 7, 6, 3, 0.0, train, 0, 1);
         bn_case(t, 3, 17, 17, 4, 0.0, train, 0, 2);   /* 1156 values per channel */
         bn_case(t, 6, 1, 1, 4, 0.0, train, 0, 3);     /* a vector: 4 values per channel */
         bn_case(t, 4, 5, 9, 2, 8.0, train, 0, 4);     /* large mean, small spread */
         bn_case(t, 4, 5, 9, 2, 0.0, train, 1, 5);     /* the ReLU fused in */
-        /* 64 channels: four a core up to 16 cores, where CPUs run a channel in one pass
-         * (net/layers/bn.c one_pass); odd lengths leave a scalar tail */
-        bn_case(t, 64, 5, 5, 2, 0.0, train, 0, 6);
-        bn_case(t, 64, 17, 17, 4, 1.0, train, 1, 7);  /* blocked sums, the ReLU, 1156 values */
-        bn_case(t, 64, 3, 3, 1, 0.0, train, 1, 9);    /* 9 values: one vector and a tail */
+        /* four channels a core or more, where CPUs run a channel in one pass (net/layers/bn.c
+         * one_pass) on any core count; odd lengths leave a scalar tail */
+        bn_case(t, wide, 5, 5, 2, 0.0, train, 0, 6);
+        bn_case(t, wide, 17, 17, 4, 1.0, train, 1, 7);  /* blocked sums, the ReLU, 1156 values */
+        bn_case(t, wide, 3, 3, 1, 0.0, train, 1, 9);    /* 9 values: one vector and a tail */
     }
 }
 
