@@ -97,6 +97,8 @@ static int time_steps(rt_ctx *rt, nn_model *m, nn_data *d, const bench_opts *o, 
 }
 
 typedef struct { char label[48]; double ms; int launches; } layer_row;
+/* rows of the per-layer (or per-kernel) table: resnet18 by kernel has ~300 */
+enum { MAX_ROWS = 1024 };
 
 static int profile_layers(rt_ctx *rt, nn_model *m, nn_data *d, const bench_opts *o, layer_row *rows,
                           int *nrows, double *total)
@@ -106,10 +108,12 @@ static int profile_layers(rt_ctx *rt, nn_model *m, nn_data *d, const bench_opts 
     const int steps = o->steps < 3 ? o->steps : 3;
     for (int s = 0; s < steps; s++)
         if (nn_train_step(m, d, 0, o->batch, 0.01f, s) != RT_OK) return -1;
-    rt_profile_row pr[256];
+    rt_profile_row *pr = malloc(MAX_ROWS * sizeof *pr);
     int n = 0;
-    if (rt_profile_collect(rt, pr, 256, &n) != RT_OK) return -1;
+    if (!pr) return -1;
+    if (rt_profile_collect(rt, pr, MAX_ROWS, &n) != RT_OK) return free(pr), -1;
     rt_profile_enable(rt, 0);
+    if (n == MAX_ROWS) fprintf(stderr, "bench_step: more than %d profile rows, the table is cut\n", MAX_ROWS);
     *total = 0;
     *nrows = 0;
     for (int i = 0; i < n; i++) {
@@ -120,6 +124,7 @@ static int profile_layers(rt_ctx *rt, nn_model *m, nn_data *d, const bench_opts 
         *total += rows[*nrows].ms;
         (*nrows)++;
     }
+    free(pr);
     return 0;
 }
 
@@ -259,8 +264,12 @@ static int bench_device(const bench_opts *o, int index, FILE *json, int first)
         return -1;
     }
     double ips = 0, ms = 0, total = 0;
-    layer_row rows[256];
+    layer_row *rows = malloc(MAX_ROWS * sizeof *rows);
     int nrows = 0;
+    if (!rows) {
+        fprintf(stderr, "bench_step: out of host memory\n");
+        return -1;
+    }
     if (time_steps(rt, m, d, o, &ips, &ms) != 0 ||
         (o->layers && profile_layers(rt, m, d, o, rows, &nrows, &total) != 0)) {
         fprintf(stderr, "bench_step: %s\n", rt_error(rt));
@@ -312,6 +321,7 @@ static int bench_device(const bench_opts *o, int index, FILE *json, int first)
                "interleaved pairs)\n", 1e3 * sum_dev, 1e3 * sum_ob, sum_ob / sum_dev, GEMM_PAIRS);
     }
     if (json) fprintf(json, "]}");
+    free(rows);
     nn_data_free(rt, d);
     nn_model_free(m);
     rt_close(rt);

@@ -65,7 +65,7 @@ rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch,
      * (PoCL, resnet18 at batch 32: 28 ms less device time a step with 9, the 256->512 layer's
      * forward 32.7 -> 5.7 ms) */
     c->fused = (mode & RT_CONV_FUSED) && !pointwise(d) && d->stride <= 2 &&
-               !(d->stride == 2 && c->ow < ctx->params.fused_strided_min_ow);
+               !(d->stride == 2 && c->ow < ctx->params.fused_strided_min_ow && !(mode & RT_CONV_ANY_WIDTH));
     /* the pitched layout stores each result separately: it pays off only with enough work per
      * position (measured: 1-channel input, 9 taps, 25 against 41 GFLOP/s with rows) */
     c->pitched = c->fused && !(mode & RT_CONV_NO_PITCH) && d->stride == 1 &&
@@ -152,12 +152,27 @@ static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int str
                      RT_I32(oh), RT_I32(ow), RT_I32(acc));
 }
 
+/* rows a work-item of the CPU row kernels takes: about a chunk of values */
+static int rows_per_item(const rt_ctx *ctx, int width)
+{
+    const int r = ctx->params.chunk / (width > 0 ? width : 1);
+    return r > 1 ? r : 1;
+}
+
 static rt_status im2col(rt_ctx *ctx, const rt_conv *c, int n, const rt_buf *x, rt_buf *col)
 {
     rt_kernel *k;
-    rt_status s = rt_kernel_get(ctx, "conv", "im2col", &k);
+    const int cpu = ctx->params.cpu_style;
+    rt_status s = rt_kernel_get(ctx, "conv", cpu ? "im2col_rows" : "im2col", &k);
     if (s != RT_OK) return s;
     const int rows = c->d.cin * c->d.k * c->d.k;
+    if (cpu) {
+        const int rpi = rows_per_item(ctx, c->ow);
+        size_t gws[2] = {((size_t)n * c->oh + rpi - 1) / rpi, (size_t)rows}, lws[2] = {1, 1};
+        return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(col), RT_I32(n), RT_I32(c->d.h),
+                         RT_I32(c->d.w), RT_I32(c->oh), RT_I32(c->ow), RT_I32(c->d.k),
+                         RT_I32(c->d.stride), RT_I32(c->d.pad), RT_I32(rpi));
+    }
     const size_t pixels = (size_t)n * c->oh * c->ow, chunk = (size_t)ctx->params.chunk;
     size_t gws[2] = {(pixels + chunk - 1) / chunk, (size_t)rows}, lws[2] = {rt_local_size(ctx, gws[0]), 1};
     return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(x), RT_BUF(col), RT_I32(n), RT_I32(c->d.h),
@@ -390,7 +405,15 @@ rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, cons
     rt_gemm_args g = {1, 0, kk, pixels, d->cout, 1.0f, 0.0f, w, 0, kk, dy, 0, pixels, col, 0, pixels};
     if ((s = rt_gemm(ctx, &g)) != RT_OK) return s;
     rt_kernel *k;
-    if ((s = rt_kernel_get(ctx, "conv", "col2im", &k)) != RT_OK) return s;
+    const int cpu = ctx->params.cpu_style;
+    if ((s = rt_kernel_get(ctx, "conv", cpu ? "col2im_rows" : "col2im", &k)) != RT_OK) return s;
+    if (cpu) {
+        const int rpi = rows_per_item(ctx, d->w);
+        size_t gws[2] = {((size_t)n * d->h + rpi - 1) / rpi, (size_t)d->cin}, lws[2] = {1, 1};
+        return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(col), RT_BUF(dx), RT_I32(n), RT_I32(d->h),
+                         RT_I32(d->w), RT_I32(c->oh), RT_I32(c->ow), RT_I32(d->k), RT_I32(d->stride),
+                         RT_I32(d->pad), RT_I32(accumulate), RT_I32(rpi));
+    }
     const size_t total = (size_t)n * d->h * d->w, chunk = (size_t)ctx->params.chunk;
     size_t gws[2] = {(total + chunk - 1) / chunk, (size_t)d->cin}, lws[2] = {rt_local_size(ctx, gws[0]), 1};
     return RT_LAUNCH(ctx, k, 2, gws, lws, RT_BUF(col), RT_BUF(dx), RT_I32(n), RT_I32(d->h),

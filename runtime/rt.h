@@ -357,8 +357,10 @@ rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_c
  * RT_CONV_FUSED = the fused CPU kernels, | RT_CONV_NO_PITCH = without the pitched layout,
  * | RT_CONV_WINOGRAD = Winograd F(2x2, 3x3) for the forward pass and both gradients of a pitched
  * "same" 3x3 convolution where its blocks fit the device's local memory (else the direct kernels;
- * the weight gradient also needs a multiple of 16 output channels). */
-enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2, RT_CONV_WINOGRAD = 4 };
+ * the weight gradient also needs a multiple of 16 output channels), | RT_CONV_ANY_WIDTH = the fused
+ * kernels for a stride-2 convolution however narrow its output (the device table's
+ * fused_strided_min_ow ignored). */
+enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2, RT_CONV_WINOGRAD = 4, RT_CONV_ANY_WIDTH = 8 };
 rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
                               rt_conv **out);
 /* 1 if the forward pass of a batch of n runs as Winograd on this device (tests, bench) */

@@ -122,6 +122,8 @@ static void body(th *t)
         /* Winograd in blocks (local memory): of the 600 output channels, and of 600 input
          * channels (forward, weight gradient; the input gradient's output channels) */
         {1, 8, 4, 4, 600, 3, 1, 1},   {1, 600, 4, 4, 16, 3, 1, 1},
+        /* rows wider than col2im's 64-column segments, strided, odd; a 5x5 kernel (im2col) */
+        {1, 3, 5, 135, 4, 3, 2, 1},   {2, 3, 9, 11, 4, 5, 2, 2},
     };
     static const int modes[] = {0, RT_CONV_FUSED, RT_CONV_FUSED | RT_CONV_NO_PITCH,
                                 RT_CONV_FUSED | RT_CONV_WINOGRAD};
