@@ -79,9 +79,9 @@ int main(int argc, char **argv)
            "bwd GF/cpu-s");
     for (size_t s = 0; s < nshapes; s++) {
         const rt_conv_desc *d = &shapes[s];
-        /* the paths that apply: a 1x1 convolution only has im2col (a plain GEMM), a strided
-         * one no pitched layout and so no Winograd */
-        const int nm = d->k == 1 ? 1 : d->stride > 1 ? 2 : NM;
+        /* the paths that apply: a strided convolution has no pitched layout and so no
+         * Winograd, a 1x1 stride-1 one only the plain GEMM */
+        const int nm = d->stride > 1 ? 2 : d->k == 1 ? 1 : NM;
         int oh, ow;
         rt_conv_out_size(d, &oh, &ow);
         const size_t nx = (size_t)d->cin * batch * d->h * d->w, ny = (size_t)d->cout * batch * oh * ow,

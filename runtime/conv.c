@@ -64,8 +64,13 @@ rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch,
      * lanes on a 4x4 map): the device table says below how many columns im2col + GEMM is faster
      * (PoCL, resnet18 at batch 32: 28 ms less device time a step with 9, the 256->512 layer's
      * forward 32.7 -> 5.7 ms) */
+    /* and a strided 1x1 convolution, a subsampling copy and a plain GEMM with im2col, is faster
+     * that way on the CPUs measured (bench_conv --model resnet18, 64x32x32 -> 128: 1.4x forward,
+     * 1.7x backward): the table's fused_1x1 */
+    const int any = mode & RT_CONV_ANY_WIDTH;
     c->fused = (mode & RT_CONV_FUSED) && !pointwise(d) && d->stride <= 2 &&
-               !(d->stride == 2 && c->ow < ctx->params.fused_strided_min_ow && !(mode & RT_CONV_ANY_WIDTH));
+               !(d->stride == 2 && c->ow < ctx->params.fused_strided_min_ow && !any) &&
+               !(d->k == 1 && !ctx->params.fused_1x1 && !any);
     /* the pitched layout stores each result separately: it pays off only with enough work per
      * position (measured: 1-channel input, 9 taps, 25 against 41 GFLOP/s with rows) */
     c->pitched = c->fused && !(mode & RT_CONV_NO_PITCH) && d->stride == 1 &&

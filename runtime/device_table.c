@@ -11,7 +11,9 @@
  *    local size can leave a core idle. So: own GEMM, chunked loops, explicit small local sizes.
  *    Winograd F(2x2, 3x3) ran the "same" 3x3 convolutions 1.5-2.1x faster than the direct kernel
  *    at every cnn5 and resnet18 shape that fits its local memory (Zen 5, batch 128/32; 8 -> 16
- *    channels on 28x28 too: 1.66 -> 0.81 ms), so the CPU rows take it from 8 channels up.
+ *    channels on 28x28 too: 1.66 -> 0.81 ms), so the CPU rows take it from 8 channels up. A strided
+ *    1x1 convolution (resnet18's shortcuts) ran 1.4x (forward) and 1.7x (backward) faster as a
+ *    subsampling im2col + GEMM than in the fused kernels, so the CPU rows leave fused_1x1 at 0.
  *  - Mesa rusticl 22.3 (llvmpipe): correct but slow; a second CPU vendor for correctness. It runs
  *    the work-items of a group in SIMD lanes like a GPU, so CPU-style kernels (few work-items, long
  *    vector loops) are the worst case there: a batch-32 cnn5 step took ~150 s CPU-style and ~65 s

@@ -110,6 +110,8 @@ typedef struct rt_params {
     int fused_strided_min_ow;  /* with conv_fused: a stride-2 convolution onto fewer output columns
                                   takes im2col + GEMM (the fused kernel's panel would hold one short
                                   row); 0: always fused */
+    int fused_1x1;             /* with conv_fused: 1x1 convolutions with a stride or padding take
+                                  the fused kernels too (0: im2col, a subsampling copy, + GEMM) */
     int winograd_min_ch;       /* with conv_fused: a "same" 3x3 convolution with at least this many
                                   input and output channels takes Winograd F(2x2, 3x3); 0: never */
     int cache_binaries;        /* 1: keep compiled programs in gammacl's disk cache */
@@ -358,8 +360,8 @@ rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_c
  * | RT_CONV_WINOGRAD = Winograd F(2x2, 3x3) for the forward pass and both gradients of a pitched
  * "same" 3x3 convolution where its blocks fit the device's local memory (else the direct kernels;
  * the weight gradient also needs a multiple of 16 output channels), | RT_CONV_ANY_WIDTH = the fused
- * kernels for a stride-2 convolution however narrow its output (the device table's
- * fused_strided_min_ow ignored). */
+ * kernels wherever they can run: a stride-2 convolution however narrow its output, a strided 1x1
+ * one (the device table's fused_strided_min_ow and fused_1x1 ignored). */
 enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2, RT_CONV_WINOGRAD = 4, RT_CONV_ANY_WIDTH = 8 };
 rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
                               rt_conv **out);

@@ -113,7 +113,8 @@ static void body(th *t)
         {2, 3, 4, 4, 6, 3, 1, 1},    {5, 2, 2, 3, 3, 3, 1, 1},
         /* 8+ input channels: the pitched layout (small maps: the vector tail past an image) */
         {2, 8, 7, 7, 16, 3, 1, 1},   {3, 8, 4, 4, 6, 3, 1, 1},   {2, 9, 13, 11, 16, 3, 1, 1},
-        /* stride 2 onto more than 8 columns: the fused kernels (8 or fewer go through im2col) */
+        /* stride 2 onto more than 8 columns (the fused kernels take 8 or fewer, and strided 1x1
+         * ones, only when forced: RT_CONV_ANY_WIDTH in the modes below) */
         {2, 3, 21, 23, 16, 3, 2, 1}, {2, 4, 19, 19, 5, 3, 2, 0},
         /* Winograd: odd and even maps, rows of more than 16 tiles, channels not a multiple of
          * 4, blocks of whole images (7x7) and of several rows; a map too wide (direct) */
@@ -125,7 +126,8 @@ static void body(th *t)
         /* rows wider than col2im's 64-column segments, strided, odd; a 5x5 kernel (im2col) */
         {1, 3, 5, 135, 4, 3, 2, 1},   {2, 3, 9, 11, 4, 5, 2, 2},
     };
-    static const int modes[] = {0, RT_CONV_FUSED, RT_CONV_FUSED | RT_CONV_NO_PITCH,
+    /* fused as the device table has it, and forced wherever the fused kernels can run */
+    static const int modes[] = {0, RT_CONV_FUSED, RT_CONV_FUSED | RT_CONV_NO_PITCH | RT_CONV_ANY_WIDTH,
                                 RT_CONV_FUSED | RT_CONV_WINOGRAD};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int m = 0; m < 4; m++) one(t, &cases[i], modes[m]);
@@ -155,7 +157,7 @@ static void every_tuning(th *t)
             rt_tune_set(t->rt, RT_TUNE_CONV_WGRAD, c, wg[i % nw]);
         }
         for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++)
-            one(t, &cases[j], j % 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : RT_CONV_FUSED);
+            one(t, &cases[j], RT_CONV_ANY_WIDTH | (j % 2 ? RT_CONV_FUSED | RT_CONV_NO_PITCH : RT_CONV_FUSED));
     }
 }
 
