@@ -138,6 +138,11 @@ static const tuned_row tuned_rows[] = {
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 3, {8, 2, 16, 16}}, /* gemm_nn m<=128: 291 -> 409 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 5, {8, 2, 16, 16}}, /* gemm_nn split-k: 231 -> 300 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_TN, 4, {8, 2, 16, 4}}, /* gemm_tn m>128: 233 -> 267 GFLOP/s */
+    /* the GEMM classes resnet18's strided convolutions use, added to the tuner's shapes later
+     * (`gammacl tune`, 2026-12-03: bench/baselines/tune-pocl-amd-epyc-f26-resnet18-gemms.json) */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 4, {8, 2, 16, 16}}, /* gemm_nn m>128: 223 -> 285 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_TN, 2, {8, 2, 16, 1}}, /* gemm_tn m<=64: 282 -> 372 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_TN, 3, {8, 2, 16, 16}}, /* gemm_tn m<=128: 242 -> 344 GFLOP/s */
     {NULL, NULL, RT_TUNE_KERNELS, 0, {0, 0, 0, 0}}, /* end */
 };
 

@@ -7,7 +7,10 @@
  * and whether a layer's input stays in cache, and a winner at batch 32 (whose input fits) was no
  * faster than the default at batch 128. resnet18's are timed at batch 32, to stay within the
  * tuner's budget. The GEMMs are cnn5's convolutions as
- * im2col GEMMs (the table of bench_step), and the split-K class is their weight gradients.
+ * im2col GEMMs (the table of bench_step), and the split-K class is their weight gradients; with
+ * resnet18's convolutions that run as im2col GEMMs on the CPU (its stride-2 3x3 ones onto 8x8 and
+ * 4x4 maps, its strided 1x1 shortcuts: forward and input gradient), at batch 32 like its other
+ * shapes.
  */
 #include "tune.h"
 
@@ -60,12 +63,26 @@ static const tune_shape nn64[] = {
 static const tune_shape nn128[] = {
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 fwd", 0, 0, 128, 6272, 576),
 };
+static const tune_shape nn_big[] = {
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer3 down fwd", 0, 0, 256, 2048, 1152),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer4 down fwd", 0, 0, 512, 512, 2304),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer3 shortcut fwd", 0, 0, 256, 2048, 128),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer4 shortcut fwd", 0, 0, 512, 512, 256),
+};
+static const tune_shape tn64[] = {
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer2 shortcut dx", 1, 0, 64, 8192, 128),
+};
+static const tune_shape tn128[] = {
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer3 shortcut dx", 1, 0, 128, 2048, 256),
+};
 static const tune_shape nn_split[] = {
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 dW", 0, 1, 32, 288, 100352),
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 dW", 0, 1, 64, 576, 25088),
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 dW", 0, 1, 128, 576, 6272),
 };
 static const tune_shape tn_big[] = {
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer3 down dcol", 1, 0, 1152, 2048, 256),
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer4 down dcol", 1, 0, 2304, 512, 512),
     GEMM(RT_TUNE_GEMM_TN, "cnn5 conv2 dcol", 1, 0, 288, 100352, 32),
     GEMM(RT_TUNE_GEMM_TN, "cnn5 conv4 dcol", 1, 0, 576, 25088, 64),
     GEMM(RT_TUNE_GEMM_TN, "cnn5 conv5 dcol", 1, 0, 576, 6272, 128),
@@ -81,7 +98,9 @@ int tune_shapes(rt_tune_kernel k, int cls, const tune_shape **out)
         {RT_TUNE_CONV_WGRAD, 1, wg32, N_OF(wg32)},        {RT_TUNE_CONV_WGRAD, 2, wg64, N_OF(wg64)},
         {RT_TUNE_CONV_WGRAD, 3, wg128, N_OF(wg128)},      {RT_TUNE_CONV_WGRAD, 4, wg_big, N_OF(wg_big)},
         {RT_TUNE_GEMM_NN, 1, nn32, N_OF(nn32)},           {RT_TUNE_GEMM_NN, 2, nn64, N_OF(nn64)},
-        {RT_TUNE_GEMM_NN, 3, nn128, N_OF(nn128)},         {RT_TUNE_GEMM_NN, RT_TUNE_SPLIT_K, nn_split, N_OF(nn_split)},
+        {RT_TUNE_GEMM_NN, 3, nn128, N_OF(nn128)},         {RT_TUNE_GEMM_NN, 4, nn_big, N_OF(nn_big)},
+        {RT_TUNE_GEMM_NN, RT_TUNE_SPLIT_K, nn_split, N_OF(nn_split)},
+        {RT_TUNE_GEMM_TN, 2, tn64, N_OF(tn64)},           {RT_TUNE_GEMM_TN, 3, tn128, N_OF(tn128)},
         {RT_TUNE_GEMM_TN, 4, tn_big, N_OF(tn_big)},
     };
     for (int i = 0; i < N_OF(table); i++)
