@@ -340,8 +340,12 @@ int cmd_tune(int argc, char **argv)
     printf("%-10s %-7s %-6s %-12s %8s   %-12s %8s %6s %6s\n", "kernel", "class", "shapes", "default", "GFLOP/s",
            "best", "GFLOP/s", "gain", "peak");
     fflush(stdout);
-    static class_result res[RT_TUNE_KERNELS][RT_TUNE_CLASSES];
-    memset(res, 0, sizeof res);
+    class_result(*res)[RT_TUNE_CLASSES] = calloc(RT_TUNE_KERNELS, sizeof *res); /* ~1 MB: not on the stack */
+    if (!res) {
+        fprintf(stderr, "gammacl tune: out of host memory\n");
+        rt_close(ctx);
+        return 1;
+    }
     const double deadline = t0 + o.budget;
     int failed = 0, skipped = 0;
     double gflops[RT_TUNE_KERNELS][RT_TUNE_CLASSES] = {{0}};
@@ -390,6 +394,7 @@ int cmd_tune(int argc, char **argv)
             }
         }
     }
+    free(res);
     rt_close(ctx);
     return rc;
 }
