@@ -23,11 +23,18 @@ inline VF load_edge(__global const float *p, int nj)
     return VLOAD(0, t);
 }
 
+/* GEMM_STREAM (runtime/gemm.c: a C larger than the cache, beta 0, rows aligned to 16 floats):
+ * whole vectors go out with non-temporal stores, which skip reading the line first (a clang
+ * builtin; only CPU rows of the device table ask for it) */
 inline void store_row(__global float *c, VF v, float alpha, float beta, int nj)
 {
     if (nj <= 0) return;
     v *= alpha;
     if (nj >= TUNE_VW) {
+#if GEMM_STREAM
+        __builtin_nontemporal_store(v, (__global VF *)c);
+        return;
+#endif
         if (beta != 0.0f) v += beta * VLOAD(0, c);
         VSTORE(v, 0, c);
     } else if (beta == 0.0f) {

@@ -147,7 +147,7 @@ static rt_status fwd_fused(rt_ctx *ctx, int n, int cin, int cout, int k, int str
     rt_kernel *kr;
     rt_tune_choice c;
     const char *name = pitched ? (k == 3 ? "conv_fwdp3" : "conv_fwdp") : "conv_fwd";
-    rt_status s = rt_tuned_kernel(ctx, "conv_fwd_cpu", name, RT_TUNE_CONV_FWD, rt_tune_class_of(cout), &c, &kr);
+    rt_status s = rt_tuned_kernel(ctx, "conv_fwd_cpu", name, RT_TUNE_CONV_FWD, rt_tune_class_of(cout), "", &c, &kr);
     if (s != RT_OK) return s;
     const int px = c.nv * c.vw; /* positions a work-item owns */
     size_t panels = pitched ? (size_t)n * ((oh * wp + px - 1) / px) : (size_t)n * oh * ((ow + px - 1) / px);
@@ -301,7 +301,7 @@ static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp,
     rt_kernel *wg;
     rt_tune_choice tc;
     rt_status s = rt_tuned_kernel(ctx, "conv_wgrad_cpu", "conv_wgrad_q3", RT_TUNE_CONV_WGRAD,
-                                  rt_tune_class_of(d->cout), &tc, &wg);
+                                  rt_tune_class_of(d->cout), "", &tc, &wg);
     if (s != RT_OK) return s;
     if (tc.mr == 0) tc = rt_tune_default(RT_TUNE_CONV_WGRAD, 0); /* transposed kernel chosen, not possible here */
     /* slices of images whose padded x and dy fit in the tuned cache size, and enough of them */

@@ -81,6 +81,9 @@ static void fill_info(cl_platform_id p, cl_device_id d, rt_device_info *info)
     v = 0;
     clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof v, &v, NULL);
     info->local_mem = v;
+    v = 0;
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof v, &v, NULL);
+    info->global_cache = v;
     size_t wg = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     info->max_wg = wg;
@@ -334,6 +337,7 @@ rt_status rt_open(rt_ctx **out, const rt_options *opt, char *err, size_t errlen)
                      ctx->params.cache_binaries;
     rt_default_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
     rt_tune_init(ctx);
+    ctx->stream_min_bytes = ctx->params.gemm_stream && ctx->dev.global_cache ? (size_t)ctx->dev.global_cache : SIZE_MAX;
     *out = ctx;
     return RT_OK;
 }

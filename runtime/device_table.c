@@ -14,6 +14,9 @@
  *    channels on 28x28 too: 1.66 -> 0.81 ms), so the CPU rows take it from 8 channels up. A strided
  *    1x1 convolution (resnet18's shortcuts) ran 1.4x (forward) and 1.7x (backward) faster as a
  *    subsampling im2col + GEMM than in the fused kernels, so the CPU rows leave fused_1x1 at 0.
+ *    A GEMM whose C outgrows the global memory cache PoCL reports (the L3) is written with
+ *    non-temporal stores (gemm_stream; a clang builtin, so only the PoCL rows): cnn5's input-
+ *    gradient product TN 288x100352x32 (a 115 MB C) went from 132-174 to 245-252 GFLOP/s.
  *  - Mesa rusticl 22.3 (llvmpipe): correct but slow; a second CPU vendor for correctness. It runs
  *    the work-items of a group in SIMD lanes like a GPU, so CPU-style kernels (few work-items, long
  *    vector loops) are the worst case there: a batch-32 cnn5 step took ~150 s CPU-style and ~65 s
@@ -33,7 +36,7 @@
 
 static const rt_params rows[] = {
     {.row = "pocl-cpu", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 1, .fused_strided_min_ow = 9,
-     .winograd_min_ch = 8,
+     .winograd_min_ch = 8, .gemm_stream = 1,
      .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0,
      .why = "PoCL on a CPU: own register-tiled GEMM, chunked loops, no barriers"},
@@ -54,7 +57,7 @@ static const rt_params rows[] = {
      .winograd_min_ch = 8,
      .chunk = 2048, .wg = 4,
      .red_wg = 1, .cache_binaries = 1, .quirks = 0, .why = "CPU-style kernels with CLBlast GEMM"},
-    {.row = "cpu-im2col", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 0, .chunk = 2048,
+    {.row = "cpu-im2col", .gemm = RT_GEMM_OWN_CPU, .cpu_style = 1, .conv_fused = 0, .gemm_stream = 1, .chunk = 2048,
      .wg = 4, .red_wg = 1, .cache_binaries = 1, .quirks = 0,
      .why = "CPU-style kernels with im2col + gammacl's GEMM (the first design; for comparisons)"},
     {.row = "nvidia-direct", .gemm = RT_GEMM_CLBLAST, .cpu_style = 0, .chunk = 1, .wg = 256,

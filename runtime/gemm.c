@@ -119,9 +119,14 @@ static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, floa
 {
     const rt_tune_kernel tk = trans_a ? RT_TUNE_GEMM_TN : RT_TUNE_GEMM_NN;
     const int cls = nsplit > 1 && !trans_a ? RT_TUNE_SPLIT_K : rt_tune_class_of(m);
+    /* a C too large to stay in cache goes out with non-temporal stores: whole aligned vectors
+     * (rows a multiple of 16 floats apart), overwritten (beta 0), not split */
+    const int stream = nsplit == 1 && beta == 0.0f && ldc % 16 == 0 && coff % 16 == 0 &&
+                       (size_t)m * (size_t)n * sizeof(float) >= ctx->stream_min_bytes;
     rt_tune_choice tc;
     rt_kernel *kr;
-    rt_status s = rt_tuned_kernel(ctx, "gemm", trans_a ? "gemm_tn" : "gemm_nn", tk, cls, &tc, &kr);
+    rt_status s = rt_tuned_kernel(ctx, "gemm", trans_a ? "gemm_tn" : "gemm_nn", tk, cls,
+                                  stream ? "-DGEMM_STREAM=1" : "", &tc, &kr);
     if (s != RT_OK) return s;
     size_t panels = (size_t)(n + tc.nv * tc.vw - 1) / (tc.nv * tc.vw);
     /* a few panels per group keeps groups substantial without starving either core */
@@ -204,6 +209,11 @@ static rt_status run_own(rt_ctx *ctx, const rt_gemm_args *g)
     }
     return launch_tile(ctx, g->trans_a, g->m, g->n, g->k, g->alpha, g->a, g->a_off, g->lda, b, boff,
                        ldb, g->beta, g->c, g->c_off, g->ldc, 1, g->k, 0);
+}
+
+void rt_gemm_set_stream_min(rt_ctx *ctx, size_t bytes)
+{
+    ctx->stream_min_bytes = ctx->params.gemm_stream ? bytes : SIZE_MAX;
 }
 
 static rt_status check_args(rt_ctx *ctx, const rt_gemm_args *g)

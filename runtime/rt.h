@@ -44,6 +44,7 @@ typedef struct rt_device_info {
     char clc_version[64];      /* OpenCL C version */
     unsigned compute_units;
     uint64_t global_mem, max_alloc, local_mem;
+    uint64_t global_cache;     /* CL_DEVICE_GLOBAL_MEM_CACHE_SIZE (0: not reported) */
     size_t max_wg;
     int fp64;
     int is_cpu;
@@ -114,6 +115,9 @@ typedef struct rt_params {
                                   the fused kernels too (0: im2col, a subsampling copy, + GEMM) */
     int winograd_min_ch;       /* with conv_fused: a "same" 3x3 convolution with at least this many
                                   input and output channels takes Winograd F(2x2, 3x3); 0: never */
+    int gemm_stream;           /* own GEMM: a product larger than the device's global memory cache
+                                  writes C with non-temporal stores (it cannot stay in cache, and
+                                  the stores then skip reading each line first); 0: never */
     int cache_binaries;        /* 1: keep compiled programs in gammacl's disk cache */
     int clblast_direct;        /* 1: CLBlast's single-kernel GEMM at every size (its faster
                                   indirect GEMM allocates a temporary buffer per call) */
@@ -345,6 +349,10 @@ typedef struct rt_gemm_args {
 } rt_gemm_args;
 rt_status rt_gemm(rt_ctx *ctx, const rt_gemm_args *g);
 rt_status rt_gemm_with(rt_ctx *ctx, rt_gemm_path path, const rt_gemm_args *g);
+/* Own GEMM: products whose C has at least `bytes` are stored non-temporally (where the device
+ * table's gemm_stream allows: by default from the device's global memory cache size up; tests
+ * set 0 so that every eligible product streams, SIZE_MAX turns it off). */
+void rt_gemm_set_stream_min(rt_ctx *ctx, size_t bytes);
 const char *rt_gemm_path_name(rt_gemm_path p);
 /* ---- convolution (runtime/conv.c) -------------------------------------------------------------- */
 

@@ -70,6 +70,7 @@ struct rt_ctx {
     rt_variant variants[RT_MAX_VARIANTS];
     int nvariants;
     rt_tune_table tune;        /* the parameters of the tunable kernels (tune.c) */
+    size_t stream_min_bytes;   /* own GEMM: C of at least this size is stored non-temporally */
     rt_kernel kernels[RT_MAX_KERNELS];
     int nkernels;
     rt_build_stats build_stats;
@@ -113,9 +114,10 @@ void rt_default_cache_dir(char *out, size_t len);  /* GAMMACL_CACHE_DIR, XDG, ~/
 void rt_tune_init(rt_ctx *ctx);  /* defaults, then shipped rows, then the tuning file */
 /* the -D values of a parameter set for its program ("-DTUNE_MR=8 -DTUNE_VW=16") */
 int rt_tune_opts(rt_tune_kernel k, rt_tune_choice c, char *out, size_t len);
-/* kernel `name` of `program` built with the parameters chosen for kernel k in class cls (*c) */
+/* kernel `name` of `program` built with the parameters chosen for kernel k in class cls (*c),
+ * and the further -D values `extra` ("" for none) */
 rt_status rt_tuned_kernel(rt_ctx *ctx, const char *program, const char *name, rt_tune_kernel k, int cls,
-                          rt_tune_choice *c, rt_kernel **out);
+                          const char *extra, rt_tune_choice *c, rt_kernel **out);
 /* the local size for a launch of `items` work-items: the tuned one where there are enough of
  * them for every core (16 groups), else 1; never above the kernel's limit (launches round the
  * work-items up to a multiple; the kernels skip the extra ones) */

@@ -288,11 +288,12 @@ int rt_tune_opts(rt_tune_kernel k, rt_tune_choice c, char *out, size_t len)
 }
 
 rt_status rt_tuned_kernel(rt_ctx *ctx, const char *program, const char *name, rt_tune_kernel k, int cls,
-                          rt_tune_choice *c, rt_kernel **out)
+                          const char *extra, rt_tune_choice *c, rt_kernel **out)
 {
     char opts[RT_VARIANT_OPTS];
     *c = ctx->tune.c[k][cls];
-    rt_tune_opts(k, *c, opts, sizeof opts);
+    const int n = rt_tune_opts(k, *c, opts, sizeof opts);
+    if (*extra && n > 0 && (size_t)n < sizeof opts) snprintf(opts + n, sizeof opts - (size_t)n, " %s", extra);
     return rt_kernel_get_variant(ctx, program, name, opts, out);
 }
 

@@ -24,41 +24,65 @@ static void ref_gemm(int ta, int tb, int m, int n, int k, double alpha, const fl
         }
 }
 
-static void one_case(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int k, float alpha,
-                     float beta, int pad)
+/* C at offset coff (7, or 16 with rows a multiple of 16 floats apart: what the own GEMM's
+ * non-temporal stores need) */
+static void case_at(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int k, float alpha,
+                    float beta, int pad, int coff)
 {
     th_rng r = {(uint64_t)(m * 131 + n * 17 + k + ta * 7 + tb * 3)};
     int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
     size_t na = (size_t)(ta ? k : m) * lda + 3, nb = (size_t)(tb ? n : k) * ldb + 5,
-           nc = (size_t)m * ldc + 7;
+           nc = (size_t)m * ldc + coff;
     float *a = malloc(na * 4), *b = malloc(nb * 4), *c = malloc(nc * 4);
     th_fill_uniform(&r, a, na, -1, 1);
     th_fill_uniform(&r, b, nb, -1, 1);
     th_fill_uniform(&r, c, nc, -1, 1);
     double *want = malloc((size_t)m * n * sizeof *want);
-    ref_gemm(ta, tb, m, n, k, alpha, a + 3, lda, b + 5, ldb, beta, c + 7, ldc, want);
+    ref_gemm(ta, tb, m, n, k, alpha, a + 3, lda, b + 5, ldb, beta, c + coff, ldc, want);
     rt_buf *da = th_upload(t, a, na), *db = th_upload(t, b, nb), *dc = th_upload(t, c, nc);
-    rt_gemm_args g = {ta, tb, m, n, k, alpha, beta, da, 3, lda, db, 5, ldb, dc, 7, ldc};
+    rt_gemm_args g = {ta, tb, m, n, k, alpha, beta, da, 3, lda, db, 5, ldb, dc, (size_t)coff, ldc};
     char what[160];
-    snprintf(what, sizeof what, "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g pad=%d",
-             rt_gemm_path_name(path), ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, beta, pad);
+    snprintf(what, sizeof what, "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g pad=%d C at %d",
+             rt_gemm_path_name(path), ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, beta, pad, coff);
     if (th_ok(t, rt_gemm_with(t->rt, path, &g), what)) {
         float *got = th_download(t, dc, nc);
         float *flat = malloc((size_t)m * n * 4);
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) flat[(size_t)i * n + j] = got[7 + (size_t)i * ldc + j];
+            for (int j = 0; j < n; j++) flat[(size_t)i * n + j] = got[coff + (size_t)i * ldc + j];
         th_close(t, flat, want, (size_t)m * n, 1e-4, 1e-4 * k, what);
-        /* the padding between rows must be untouched */
+        /* the padding between rows, and what lies before C, must be untouched */
         int kept = 1;
+        for (int i = 0; i < coff; i++) kept &= got[i] == c[i];
         for (int i = 0; i < m; i++)
-            for (int j = n; j < ldc && 7 + (size_t)i * ldc + j < nc; j++)
-                kept &= got[7 + (size_t)i * ldc + j] == c[7 + (size_t)i * ldc + j];
+            for (int j = n; j < ldc && coff + (size_t)i * ldc + j < nc; j++)
+                kept &= got[coff + (size_t)i * ldc + j] == c[coff + (size_t)i * ldc + j];
         th_check(t, kept, "%s: wrote outside C", what);
         free(flat);
         free(got);
     }
     rt_free(t->rt, da), rt_free(t->rt, db), rt_free(t->rt, dc);
     free(a), free(b), free(c), free(want);
+}
+
+static void one_case(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int k, float alpha,
+                     float beta, int pad)
+{
+    case_at(t, path, ta, tb, m, n, k, alpha, beta, pad, 7);
+}
+
+/* The own GEMM with every product that can stream stored non-temporally (threshold 0): whole
+ * rows of vectors, a ragged last vector before row padding, a ragged M, both transposes of A;
+ * beta != 0 and an unaligned C, which never stream; then the device's own threshold again. */
+static void streaming_cases(th *t)
+{
+    rt_gemm_set_stream_min(t->rt, 0);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 0, 40, 64, 30, 1.0f, 0.0f, 0, 16);
+    case_at(t, RT_GEMM_OWN_CPU, 1, 0, 33, 72, 17, 0.5f, 0.0f, 8, 16);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 1, 9, 100, 21, 1.0f, 0.0f, 12, 32);
+    case_at(t, RT_GEMM_OWN_CPU, 1, 1, 20, 48, 13, 1.0f, 0.5f, 0, 16);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 0, 20, 48, 13, 1.0f, 0.0f, 0, 7);
+    const uint64_t cache = rt_device(t->rt)->global_cache;
+    rt_gemm_set_stream_min(t->rt, cache ? (size_t)cache : SIZE_MAX);
 }
 
 #ifndef EVERY_TUNING
@@ -86,6 +110,7 @@ static void body(th *t)
         one_case(t, path, 1, 0, 24, 30, 10240, -1.0f, 1.0f, 1);
         one_case(t, path, 1, 1, 9, 11, 8192, 1.0f, 0.0f, 0);
         one_case(t, path, 0, 1, 5, 6, 8209, 1.0f, 0.5f, 0);
+        if (path == RT_GEMM_OWN_CPU) streaming_cases(t);
     }
 }
 
@@ -110,6 +135,7 @@ static void every_tuning(th *t)
         one_case(t, RT_GEMM_OWN_CPU, 0, 0, 20, 50, 30, 0.5f, 2.0f, 1);
         one_case(t, RT_GEMM_OWN_CPU, 0, 1, 32, 72, 9000, 1.0f, 0.0f, 0);
         one_case(t, RT_GEMM_OWN_CPU, 1, 1, 17, 40, 5000, 1.0f, 1.0f, 0);
+        streaming_cases(t);
     }
 }
 
