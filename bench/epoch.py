@@ -55,11 +55,11 @@ def parse_args(argv):
     return args
 
 
-def timed(cmd, env=None):
+def timed(cmd):
     """Runs cmd to its end; returns (wall seconds, CPU seconds of the child) or raises on failure."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:

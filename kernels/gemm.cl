@@ -25,7 +25,8 @@ inline VF load_edge(__global const float *p, int nj)
 
 /* GEMM_STREAM (runtime/gemm.c: a C larger than the cache, beta 0, rows aligned to 16 floats):
  * whole vectors go out with non-temporal stores, which skip reading the line first (a clang
- * builtin; only CPU rows of the device table ask for it) */
+ * builtin; only the PoCL rows of the device table ask for it: the driver's end-of-kernel
+ * synchronization, locked instructions on x86, orders them before the next kernel reads C) */
 inline void store_row(__global float *c, VF v, float alpha, float beta, int nj)
 {
     if (nj <= 0) return;

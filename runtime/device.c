@@ -337,7 +337,7 @@ rt_status rt_open(rt_ctx **out, const rt_options *opt, char *err, size_t errlen)
                      ctx->params.cache_binaries;
     rt_default_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
     rt_tune_init(ctx);
-    ctx->stream_min_bytes = ctx->params.gemm_stream && ctx->dev.global_cache ? (size_t)ctx->dev.global_cache : SIZE_MAX;
+    rt_gemm_force_stream(ctx, 0);
     *out = ctx;
     return RT_OK;
 }

@@ -112,6 +112,15 @@ static rt_status run_clblast(rt_ctx *ctx, const rt_gemm_args *g)
     return RT_OK;
 }
 
+/* A C too large to stay in cache goes out with non-temporal stores: whole aligned vectors (rows
+ * a multiple of 16 floats apart), overwritten (beta 0); split products never (their slices are
+ * summed at once). */
+static int streams_c(const rt_ctx *ctx, int m, int n, float beta, int ldc, size_t coff)
+{
+    return beta == 0.0f && ldc % 16 == 0 && coff % 16 == 0 &&
+           (size_t)m * (size_t)n * sizeof(float) >= ctx->stream_min_bytes;
+}
+
 static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, float alpha,
                              const rt_buf *a, size_t aoff, int lda, const rt_buf *b, size_t boff,
                              int ldb, float beta, rt_buf *c, size_t coff, int ldc, int nsplit,
@@ -119,10 +128,7 @@ static rt_status launch_tile(rt_ctx *ctx, int trans_a, int m, int n, int k, floa
 {
     const rt_tune_kernel tk = trans_a ? RT_TUNE_GEMM_TN : RT_TUNE_GEMM_NN;
     const int cls = nsplit > 1 && !trans_a ? RT_TUNE_SPLIT_K : rt_tune_class_of(m);
-    /* a C too large to stay in cache goes out with non-temporal stores: whole aligned vectors
-     * (rows a multiple of 16 floats apart), overwritten (beta 0), not split */
-    const int stream = nsplit == 1 && beta == 0.0f && ldc % 16 == 0 && coff % 16 == 0 &&
-                       (size_t)m * (size_t)n * sizeof(float) >= ctx->stream_min_bytes;
+    const int stream = nsplit == 1 && streams_c(ctx, m, n, beta, ldc, coff);
     rt_tune_choice tc;
     rt_kernel *kr;
     rt_status s = rt_tuned_kernel(ctx, "gemm", trans_a ? "gemm_tn" : "gemm_nn", tk, cls,
@@ -159,10 +165,13 @@ static int split_count(const rt_gemm_args *g, int panels)
     return s < 1 ? 1 : s;
 }
 
+/* the own GEMM's long-K products with a transposed B: split along K (run_own) */
+static int split_along_k(const rt_gemm_args *g) { return g->trans_b && g->k >= 4096; }
+
 static rt_status run_own(rt_ctx *ctx, const rt_gemm_args *g)
 {
     const size_t mn = (size_t)g->m * (size_t)g->n;
-    if (g->trans_b && g->k >= 4096) {
+    if (split_along_k(g)) {
         /* C^T[N,M] = B[N,K] * A^T[K,M], split along K, reduced and transposed back. */
         const int panels = (g->m + 15) / 16;
         const int S = split_count(g, panels);
@@ -211,9 +220,16 @@ static rt_status run_own(rt_ctx *ctx, const rt_gemm_args *g)
                        ldb, g->beta, g->c, g->c_off, g->ldc, 1, g->k, 0);
 }
 
-void rt_gemm_set_stream_min(rt_ctx *ctx, size_t bytes)
+void rt_gemm_force_stream(rt_ctx *ctx, int on)
 {
-    ctx->stream_min_bytes = ctx->params.gemm_stream ? bytes : SIZE_MAX;
+    const uint64_t cache = ctx->dev.global_cache;
+    ctx->stream_min_bytes = !ctx->params.gemm_stream ? SIZE_MAX : on ? 0 : cache ? (size_t)cache : SIZE_MAX;
+}
+
+int rt_gemm_streams(const rt_ctx *ctx, const rt_gemm_args *g)
+{
+    if (ctx->params.gemm != RT_GEMM_OWN_CPU || split_along_k(g)) return 0;
+    return streams_c(ctx, g->m, g->n, g->beta, g->ldc, g->c_off);
 }
 
 static rt_status check_args(rt_ctx *ctx, const rt_gemm_args *g)

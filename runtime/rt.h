@@ -349,10 +349,11 @@ typedef struct rt_gemm_args {
 } rt_gemm_args;
 rt_status rt_gemm(rt_ctx *ctx, const rt_gemm_args *g);
 rt_status rt_gemm_with(rt_ctx *ctx, rt_gemm_path path, const rt_gemm_args *g);
-/* Own GEMM: products whose C has at least `bytes` are stored non-temporally (where the device
- * table's gemm_stream allows: by default from the device's global memory cache size up; tests
- * set 0 so that every eligible product streams, SIZE_MAX turns it off). */
-void rt_gemm_set_stream_min(rt_ctx *ctx, size_t bytes);
+/* Own GEMM, where the device table's gemm_stream allows: a C at least the size of the device's
+ * global memory cache is stored non-temporally (on = 0, rt_open's default); on = 1 streams every
+ * eligible C whatever its size (tests). rt_gemm_streams: whether rt_gemm would stream g's C. */
+void rt_gemm_force_stream(rt_ctx *ctx, int on);
+int rt_gemm_streams(const rt_ctx *ctx, const rt_gemm_args *g);
 const char *rt_gemm_path_name(rt_gemm_path p);
 /* ---- convolution (runtime/conv.c) -------------------------------------------------------------- */
 

@@ -25,9 +25,9 @@ static void ref_gemm(int ta, int tb, int m, int n, int k, double alpha, const fl
 }
 
 /* C at offset coff (7, or 16 with rows a multiple of 16 floats apart: what the own GEMM's
- * non-temporal stores need) */
+ * non-temporal stores need); stream: whether they must run (1), must not (0), or either (-1) */
 static void case_at(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int k, float alpha,
-                    float beta, int pad, int coff)
+                    float beta, int pad, int coff, int stream)
 {
     th_rng r = {(uint64_t)(m * 131 + n * 17 + k + ta * 7 + tb * 3)};
     int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
@@ -44,6 +44,9 @@ static void case_at(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int 
     char what[160];
     snprintf(what, sizeof what, "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g pad=%d C at %d",
              rt_gemm_path_name(path), ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, beta, pad, coff);
+    if (stream >= 0)
+        th_check(t, rt_gemm_streams(t->rt, &g) == stream, "%s: non-temporal stores %s", what,
+                 stream ? "expected, not used" : "used where they must not be");
     if (th_ok(t, rt_gemm_with(t->rt, path, &g), what)) {
         float *got = th_download(t, dc, nc);
         float *flat = malloc((size_t)m * n * 4);
@@ -67,22 +70,26 @@ static void case_at(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int 
 static void one_case(th *t, rt_gemm_path path, int ta, int tb, int m, int n, int k, float alpha,
                      float beta, int pad)
 {
-    case_at(t, path, ta, tb, m, n, k, alpha, beta, pad, 7);
+    case_at(t, path, ta, tb, m, n, k, alpha, beta, pad, 7, -1);
 }
 
-/* The own GEMM with every product that can stream stored non-temporally (threshold 0): whole
+/* The own GEMM with every product that can stream stored non-temporally, whatever its size: whole
  * rows of vectors, a ragged last vector before row padding, a ragged M, both transposes of A;
- * beta != 0 and an unaligned C, which never stream; then the device's own threshold again. */
+ * beta != 0, an unaligned C and a split product, which never stream (on a row without
+ * gemm_stream nothing does); then the device's own threshold again, under which these small
+ * products do not stream. */
 static void streaming_cases(th *t)
 {
-    rt_gemm_set_stream_min(t->rt, 0);
-    case_at(t, RT_GEMM_OWN_CPU, 0, 0, 40, 64, 30, 1.0f, 0.0f, 0, 16);
-    case_at(t, RT_GEMM_OWN_CPU, 1, 0, 33, 72, 17, 0.5f, 0.0f, 8, 16);
-    case_at(t, RT_GEMM_OWN_CPU, 0, 1, 9, 100, 21, 1.0f, 0.0f, 12, 32);
-    case_at(t, RT_GEMM_OWN_CPU, 1, 1, 20, 48, 13, 1.0f, 0.5f, 0, 16);
-    case_at(t, RT_GEMM_OWN_CPU, 0, 0, 20, 48, 13, 1.0f, 0.0f, 0, 7);
-    const uint64_t cache = rt_device(t->rt)->global_cache;
-    rt_gemm_set_stream_min(t->rt, cache ? (size_t)cache : SIZE_MAX);
+    const int on = rt_device_params(t->rt)->gemm_stream && rt_device_params(t->rt)->gemm == RT_GEMM_OWN_CPU;
+    rt_gemm_force_stream(t->rt, 1);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 0, 40, 64, 30, 1.0f, 0.0f, 0, 16, on);
+    case_at(t, RT_GEMM_OWN_CPU, 1, 0, 33, 72, 17, 0.5f, 0.0f, 8, 16, on);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 1, 9, 100, 21, 1.0f, 0.0f, 12, 32, on);
+    case_at(t, RT_GEMM_OWN_CPU, 1, 1, 20, 48, 13, 1.0f, 0.5f, 0, 16, 0);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 0, 20, 48, 13, 1.0f, 0.0f, 0, 7, 0);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 1, 16, 32, 4096, 1.0f, 0.0f, 0, 16, 0);
+    rt_gemm_force_stream(t->rt, 0);
+    case_at(t, RT_GEMM_OWN_CPU, 0, 0, 40, 64, 30, 1.0f, 0.0f, 0, 16, 0);
 }
 
 #ifndef EVERY_TUNING
