@@ -10,7 +10,9 @@
  *   1. V[p][c][t] = (B^T d B)[p] for the TP tiles t of the work-item: whole rows of tiles
  *      at once, lanes over tiles (a row transform on four input rows, then even/odd lanes);
  *   2. M[p][k][t] = sum_c U[p][c][k] * V[p][c][t]: 16 independent GEMMs, register-tiled as
- *      WINO_R output channels x WINO_TV vectors of 16 tiles, U broadcast, c in order;
+ *      WINO_R output channels x WINO_TV vectors of 16 tiles, U broadcast, c in order (the host
+ *      picks TV, 1 to 7, so that whole tile rows fill the vectors, and R with it: R x TV
+ *      accumulators, TV tile vectors and a broadcast within 32 vector registers);
  *   3. y = A^T M A, the two output rows of a tile row interleaved into vector stores.
  * The input is the pitched padded layout of runtime/conv.c (rows of pitch W + 1 sharing their
  * zero column; the row past a plane is the next plane's zero row, or the buffer's zero slack),
@@ -189,9 +191,6 @@ __kernel void conv_wino3(__global const float *xp, __global const float *U, __gl
             for (int r = 0; r < nr; r++) {
                 const int n = (r0 + r) / TH, ty = (r0 + r) % TH;
                 __global const float *src = xp + (cb0 + c) * cstride + ((size_t)n * HP + 2 * ty) * WP;
-                /* the next channel's four rows: the channels' planes lie far apart, too short
-                 * a run for the hardware prefetcher (cnn5 32x28x28 -> 32: ~1.5x forward) */
-                if (c + 1 < CN) prefetch(src + cstride, 4 * WP);
                 for (int tx0 = 0; tx0 < TW; tx0 += WINO_WV)
                     wino_input_row(src + 2 * tx0, WP, V + c * WINO_TPS + r * TW + tx0, vstride);
             }

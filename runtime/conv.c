@@ -101,7 +101,7 @@ rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_c
 int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n)
 {
     rt_wino_plan p;
-    return c->wino && rt_wino_plan_conv(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p);
+    return c->wino && rt_wino_plan_conv(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p) ? 16 * p.tv : 0;
 }
 
 void rt_conv_free(rt_ctx *ctx, rt_conv *c)

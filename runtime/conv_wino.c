@@ -14,48 +14,76 @@ static size_t v_bytes(int ch, int tv) { return (size_t)16 * ((size_t)ch * (16 * 
 /* D of the weight gradient: 16 blocks of 16 tv tiles x kb channels, 16 floats apart */
 static size_t d_bytes(int kb, int tv) { return (size_t)16 * ((size_t)16 * tv * kb + 16) * sizeof(float); }
 
-/* The widest blocking whose local memory (V for cb channels, and M or D for kb channels) fits
- * and leaves 16 work-items, else the one that fits with the most of them; 0 if none fits (the
- * direct kernels then run). Blocks of input channels first (down to 32: each costs a pass over
- * M), then of output channels (each transforms the input again), both multiples of 16. */
+/* The blocking for tv vectors of 16 tiles a work-item: input channels in chunks (down to 32:
+ * each chunk costs a pass over M), then output channels in blocks (each transforms the input
+ * again), both multiples of 16, until V and M (or D) fit the local memory; 0 if nothing fits or
+ * a tile row is wider than the work-item's tiles. */
+static int fit(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, int wgrad, int tv, rt_wino_plan *out)
+{
+    /* register block of the products: R x tv accumulators, tv tile vectors and a broadcast
+     * within 32 vector registers */
+    rt_wino_plan p = {(oh + 1) / 2, (ow + 1) / 2, tv, 16, tv <= 5 ? 4 : 3, 0, K, C, 1, 0, 1, 0};
+    if (p.tw > 16 * tv) return 0;
+    p.wv = p.tw > 8 ? 16 : p.tw > 4 ? 8 : 4;
+    p.rpi = 16 * tv / p.tw;
+    size_t local;
+    for (;;) {
+        local = v_bytes(p.cb, tv) + (wgrad ? d_bytes(p.kb, tv) : v_bytes(p.kb, tv));
+        if (local <= ctx->dev.local_mem) break;
+        if (p.cb > 32) p.cb = p.cb > 64 ? (p.cb / 2 + 15) / 16 * 16 : 32;
+        else if (p.kb > 16) p.kb = p.kb > 32 ? (p.kb / 2 + 15) / 16 * 16 : 16;
+        else if (p.cb > 16) p.cb = 16;
+        else break;
+    }
+    if (local > ctx->dev.local_mem) return 0;
+    p.kblocks = (K + p.kb - 1) / p.kb;
+    const int blocks = (n * p.th + p.rpi - 1) / p.rpi;
+    p.items = blocks * p.kblocks;
+    if (wgrad) {
+        /* slices: a few per core, partial sums of at most 32 MB in all */
+        const int cu = ctx->dev.compute_units ? (int)ctx->dev.compute_units : 1;
+        const size_t part = (size_t)16 * C * K * sizeof(float);
+        int slices = 4 * cu;
+        if ((size_t)slices * part > ((size_t)32 << 20)) slices = (int)(((size_t)32 << 20) / part);
+        if (slices < 1) slices = 1;
+        if (slices > blocks) slices = blocks;
+        p.per = (blocks + slices - 1) / slices * p.rpi;
+        p.slices = (n * p.th + p.per - 1) / p.per;
+        p.items = p.slices * p.kblocks;
+    }
+    *out = p;
+    return 1;
+}
+
+/* the share of the products' lanes that hold tiles (the rest are zeros past a tile row) */
+static double lanes_used(const rt_wino_plan *p) { return (double)(p->rpi * p->tw) / (16.0 * p->tv); }
+
+/* The widest of 4, 2 or 1 vectors of tiles whose blocks fit and leave 16 work-items, else the
+ * one that fits with the most of them; 0 if none fits (the direct kernels then run). For the
+ * forward pass, 5 to 7 vectors where whole tile rows fill them better, by 5% or more, with the
+ * same blocks and 16 work-items still (cnn5's 28x28 maps: 14 tiles a row, 8 rows in 7 vectors
+ * with no lane idle instead of 4 rows in 4 with an eighth idle). The weight gradient runs over
+ * the used tiles only, so its lanes waste nothing either way. */
 static int plan(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, int wgrad, rt_wino_plan *out)
 {
     int found = 0;
     for (int tv = 4; tv >= 1; tv /= 2) {
-        rt_wino_plan p = {(oh + 1) / 2, (ow + 1) / 2, tv, 16, 0, K, C, 1, 0, 1, 0};
-        if (p.tw > 16 * tv) break;
-        p.wv = p.tw > 8 ? 16 : p.tw > 4 ? 8 : 4;
-        p.rpi = 16 * tv / p.tw;
-        size_t local;
-        for (;;) {
-            local = v_bytes(p.cb, tv) + (wgrad ? d_bytes(p.kb, tv) : v_bytes(p.kb, tv));
-            if (local <= ctx->dev.local_mem) break;
-            if (p.cb > 32) p.cb = p.cb > 64 ? (p.cb / 2 + 15) / 16 * 16 : 32;
-            else if (p.kb > 16) p.kb = p.kb > 32 ? (p.kb / 2 + 15) / 16 * 16 : 16;
-            else if (p.cb > 16) p.cb = 16;
-            else break;
-        }
-        if (local > ctx->dev.local_mem) continue;
-        p.kblocks = (K + p.kb - 1) / p.kb;
-        const int blocks = (n * p.th + p.rpi - 1) / p.rpi;
-        p.items = blocks * p.kblocks;
-        if (wgrad) {
-            /* slices: a few per core, partial sums of at most 32 MB in all */
-            const int cu = ctx->dev.compute_units ? (int)ctx->dev.compute_units : 1;
-            const size_t part = (size_t)16 * C * K * sizeof(float);
-            int slices = 4 * cu;
-            if ((size_t)slices * part > ((size_t)32 << 20)) slices = (int)(((size_t)32 << 20) / part);
-            if (slices < 1) slices = 1;
-            if (slices > blocks) slices = blocks;
-            p.per = (blocks + slices - 1) / slices * p.rpi;
-            p.slices = (n * p.th + p.per - 1) / p.per;
-            p.items = p.slices * p.kblocks;
-        }
+        rt_wino_plan p;
+        if (!fit(ctx, n, C, K, oh, ow, wgrad, tv, &p)) continue;
         *out = p;
         found = 1;
         if (wgrad || p.items >= 16) break; /* the weight gradient: its slices are its work-items */
     }
-    return found;
+    if (!found || wgrad || out->tv != 4) return found;
+    rt_wino_plan best = *out;
+    for (int tv = 5; tv <= 7; tv++) {
+        rt_wino_plan p;
+        if (fit(ctx, n, C, K, oh, ow, 0, tv, &p) && p.kb == out->kb && p.cb == out->cb && p.items >= 16 &&
+            lanes_used(&p) >= 1.05 * lanes_used(out) && lanes_used(&p) > lanes_used(&best))
+            best = p;
+    }
+    *out = best;
+    return 1;
 }
 
 int rt_wino_plan_conv(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, rt_wino_plan *p)
@@ -70,7 +98,7 @@ int rt_wino_plan_wgrad(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, r
 
 static void variant(const rt_wino_plan *p, char *opts, size_t len)
 {
-    snprintf(opts, len, "-DWINO_TV=%d -DWINO_WV=%d", p->tv, p->wv);
+    snprintf(opts, len, "-DWINO_TV=%d -DWINO_WV=%d -DWINO_R=%d", p->tv, p->wv, p->r);
 }
 
 rt_status rt_wino_conv(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,

@@ -374,7 +374,8 @@ rt_status rt_conv_create(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, rt_c
 enum { RT_CONV_FUSED = 1, RT_CONV_NO_PITCH = 2, RT_CONV_WINOGRAD = 4, RT_CONV_ANY_WIDTH = 8 };
 rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch, int mode,
                               rt_conv **out);
-/* 1 if the forward pass of a batch of n runs as Winograd on this device (tests, bench) */
+/* the tiles a work-item holds (16 to 112) if the forward pass of a batch of n runs as Winograd
+ * on this device, else 0 (tests, bench) */
 int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n);
 void rt_conv_free(rt_ctx *ctx, rt_conv *c);
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow);

@@ -145,10 +145,11 @@ rt_status rt_conv_transpose_dy(rt_ctx *ctx, const rt_buf *dy, int K, int P, rt_b
 
 /* conv_wino.c: Winograd F(2x2, 3x3) for "same" 3x3 convolutions on the pitched padded layout
  * (rows of pitch W + 1, runtime/conv.c). A pass's blocking: rpi tile rows of tw tiles a
- * work-item, in tv vectors of 16 tiles, kb of its K output channels, its C input channels in
+ * work-item, in tv vectors of 16 tiles (products r output channels at a time), kb of its K
+ * output channels, its C input channels in
  * chunks of cb; the transforms take wv tiles of a row at a time; the weight gradient sums
  * `slices` partial sums of `per` tile rows. */
-typedef struct rt_wino_plan { int th, tw, tv, wv, rpi, kb, cb, kblocks, items, slices, per; } rt_wino_plan;
+typedef struct rt_wino_plan { int th, tw, tv, wv, r, rpi, kb, cb, kblocks, items, slices, per; } rt_wino_plan;
 /* 1 and *p set if a blocking of the forward pass (C -> K channels onto oh x ow) fits the device */
 int rt_wino_plan_conv(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, rt_wino_plan *p);
 /* y (+)= the convolution of the padded xp (C planes of hp x wp a image) onto K planes of

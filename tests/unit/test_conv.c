@@ -71,6 +71,14 @@ static void one(th *t, const conv_case *c, int mode)
             (c->cin == 16 && c->h == 28 && rt_device(t->rt)->local_mem >= (128u << 10)))
             th_check(t, wino, "%s: Winograd expected, the direct kernel ran", what);
         if (c->w > 128) th_check(t, !wino, "%s: Winograd on a map too wide for its blocks", what);
+        /* with room for them, whole tile rows fill the work-item's vectors: 14 tiles a row in
+         * 8 rows (7 vectors), 10 in 8 rows (5), 19 in 5 rows (6) */
+        static const struct { int n, h, w, tiles; } filled[] = {{10, 28, 27, 112}, {13, 20, 19, 80}, {5, 38, 37, 96}};
+        for (int f = 0; f < 3; f++)
+            if (c->n == filled[f].n && c->h == filled[f].h && c->w == filled[f].w &&
+                rt_device(t->rt)->local_mem >= (256u << 10))
+                th_check(t, wino == filled[f].tiles, "%s: %d tiles a work-item, expected %d", what, wino,
+                         filled[f].tiles);
     }
     rt_buf *bx = th_upload(t, x, nx), *bw = th_upload(t, w, nw), *bdy = th_upload(t, dy, ny);
     rt_buf *by = th_zeros(t, ny), *bdw = th_zeros(t, nw), *bdx = th_zeros(t, nx), *bdxa = th_upload(t, dx0, nx);
@@ -131,6 +139,10 @@ static void body(th *t)
                                 RT_CONV_FUSED | RT_CONV_WINOGRAD};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int m = 0; m < 4; m++) one(t, &cases[i], modes[m]);
+    /* Winograd with 7, 5 and 6 vectors of tiles a work-item (whole tile rows fill them) */
+    static const conv_case filled[] = {{10, 8, 28, 27, 16, 3, 1, 1}, {13, 8, 20, 19, 8, 3, 1, 1},
+                                       {5, 8, 38, 37, 8, 3, 1, 1}};
+    for (int i = 0; i < 3; i++) one(t, &filled[i], modes[3]);
 }
 
 #endif
