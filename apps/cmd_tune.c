@@ -40,6 +40,8 @@ typedef struct class_result {
     double def_gflops, best_gflops;
     cand_result cands[MAX_CANDIDATES];
     int ncands;
+    tune_shape shapes[MAX_SHAPES]; /* the class's shapes that run its kernel on this device */
+    int nshapes;
 } class_result;
 
 static double now_s(void)
@@ -56,7 +58,8 @@ static void usage(FILE *f)
             "                    [--json FILE] [--no-save]\n\n"
             "Measures the parameter sets of gammacl's CPU kernels on this device (register block\n"
             "rows x vector lanes, and the local size or cache slice) for each shape class of cnn5\n"
-            "and resnet18, checks each against a double-precision reference before timing it, and\n"
+            "and resnet18 (the layers that run each kernel on this device: not those it runs as\n"
+            "Winograd), checks each against a double-precision reference before timing it, and\n"
             "keeps the fastest. The winners are written next to the kernel cache, keyed by device,\n"
             "driver, CPU and kernel source; every later run on the device uses them. Devices that run\n"
             "GPU-style kernels have nothing to tune.\n\n"
@@ -193,8 +196,8 @@ static int write_json(const char *path, const rt_device_info *dev, double peak,
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "kernel", rt_tune_kernel_name((rt_tune_kernel)k));
             cJSON_AddStringToObject(o, "class", rt_tune_class_name(c));
-            const tune_shape *sh;
-            const int n = tune_shapes((rt_tune_kernel)k, c, &sh);
+            const tune_shape *sh = r->shapes;
+            const int n = r->nshapes;
             cJSON *shapes = cJSON_AddArrayToObject(o, "shapes");
             for (int i = 0; i < n; i++) {
                 cJSON *x = cJSON_CreateObject();
@@ -229,13 +232,9 @@ static int write_json(const char *path, const rt_device_info *dev, double peak,
 static int tune_class(rt_ctx *ctx, const tune_opts *o, rt_tune_kernel k, int cls, double deadline,
                       class_result *r)
 {
-    const tune_shape *shapes;
-    const int n = tune_shapes(k, cls, &shapes);
+    const tune_shape *shapes = r->shapes;
+    const int n = r->nshapes;
     tune_case *cases[MAX_SHAPES] = {0};
-    if (n > MAX_SHAPES) {
-        fprintf(stderr, "gammacl tune: %d shapes in class %s (at most %d)\n", n, rt_tune_class_name(cls), MAX_SHAPES);
-        return 1;
-    }
     for (int i = 0; i < n; i++)
         if (tune_case_open(ctx, &shapes[i], &cases[i]) != RT_OK) {
             fprintf(stderr, "gammacl tune: %s\n", rt_error(ctx));
@@ -352,10 +351,11 @@ int cmd_tune(int argc, char **argv)
     for (int k = 0; k < RT_TUNE_KERNELS && !failed; k++) {
         if (o.any_only && !o.only[k]) continue;
         for (int c = 0; c < RT_TUNE_CLASSES && !failed; c++) {
-            const tune_shape *sh;
-            const int n = tune_shapes((rt_tune_kernel)k, c, &sh);
-            if (!n) continue;
             class_result *r = &res[k][c];
+            r->nshapes = tune_shapes(ctx, (rt_tune_kernel)k, c, r->shapes, MAX_SHAPES);
+            const tune_shape *sh = r->shapes;
+            const int n = r->nshapes;
+            if (!n) continue;
             failed = tune_class(ctx, &o, (rt_tune_kernel)k, c, deadline, r);
             if (failed) break;
             skipped += r->skipped;

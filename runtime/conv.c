@@ -192,6 +192,12 @@ static size_t col_bytes(const rt_conv *c, int n)
 
 /* ---- forward ---- */
 
+int rt_conv_winograd_wgrad(const rt_ctx *ctx, const rt_conv *c, int n)
+{
+    rt_wino_plan p;
+    return c->wino && rt_wino_plan_wgrad(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p);
+}
+
 static rt_status check_batch(rt_ctx *ctx, const rt_conv *c, int n)
 {
     if (n < 1 || n > c->max_batch)

@@ -128,11 +128,8 @@ typedef struct tuned_row {
 static const tuned_row tuned_rows[] = {
     /* AMD EPYC family 26 (Zen 5), 2 cores of a VM, PoCL 3.1: `gammacl tune`, 2026-12-02
      * (bench/baselines/tune-pocl-amd-epyc-f26.json; FMA peak 446-490 GFLOP/s; tuned at cnn5's batch of 128) */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 1, {8, 1, 16, 16}}, /* conv_fwd m<=32: 180 -> 205 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 2, {8, 2, 16, 1}}, /* conv_fwd m<=64: 207 -> 277 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 3, {8, 2, 16, 16}}, /* conv_fwd m<=128: 221 -> 247 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 4, {8, 2, 16, 4}}, /* conv_fwd m>128: 153 -> 212 GFLOP/s */
-    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 1, {2, 1, 16, 1024}}, /* conv_wgrad m<=32: 219 -> 238 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 2, {3, 1, 16, 1024}}, /* conv_wgrad m<=64: 227 -> 252 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 3, {3, 1, 16, 1024}}, /* conv_wgrad m<=128: 188 -> 229 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 4, {0, 1, 16, 0}}, /* conv_wgrad m>128: 79 -> 163 GFLOP/s */
@@ -146,6 +143,13 @@ static const tuned_row tuned_rows[] = {
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_NN, 4, {8, 2, 16, 16}}, /* gemm_nn m>128: 223 -> 285 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_TN, 2, {8, 2, 16, 1}}, /* gemm_tn m<=64: 282 -> 372 GFLOP/s */
     {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_GEMM_TN, 3, {8, 2, 16, 16}}, /* gemm_tn m<=128: 242 -> 344 GFLOP/s */
+    /* the direct kernels' classes measured on the layers that run them here, Winograd's left out
+     * (`gammacl tune`, 2026-12-04: bench/baselines/tune-pocl-amd-epyc-f26-direct.json): cnn5's first
+     * layer and resnet18's first stride-2 layer; the m<=64 classes (resnet18's first layer) chose
+     * what the rows above have */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 1, {8, 2, 16, 4}}, /* conv_fwd m<=32: 77 -> 114 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_FWD, 3, {16, 1, 16, 4}}, /* conv_fwd m<=128: 182 -> 203 GFLOP/s */
+    {"Portable Computing Language", "AMD EPYC, family 26 model 2", RT_TUNE_CONV_WGRAD, 1, {3, 1, 16, 1024}}, /* conv_wgrad m<=32: 66 -> 80 GFLOP/s */
     {NULL, NULL, RT_TUNE_KERNELS, 0, {0, 0, 0, 0}}, /* end */
 };
 

@@ -377,6 +377,8 @@ rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch,
 /* the tiles a work-item holds (16 to 112) if the forward pass of a batch of n runs as Winograd
  * on this device, else 0 (tests, bench) */
 int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n);
+/* 1 if its weight gradient for a batch of n runs as Winograd on this device (the tuner) */
+int rt_conv_winograd_wgrad(const rt_ctx *ctx, const rt_conv *c, int n);
 void rt_conv_free(rt_ctx *ctx, rt_conv *c);
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow);
 rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w, rt_buf *y);

@@ -19,8 +19,10 @@ typedef struct tune_shape {
     int trans_a, trans_b, m, n, k; /* GEMMs */
 } tune_shape;
 
-/* The shapes of kernel k in class cls; returns how many (0: the class is not tuned). */
-int tune_shapes(rt_tune_kernel k, int cls, const tune_shape **out);
+/* The shapes of kernel k in class cls that run that kernel on ctx's device (a convolution that
+ * runs as Winograd there does not: its direct kernels' parameters would be tuned for nothing),
+ * at most cap of them into out; returns how many (0: the class is not tuned here). */
+int tune_shapes(rt_ctx *ctx, rt_tune_kernel k, int cls, tune_shape *out, int cap);
 
 /* FLOPs of one timed run of the shape */
 double tune_flops(const tune_shape *s);

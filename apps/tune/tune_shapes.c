@@ -10,7 +10,10 @@
  * im2col GEMMs (the table of bench_step), and the split-K class is their weight gradients; with
  * resnet18's convolutions that run as im2col GEMMs on the CPU (its stride-2 3x3 ones onto 8x8 and
  * 4x4 maps, its strided 1x1 shortcuts: forward and input gradient), at batch 32 like its other
- * shapes.
+ * shapes. A convolution that the device runs as Winograd (runtime/conv_wino.c: on the CPU rows,
+ * every "same" 3x3 one with 8+ channels whose blocks fit) is left out of the direct kernels'
+ * classes there, so that their winners are chosen on the layers that run them: the first layers
+ * (1 and 3 input channels) and resnet18's first stride-2 layer on PoCL.
  */
 #include "tune.h"
 
@@ -23,6 +26,7 @@ static const tune_shape fwd32[] = {
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv1", 1, 28, 32, 3, 1, 1, 128),
 };
 static const tune_shape fwd64[] = {
+    CONV(RT_TUNE_CONV_FWD, "resnet18 conv1", 3, 32, 64, 3, 1, 1, 32),
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 128),
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 128),
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv5 dx", 128, 7, 64, 3, 1, 1, 128),
@@ -38,9 +42,11 @@ static const tune_shape fwd_big[] = {
     CONV(RT_TUNE_CONV_FWD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 32),
 };
 static const tune_shape wg32[] = {
+    CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv1", 1, 28, 32, 3, 1, 1, 128),
     CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 128),
 };
 static const tune_shape wg64[] = {
+    CONV(RT_TUNE_CONV_WGRAD, "resnet18 conv1", 3, 32, 64, 3, 1, 1, 32),
     CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv4", 64, 14, 64, 3, 1, 1, 128),
     CONV(RT_TUNE_CONV_WGRAD, "cnn5 conv3", 32, 14, 64, 3, 1, 1, 128),
     CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer1", 64, 32, 64, 3, 1, 1, 32),
@@ -90,7 +96,20 @@ static const tune_shape tn_big[] = {
 
 #define N_OF(a) (int)(sizeof a / sizeof a[0])
 
-int tune_shapes(rt_tune_kernel k, int cls, const tune_shape **out)
+/* whether the device runs the shape through its kernel: a GEMM always, a convolution unless
+ * that pass (forward, or weight gradient) runs as Winograd there */
+static int runs_here(rt_ctx *ctx, const tune_shape *s)
+{
+    if (s->kernel != RT_TUNE_CONV_FWD && s->kernel != RT_TUNE_CONV_WGRAD) return 1;
+    rt_conv *c = NULL;
+    if (rt_conv_create(ctx, &s->conv, s->batch, &c) != RT_OK) return 1; /* measuring it says more */
+    const int wino = s->kernel == RT_TUNE_CONV_FWD ? rt_conv_winograd(ctx, c, s->batch) != 0
+                                                   : rt_conv_winograd_wgrad(ctx, c, s->batch);
+    rt_conv_free(ctx, c);
+    return !wino;
+}
+
+static int class_shapes(rt_tune_kernel k, int cls, const tune_shape **out)
 {
     static const struct { rt_tune_kernel k; int cls; const tune_shape *s; int n; } table[] = {
         {RT_TUNE_CONV_FWD, 1, fwd32, N_OF(fwd32)},        {RT_TUNE_CONV_FWD, 2, fwd64, N_OF(fwd64)},
@@ -110,6 +129,16 @@ int tune_shapes(rt_tune_kernel k, int cls, const tune_shape **out)
         }
     *out = NULL;
     return 0;
+}
+
+int tune_shapes(rt_ctx *ctx, rt_tune_kernel k, int cls, tune_shape *out, int cap)
+{
+    const tune_shape *all;
+    const int n = class_shapes(k, cls, &all);
+    int kept = 0;
+    for (int i = 0; i < n && kept < cap; i++)
+        if (runs_here(ctx, &all[i])) out[kept++] = all[i];
+    return kept;
 }
 
 double tune_flops(const tune_shape *s)

@@ -19,28 +19,33 @@ check "tune: a tuning file in the cache folder" [ -n "$file" ]
 [ -n "$file" ] || fail_now "no tuning file"
 check "tune: the format line" has_line "$file" '^gammacl-tuning 1$'
 entries=$(grep -c '^conv_wgrad m' "$file")
-check "tune: one entry per measured class ($entries)" [ "$entries" -eq 4 ]
+classes=$(/usr/bin/env python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["classes"]))' "$work/tune.json")
+check "tune: one entry per measured class ($entries of $classes)" [ "$entries" -ge 1 -a "$entries" -eq "$classes" ]
 check "tune: no other kernel written" test "$(grep -Ec '^(conv_fwd|gemm_)' "$file")" -eq 0
 check "tune: the table names the peak and each class" has_line "$work/tune.out" 'FMA peak [0-9]+ GFLOP/s'
 check "tune: JSON with every candidate" /usr/bin/env python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 cls = d["classes"]
-assert len(cls) == 4 and all(c["kernel"] == "conv_wgrad" for c in cls)
+assert len(cls) >= 1 and all(c["kernel"] == "conv_wgrad" for c in cls)
+names = {x["what"]: c["class"] for c in cls for x in c["shapes"]}
+assert names.get("cnn5 conv1") == "m<=32", names  # a first layer never runs as Winograd
+if sys.argv[2] == "pocl":  # PoCL runs cnn5 conv2 as Winograd: not a shape of the direct kernel
+    assert "cnn5 conv2" not in names, names
 for c in cls:
     ok = [x for x in c["candidates"] if x["result"] == "ok"]
     assert len(c["candidates"]) == 19 and len(ok) == 19, c["class"]
     assert c["best"]["gflops"] >= max(x["params"]["gflops"] for x in ok) - 1e-9
     assert c["shapes"] and all(x["default_gflops"] > 0 and x["best_gflops"] > 0 for x in c["shapes"])
-assert d["fma_peak_gflops"] > 0' "$work/tune.json"
+assert d["fma_peak_gflops"] > 0' "$work/tune.json" "$device"
 
 run_gammacl "$work/dev" devices
-check "devices: reports the tuned state" has_line "$work/dev.out" "tuned here \(4 entries"
+check "devices: reports the tuned state" has_line "$work/dev.out" "tuned here \($entries entries"
 
 run_gammacl "$work/t1" "${TRAIN[@]}" --epochs 1 --progress 0 --out "$work/t1"
 check "train with the file: exit 0" [ $? -eq 0 ]
-check "train: says the parameters are tuned" has_line "$work/t1.out" 'kernel parameters: tuned on this machine \(4 entries\)'
-check "train: summary.json records it" has_line "$work/t1/summary.json" '"tuned_entries":[[:space:]]*4'
+check "train: says the parameters are tuned" has_line "$work/t1.out" "kernel parameters: tuned on this machine \\($entries entries\\)"
+check "train: summary.json records it" has_line "$work/t1/summary.json" "\"tuned_entries\":[[:space:]]*$entries"
 
 GAMMACL_TUNING=defaults run_gammacl "$work/t2" "${TRAIN[@]}" --epochs 1 --progress 0 --out "$work/t2"
 check "GAMMACL_TUNING=defaults: exit 0" [ $? -eq 0 ]
@@ -91,7 +96,7 @@ run_gammacl "$work/b" tune --device "$device" --kernels gemm_tn --budget 0.001 -
 rc=$?
 check "tiny budget: exit 0 ($rc)" [ "$rc" -eq 0 ]
 check "tiny budget: says so" has_line "$work/b.out" 'budget ran out with [0-9]+ candidates not measured'
-check "tiny budget: the earlier entries are kept" test "$(grep -c '^conv_wgrad m' "$file")" -eq 4
+check "tiny budget: the earlier entries are kept" test "$(grep -c '^conv_wgrad m' "$file")" -eq "$entries"
 check "tiny budget: the measured class is added" has_line "$file" '^gemm_tn m>128 mr=[0-9]+ nv=[12] vw=(8|16) ls=[0-9]+'
 
 refused "negative budget" 'budget.*not a number of seconds' tune --device "$device" --budget -1
