@@ -22,6 +22,10 @@
  *    vector loops) are the worst case there: a batch-32 cnn5 step took ~150 s CPU-style and ~65 s
  *    GPU-style; gammacl's GEMM at 128^3 took ~0.8 s against ~40 ms for CLBlast. So its row is
  *    GPU-style with CLBlast. Its event profiling reports zero durations (quirk NO_EVENT_TIMES).
+ *    llvmpipe ends a work-item's loops after 65535 iterations in all, silently (its guard against
+ *    endless shader loops): CPU-style kernels, whose work-items loop long, give wrong results
+ *    there at large shapes (the forced weight gradient at 600 x 4x4 -> 32), another reason for
+ *    the GPU style, whose loops are short.
  *  - NVIDIA (H100, driver 580.159.04): kernel builds took 1.7 s cold, 0.01 s from the driver's own
  *    cache (~/.nv/ComputeCache) and 0.9 s from gammacl's binary cache, so gammacl's cache is off
  *    there. CLBlast's indirect GEMM allocates a temporary buffer per call (~12 ms of GPU idle in a
