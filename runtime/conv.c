@@ -104,6 +104,12 @@ int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n)
     return c->wino && rt_wino_plan_conv(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p) ? 16 * p.tv : 0;
 }
 
+int rt_conv_winograd_wgrad(const rt_ctx *ctx, const rt_conv *c, int n)
+{
+    rt_wino_plan p;
+    return c->wino && rt_wino_plan_wgrad(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p);
+}
+
 void rt_conv_free(rt_ctx *ctx, rt_conv *c)
 {
     if (!c) return;
@@ -191,12 +197,6 @@ static size_t col_bytes(const rt_conv *c, int n)
 }
 
 /* ---- forward ---- */
-
-int rt_conv_winograd_wgrad(const rt_ctx *ctx, const rt_conv *c, int n)
-{
-    rt_wino_plan p;
-    return c->wino && rt_wino_plan_wgrad(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p);
-}
 
 static rt_status check_batch(rt_ctx *ctx, const rt_conv *c, int n)
 {
