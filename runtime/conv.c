@@ -287,6 +287,14 @@ static int same3(const rt_conv *c)
     return c->fused && c->d.k == 3 && c->d.stride == 1 && c->d.pad == 1;
 }
 
+int rt_conv_pass_uses_gemm(const rt_conv *c, int pass)
+{
+    if (pass == RT_CONV_PASS_FWD) return !c->fused;
+    if (same3(c)) return 0; /* backward_same3: the fused kernels or Winograd */
+    if (pass == RT_CONV_PASS_DW) return !wgrad_fused_ok(c);
+    return pointwise(&c->d) || !dgrad_fused_ok(c);
+}
+
 /* dy padded by K-1-P into scratch, in the layout (pitched or not) of the padded x */
 static rt_status pad_dy(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, rt_buf **dyp, int *hp,
                         int *wp, int *p2, int *pitched)

@@ -17,11 +17,14 @@ typedef struct tune_shape {
     rt_conv_desc conv;             /* convolutions */
     int batch;                     /* timed batch (the check uses 2 images) */
     int trans_a, trans_b, m, n, k; /* GEMMs */
+    rt_conv_desc layer;            /* a GEMM's convolution (cin 0: none), at `batch` images */
+    int pass;                      /* and which of its passes it is (RT_CONV_PASS_*) */
 } tune_shape;
 
 /* The shapes of kernel k in class cls that run that kernel on ctx's device (a convolution that
- * runs as Winograd there does not: its direct kernels' parameters would be tuned for nothing),
- * at most cap of them into out; returns how many (0: the class is not tuned here). */
+ * runs as Winograd there does not, nor a GEMM whose convolution pass runs in the fused kernels:
+ * their parameters would be tuned for nothing), at most cap of them into out; returns how many
+ * (0: the class is not tuned here). */
 int tune_shapes(rt_ctx *ctx, rt_tune_kernel k, int cls, tune_shape *out, int cap);
 
 /* FLOPs of one timed run of the shape */

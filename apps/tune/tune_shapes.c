@@ -10,15 +10,20 @@
  * im2col GEMMs (the table of bench_step), and the split-K class is their weight gradients; with
  * resnet18's convolutions that run as im2col GEMMs on the CPU (its stride-2 3x3 ones onto 8x8 and
  * 4x4 maps, its strided 1x1 shortcuts: forward and input gradient), at batch 32 like its other
- * shapes. A convolution that the device runs as Winograd (runtime/conv_wino.c: on the CPU rows,
- * every "same" 3x3 one with 8+ channels whose blocks fit) is left out of the direct kernels'
- * classes there, so that their winners are chosen on the layers that run them: the first layers
- * (1 and 3 input channels) and resnet18's first stride-2 layer on PoCL.
+ * shapes. Only what runs the kernel on the device is measured, so that the winners are chosen
+ * on the layers that use them: a convolution that the device runs as Winograd (runtime/conv_wino.c:
+ * on the CPU rows, every "same" 3x3 one with 8+ channels whose blocks fit) is left out of the
+ * direct kernels' classes there (on PoCL they keep the first layers, 1 and 3 input channels,
+ * and resnet18's first stride-2 layer), and a convolution's GEMM where that pass runs in the fused
+ * kernels or as Winograd (on PoCL cnn5's; resnet18's strided and 1x1 ones stay).
  */
 #include "tune.h"
 
-#define CONV(K, WHAT, CIN, H, COUT, KS, S, P, B) {K, WHAT, {CIN, H, H, COUT, KS, S, P}, B, 0, 0, 0, 0, 0}
-#define GEMM(K, WHAT, TA, TB, M, N, KK) {K, WHAT, {0, 0, 0, 0, 0, 0, 0}, 0, TA, TB, M, N, KK}
+#define CONV(K, WHAT, CIN, H, COUT, KS, S, P, B) \
+    {K, WHAT, {CIN, H, H, COUT, KS, S, P}, B, 0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0}, 0}
+/* a convolution's GEMM: its pass (FWD, DX, DW) of the layer CIN x H x H -> COUT, KS x KS / S, at B images */
+#define GEMM(K, WHAT, TA, TB, M, N, KK, PASS, CIN, H, COUT, KS, S, P, B) \
+    {K, WHAT, {0, 0, 0, 0, 0, 0, 0}, B, TA, TB, M, N, KK, {CIN, H, H, COUT, KS, S, P}, RT_CONV_PASS_##PASS}
 
 static const tune_shape fwd32[] = {
     CONV(RT_TUNE_CONV_FWD, "cnn5 conv2", 32, 28, 32, 3, 1, 1, 128),
@@ -60,53 +65,57 @@ static const tune_shape wg_big[] = {
     CONV(RT_TUNE_CONV_WGRAD, "resnet18 layer4", 512, 4, 512, 3, 1, 1, 32),
 };
 static const tune_shape nn32[] = {
-    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 fwd", 0, 0, 32, 100352, 288),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 fwd", 0, 0, 32, 100352, 288, FWD, 32, 28, 32, 3, 1, 1, 128),
 };
 static const tune_shape nn64[] = {
-    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv3 fwd", 0, 0, 64, 25088, 288),
-    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 fwd", 0, 0, 64, 25088, 576),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv3 fwd", 0, 0, 64, 25088, 288, FWD, 32, 14, 64, 3, 1, 1, 128),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 fwd", 0, 0, 64, 25088, 576, FWD, 64, 14, 64, 3, 1, 1, 128),
 };
 static const tune_shape nn128[] = {
-    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 fwd", 0, 0, 128, 6272, 576),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 fwd", 0, 0, 128, 6272, 576, FWD, 64, 7, 128, 3, 1, 1, 128),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer2 shortcut fwd", 0, 0, 128, 8192, 64, FWD, 64, 32, 128, 1, 2, 0, 32),
 };
 static const tune_shape nn_big[] = {
-    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer3 down fwd", 0, 0, 256, 2048, 1152),
-    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer4 down fwd", 0, 0, 512, 512, 2304),
-    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer3 shortcut fwd", 0, 0, 256, 2048, 128),
-    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer4 shortcut fwd", 0, 0, 512, 512, 256),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer3 down fwd", 0, 0, 256, 2048, 1152, FWD, 128, 16, 256, 3, 2, 1, 32),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer4 down fwd", 0, 0, 512, 512, 2304, FWD, 256, 8, 512, 3, 2, 1, 32),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer3 shortcut fwd", 0, 0, 256, 2048, 128, FWD, 128, 16, 256, 1, 2, 0, 32),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer4 shortcut fwd", 0, 0, 512, 512, 256, FWD, 256, 8, 512, 1, 2, 0, 32),
 };
 static const tune_shape tn64[] = {
-    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer2 shortcut dx", 1, 0, 64, 8192, 128),
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer2 shortcut dx", 1, 0, 64, 8192, 128, DX, 64, 32, 128, 1, 2, 0, 32),
 };
 static const tune_shape tn128[] = {
-    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer3 shortcut dx", 1, 0, 128, 2048, 256),
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer3 shortcut dx", 1, 0, 128, 2048, 256, DX, 128, 16, 256, 1, 2, 0, 32),
 };
 static const tune_shape nn_split[] = {
-    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 dW", 0, 1, 32, 288, 100352),
-    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 dW", 0, 1, 64, 576, 25088),
-    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 dW", 0, 1, 128, 576, 6272),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 dW", 0, 1, 32, 288, 100352, DW, 32, 28, 32, 3, 1, 1, 128),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 dW", 0, 1, 64, 576, 25088, DW, 64, 14, 64, 3, 1, 1, 128),
+    GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 dW", 0, 1, 128, 576, 6272, DW, 64, 7, 128, 3, 1, 1, 128),
 };
 static const tune_shape tn_big[] = {
-    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer3 down dcol", 1, 0, 1152, 2048, 256),
-    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer4 down dcol", 1, 0, 2304, 512, 512),
-    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv2 dcol", 1, 0, 288, 100352, 32),
-    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv4 dcol", 1, 0, 576, 25088, 64),
-    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv5 dcol", 1, 0, 576, 6272, 128),
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer3 down dcol", 1, 0, 1152, 2048, 256, DX, 128, 16, 256, 3, 2, 1, 32),
+    GEMM(RT_TUNE_GEMM_TN, "resnet18 layer4 down dcol", 1, 0, 2304, 512, 512, DX, 256, 8, 512, 3, 2, 1, 32),
+    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv2 dcol", 1, 0, 288, 100352, 32, DX, 32, 28, 32, 3, 1, 1, 128),
+    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv4 dcol", 1, 0, 576, 25088, 64, DX, 64, 14, 64, 3, 1, 1, 128),
+    GEMM(RT_TUNE_GEMM_TN, "cnn5 conv5 dcol", 1, 0, 576, 6272, 128, DX, 64, 7, 128, 3, 1, 1, 128),
 };
 
 #define N_OF(a) (int)(sizeof a / sizeof a[0])
 
-/* whether the device runs the shape through its kernel: a GEMM always, a convolution unless
- * that pass (forward, or weight gradient) runs as Winograd there */
+/* whether the device runs the shape through its kernel: a convolution unless that pass
+ * (forward, or weight gradient) runs as Winograd there; a convolution's GEMM if that pass of
+ * the layer runs as a GEMM there (not in the fused kernels) */
 static int runs_here(rt_ctx *ctx, const tune_shape *s)
 {
-    if (s->kernel != RT_TUNE_CONV_FWD && s->kernel != RT_TUNE_CONV_WGRAD) return 1;
+    const int gemm = s->kernel == RT_TUNE_GEMM_NN || s->kernel == RT_TUNE_GEMM_TN;
+    if (gemm && s->layer.cin == 0) return 1;
     rt_conv *c = NULL;
-    if (rt_conv_create(ctx, &s->conv, s->batch, &c) != RT_OK) return 1; /* measuring it says more */
-    const int wino = s->kernel == RT_TUNE_CONV_FWD ? rt_conv_winograd(ctx, c, s->batch) != 0
-                                                   : rt_conv_winograd_wgrad(ctx, c, s->batch);
+    if (rt_conv_create(ctx, gemm ? &s->layer : &s->conv, s->batch, &c) != RT_OK) return 1; /* measuring it says more */
+    const int runs = gemm ? rt_conv_pass_uses_gemm(c, s->pass)
+                   : s->kernel == RT_TUNE_CONV_FWD ? !rt_conv_winograd(ctx, c, s->batch)
+                                                   : !rt_conv_winograd_wgrad(ctx, c, s->batch);
     rt_conv_free(ctx, c);
-    return !wino;
+    return runs;
 }
 
 static int class_shapes(rt_tune_kernel k, int cls, const tune_shape **out)
