@@ -92,12 +92,18 @@ check "other forward and GEMM parameters: the same figures as the defaults" \
 
 # a budget that runs out: the default is measured, the rest reported as not measured
 cp "$work/good.txt" "$file"
-run_gammacl "$work/b" tune --device "$device" --kernels gemm_tn --budget 0.001 --reps 1
+run_gammacl "$work/b" tune --device "$device" --kernels gemm_tn --budget 0.001 --reps 1 --json "$work/b.json"
 rc=$?
 check "tiny budget: exit 0 ($rc)" [ "$rc" -eq 0 ]
 check "tiny budget: says so" has_line "$work/b.out" 'budget ran out with [0-9]+ candidates not measured'
 check "tiny budget: the earlier entries are kept" test "$(grep -c '^conv_wgrad m' "$file")" -eq "$entries"
 check "tiny budget: the measured class is added" has_line "$file" '^gemm_tn m>128 mr=[0-9]+ nv=[12] vw=(8|16) ls=[0-9]+'
+check "GEMM shapes: only the GEMMs of passes that run as GEMMs" /usr/bin/env python3 -c '
+import json, sys
+names = {x["what"] for c in json.load(open(sys.argv[1]))["classes"] for x in c["shapes"]}
+assert "resnet18 layer3 down dcol" in names, names  # a stride-2 layer onto 8 columns: im2col + GEMM
+if sys.argv[2] == "pocl":  # cnn5 conv2 runs as Winograd there: its im2col GEMM never runs
+    assert "cnn5 conv2 dcol" not in names, names' "$work/b.json" "$device"
 
 refused "negative budget" 'budget.*not a number of seconds' tune --device "$device" --budget -1
 refused "budget not a number" 'budget.*not a number of seconds' tune --device "$device" --budget 1s
