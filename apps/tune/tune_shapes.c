@@ -91,6 +91,10 @@ static const tune_shape nn_split[] = {
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv2 dW", 0, 1, 32, 288, 100352, DW, 32, 28, 32, 3, 1, 1, 128),
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv4 dW", 0, 1, 64, 576, 25088, DW, 64, 14, 64, 3, 1, 1, 128),
     GEMM(RT_TUNE_GEMM_NN, "cnn5 conv5 dW", 0, 1, 128, 576, 6272, DW, 64, 7, 128, 3, 1, 1, 128),
+    /* resnet18's strided layers' weight gradients that take the split (K >= 4096): its layer-2
+     * shortcut at the tuner's batch of 32, its layer-3 downsampling at the training batch of 128 */
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer2 shortcut dW", 0, 1, 128, 64, 8192, DW, 64, 32, 128, 1, 2, 0, 32),
+    GEMM(RT_TUNE_GEMM_NN, "resnet18 layer3 down dW", 0, 1, 256, 1152, 8192, DW, 128, 16, 256, 3, 2, 1, 128),
 };
 static const tune_shape tn_big[] = {
     GEMM(RT_TUNE_GEMM_TN, "resnet18 layer3 down dcol", 1, 0, 1152, 2048, 256, DX, 128, 16, 256, 3, 2, 1, 32),
