@@ -9,8 +9,8 @@
  * tuner's budget. The GEMMs are cnn5's convolutions as
  * im2col GEMMs (the table of bench_step), and the split-K class is their weight gradients; with
  * resnet18's convolutions that run as im2col GEMMs on the CPU (its stride-2 3x3 ones onto 8x8 and
- * 4x4 maps, its strided 1x1 shortcuts: forward and input gradient), at batch 32 like its other
- * shapes. Only what runs the kernel on the device is measured, so that the winners are chosen
+ * 4x4 maps, its strided 1x1 shortcuts: forward and input gradient, and the weight gradients long
+ * enough to split), at batch 32 like its other shapes (one at 128, where it takes the split). Only what runs the kernel on the device is measured, so that the winners are chosen
  * on the layers that use them: a convolution that the device runs as Winograd (runtime/conv_wino.c:
  * on the CPU rows, every "same" 3x3 one with 8+ channels whose blocks fit) is left out of the
  * direct kernels' classes there (on PoCL they keep the first layers, 1 and 3 input channels,
