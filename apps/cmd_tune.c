@@ -346,18 +346,25 @@ int cmd_tune(int argc, char **argv)
         return 1;
     }
     const double deadline = t0 + o.budget;
-    int failed = 0, skipped = 0;
+    int failed = 0, skipped = 0, measured = 0;
     double gflops[RT_TUNE_KERNELS][RT_TUNE_CLASSES] = {{0}};
     for (int k = 0; k < RT_TUNE_KERNELS && !failed; k++) {
         if (o.any_only && !o.only[k]) continue;
         for (int c = 0; c < RT_TUNE_CLASSES && !failed; c++) {
             class_result *r = &res[k][c];
             r->nshapes = tune_shapes(ctx, (rt_tune_kernel)k, c, r->shapes, MAX_SHAPES);
+            if (r->nshapes > MAX_SHAPES) {
+                fprintf(stderr, "gammacl tune: %d shapes in class %s (at most %d)\n", r->nshapes,
+                        rt_tune_class_name(c), MAX_SHAPES);
+                failed = 1;
+                break;
+            }
             const tune_shape *sh = r->shapes;
             const int n = r->nshapes;
             if (!n) continue;
             failed = tune_class(ctx, &o, (rt_tune_kernel)k, c, deadline, r);
             if (failed) break;
+            measured++;
             skipped += r->skipped;
             gflops[k][c] = r->best_gflops;
             char d[32], b[32];
@@ -379,6 +386,9 @@ int cmd_tune(int argc, char **argv)
     if (!failed) {
         printf("(params: rows x vectors x lanes / local size; conv_wgrad: channels x 1 x lanes / slice KB,\n"
                " or dy-transposed: the kernel with lanes over 16 output channels)\n");
+        if (!measured)
+            printf("no layer runs these kernels on this device (its convolutions take Winograd or\n"
+                   "im2col + GEMM there): nothing to tune\n");
         printf("%.0f s", secs);
         if (skipped) printf("; the budget ran out with %d candidates not measured (--budget)", skipped);
         printf("\n");

@@ -104,12 +104,6 @@ int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n)
     return c->wino && rt_wino_plan_conv(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p) ? 16 * p.tv : 0;
 }
 
-int rt_conv_winograd_wgrad(const rt_ctx *ctx, const rt_conv *c, int n)
-{
-    rt_wino_plan p;
-    return c->wino && rt_wino_plan_wgrad(ctx, n, c->d.cin, c->d.cout, c->oh, c->ow, &p);
-}
-
 void rt_conv_free(rt_ctx *ctx, rt_conv *c)
 {
     if (!c) return;
@@ -287,12 +281,23 @@ static int same3(const rt_conv *c)
     return c->fused && c->d.k == 3 && c->d.stride == 1 && c->d.pad == 1;
 }
 
-int rt_conv_pass_uses_gemm(const rt_conv *c, int pass)
+/* the choices rt_conv_forward, backward_same3 (dgrad_padded) and rt_conv_backward make */
+int rt_conv_pass_runs(const rt_ctx *ctx, const rt_conv *c, int n, int pass)
 {
-    if (pass == RT_CONV_PASS_FWD) return !c->fused;
-    if (same3(c)) return 0; /* backward_same3: the fused kernels or Winograd */
-    if (pass == RT_CONV_PASS_DW) return !wgrad_fused_ok(c);
-    return pointwise(&c->d) || !dgrad_fused_ok(c);
+    const rt_conv_desc *d = &c->d;
+    rt_wino_plan p;
+    if (pass == RT_CONV_PASS_FWD) {
+        if (!c->fused) return RT_CONV_RUNS_GEMM;
+        return rt_conv_winograd(ctx, c, n) ? RT_CONV_RUNS_WINOGRAD : RT_CONV_RUNS_FUSED;
+    }
+    if (same3(c)) {
+        const int wino = !c->wino ? 0
+                         : pass == RT_CONV_PASS_DW ? rt_wino_plan_wgrad(ctx, n, d->cin, d->cout, c->oh, c->ow, &p)
+                                                   : rt_wino_plan_conv(ctx, n, d->cout, d->cin, d->h, d->w, &p);
+        return wino ? RT_CONV_RUNS_WINOGRAD : RT_CONV_RUNS_FUSED;
+    }
+    if (pass == RT_CONV_PASS_DW) return wgrad_fused_ok(c) ? RT_CONV_RUNS_FUSED : RT_CONV_RUNS_GEMM;
+    return !pointwise(d) && dgrad_fused_ok(c) ? RT_CONV_RUNS_FUSED : RT_CONV_RUNS_GEMM;
 }
 
 /* dy padded by K-1-P into scratch, in the layout (pitched or not) of the padded x */

@@ -377,12 +377,12 @@ rt_status rt_conv_create_with(rt_ctx *ctx, const rt_conv_desc *d, int max_batch,
 /* the tiles a work-item holds (16 to 112) if the forward pass of a batch of n runs as Winograd
  * on this device, else 0 (tests, bench) */
 int rt_conv_winograd(const rt_ctx *ctx, const rt_conv *c, int n);
-/* 1 if its weight gradient for a batch of n runs as Winograd on this device (the tuner) */
-int rt_conv_winograd_wgrad(const rt_ctx *ctx, const rt_conv *c, int n);
-/* 1 if the pass (forward, input gradient, weight gradient) runs as a GEMM, with im2col or on x
- * itself, rather than in the fused kernels (the tuner) */
+/* How a pass (forward, input gradient, weight gradient) of a batch of n runs on this device: as
+ * a GEMM (with im2col, or on x itself), in the fused direct kernels, or as Winograd (the tuner
+ * measures each kernel only on the passes that run it) */
 enum { RT_CONV_PASS_FWD, RT_CONV_PASS_DX, RT_CONV_PASS_DW };
-int rt_conv_pass_uses_gemm(const rt_conv *c, int pass);
+enum { RT_CONV_RUNS_GEMM, RT_CONV_RUNS_FUSED, RT_CONV_RUNS_WINOGRAD };
+int rt_conv_pass_runs(const rt_ctx *ctx, const rt_conv *c, int n, int pass);
 void rt_conv_free(rt_ctx *ctx, rt_conv *c);
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow);
 rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w, rt_buf *y);

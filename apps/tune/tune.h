@@ -24,7 +24,7 @@ typedef struct tune_shape {
 /* The shapes of kernel k in class cls that run that kernel on ctx's device (a convolution that
  * runs as Winograd there does not, nor a GEMM whose convolution pass runs in the fused kernels:
  * their parameters would be tuned for nothing), at most cap of them into out; returns how many
- * (0: the class is not tuned here). */
+ * there are (0: the class is not tuned here; more than cap: only cap were stored). */
 int tune_shapes(rt_ctx *ctx, rt_tune_kernel k, int cls, tune_shape *out, int cap);
 
 /* FLOPs of one timed run of the shape */

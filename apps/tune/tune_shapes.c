@@ -106,20 +106,19 @@ static const tune_shape tn_big[] = {
 
 #define N_OF(a) (int)(sizeof a / sizeof a[0])
 
-/* whether the device runs the shape through its kernel: a convolution unless that pass
- * (forward, or weight gradient) runs as Winograd there; a convolution's GEMM if that pass of
- * the layer runs as a GEMM there (not in the fused kernels) */
+/* whether the device runs the shape through its kernel: a convolution's pass (forward, or weight
+ * gradient) if it runs in the fused direct kernels there, a convolution's GEMM if that pass of
+ * the layer runs as a GEMM there, a GEMM of no layer always */
 static int runs_here(rt_ctx *ctx, const tune_shape *s)
 {
     const int gemm = s->kernel == RT_TUNE_GEMM_NN || s->kernel == RT_TUNE_GEMM_TN;
     if (gemm && s->layer.cin == 0) return 1;
     rt_conv *c = NULL;
     if (rt_conv_create(ctx, gemm ? &s->layer : &s->conv, s->batch, &c) != RT_OK) return 1; /* measuring it says more */
-    const int runs = gemm ? rt_conv_pass_uses_gemm(c, s->pass)
-                   : s->kernel == RT_TUNE_CONV_FWD ? !rt_conv_winograd(ctx, c, s->batch)
-                                                   : !rt_conv_winograd_wgrad(ctx, c, s->batch);
+    const int pass = gemm ? s->pass : s->kernel == RT_TUNE_CONV_FWD ? RT_CONV_PASS_FWD : RT_CONV_PASS_DW;
+    const int how = rt_conv_pass_runs(ctx, c, s->batch, pass);
     rt_conv_free(ctx, c);
-    return runs;
+    return how == (gemm ? RT_CONV_RUNS_GEMM : RT_CONV_RUNS_FUSED);
 }
 
 static int class_shapes(rt_tune_kernel k, int cls, const tune_shape **out)
@@ -149,8 +148,11 @@ int tune_shapes(rt_ctx *ctx, rt_tune_kernel k, int cls, tune_shape *out, int cap
     const tune_shape *all;
     const int n = class_shapes(k, cls, &all);
     int kept = 0;
-    for (int i = 0; i < n && kept < cap; i++)
-        if (runs_here(ctx, &all[i])) out[kept++] = all[i];
+    for (int i = 0; i < n; i++)
+        if (runs_here(ctx, &all[i])) {
+            if (kept < cap) out[kept] = all[i];
+            kept++;
+        }
     return kept;
 }
 

@@ -90,6 +90,12 @@ check "other forward and GEMM parameters: the file is used" has_line "$work/t4.o
 check "other forward and GEMM parameters: the same figures as the defaults" \
     same_metrics "$work/t2/metrics.csv" "$work/t4/metrics.csv"
 
+# a row whose convolutions never run the direct kernels (im2col + GEMM): no conv class to measure
+GAMMACL_PARAMS=cpu-im2col run_gammacl "$work/im" tune --device "$device" --kernels conv_fwd,conv_wgrad --no-save
+check "im2col row: exit 0 ($?)" [ $? -eq 0 ]
+check "im2col row: nothing to tune, and says so" has_line "$work/im.out" 'no layer runs these kernels on this device'
+check "im2col row: no class measured" bash -c "! grep -Eq '^conv_(fwd|wgrad) +m' '$work/im.out'"
+
 # a budget that runs out: the default is measured, the rest reported as not measured
 cp "$work/good.txt" "$file"
 run_gammacl "$work/b" tune --device "$device" --kernels gemm_tn --budget 0.001 --reps 1 --json "$work/b.json"
