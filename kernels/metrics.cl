@@ -20,22 +20,24 @@ __kernel void metrics_append(__global const float *src, int n, int d, __global f
     }
 }
 
-/* S[k*d + j] = sum of H[j, i] over the samples i of class k, taken in the order
- * perm[offs[k]] .. perm[offs[k+1] - 1] (compensated summation). One work-item per (k, j). */
-__kernel void metrics_class_sums(__global const float *H, int ld, int d, int K,
-                                 __global const int *perm, __global const int *offs,
+/* S[t*d + j] = sum of H[j, i] over the samples i of segment t, taken in the order
+ * perm[seg[t]] .. perm[seg[t+1] - 1] (compensated summation). A segment is a run of at most a few
+ * thousand samples of one class (net/metrics.c), so that no work-item loops long: some drivers
+ * end a work-item's loops after 65535 iterations in all. One work-item per (t, j). */
+__kernel void metrics_class_sums(__global const float *H, int ld, int d, int nseg,
+                                 __global const int *perm, __global const int *seg,
                                  __global float *S)
 {
     const int e = (int)get_global_id(0);
-    if (e >= K * d) return;
-    const int k = e / d, j = e - k * d;
+    if (e >= nseg * d) return;
+    const int t = e / d, j = e - t * d;
     __global const float *row = H + (size_t)j * ld;
     float s = 0.0f, comp = 0.0f;
-    for (int p = offs[k]; p < offs[k + 1]; p++) {
+    for (int p = seg[t]; p < seg[t + 1]; p++) {
         const float y = row[perm[p]] - comp;
-        const float t = s + y;
-        comp = (t - s) - y;
-        s = t;
+        const float u = s + y;
+        comp = (u - s) - y;
+        s = u;
     }
     S[e] = s;
 }

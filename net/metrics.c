@@ -23,12 +23,20 @@
 #include "nn_internal.h"
 
 #define NORM_EPS 1e-12f   /* as the head's normalization */
+/* Class sums run over segments of at most this many samples of one class, a work-item each, and
+ * add up on the host in order: some drivers end a work-item's loops after 65535 iterations in all
+ * (llvmpipe, without an error), which one work-item per class would pass at 65536 samples. */
+#define CLASS_SEGMENT 4096
+
+/* segments for n samples in K classes: class k takes ceil(n_k / CLASS_SEGMENT), at most
+ * n_k / CLASS_SEGMENT + 1 */
+static size_t max_segments(size_t n, size_t K) { return n / CLASS_SEGMENT + K; }
 
 struct nn_metrics_ws {
     int capacity, count, d, K;
     int first_slot, slots, consumed;
     rt_buf *H, *C, *labels, *hnorm;               /* gathered */
-    rt_buf *perm, *offs, *S, *MU, *MUHAT, *D, *G, *V, *out4, *gn, *SW, *hist; /* computing */
+    rt_buf *perm, *offs, *seg, *S, *MU, *MUHAT, *D, *G, *V, *out4, *gn, *SW, *hist; /* computing */
 };
 
 /* ---- workspace ---- */
@@ -48,7 +56,8 @@ rt_status nn_metrics_ws_create(nn_model *m, int capacity, nn_metrics_ws **out)
     *ws = (nn_metrics_ws){.capacity = capacity, .d = (int)d, .K = (int)K};
     struct { rt_buf **b; size_t floats; } plan[] = {
         {&ws->H, d * N}, {&ws->C, N * K}, {&ws->labels, N}, {&ws->hnorm, N}, {&ws->perm, N},
-        {&ws->offs, K + 1}, {&ws->S, K * d}, {&ws->MU, K * d}, {&ws->MUHAT, K * d},
+        {&ws->offs, K + 1}, {&ws->seg, max_segments(N, K) + 1}, {&ws->S, max_segments(N, K) * d},
+        {&ws->MU, K * d}, {&ws->MUHAT, K * d},
         {&ws->D, N * K}, {&ws->G, 2 * N * K}, {&ws->V, 2 * N * d}, {&ws->out4, 4 * N},
         {&ws->gn, 2 * N}, {&ws->SW, d * d}, {&ws->hist, 2 * NN_HIST_BINS},
     };
@@ -66,7 +75,7 @@ rt_status nn_metrics_ws_create(nn_model *m, int capacity, nn_metrics_ws **out)
 void nn_metrics_ws_free(nn_model *m, nn_metrics_ws *ws)
 {
     if (!ws) return;
-    rt_buf *bufs[] = {ws->H, ws->C, ws->labels, ws->hnorm, ws->perm, ws->offs, ws->S, ws->MU,
+    rt_buf *bufs[] = {ws->H, ws->C, ws->labels, ws->hnorm, ws->perm, ws->offs, ws->seg, ws->S, ws->MU,
                       ws->MUHAT, ws->D, ws->G, ws->V, ws->out4, ws->gn, ws->SW, ws->hist};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_free(m->rt, bufs[i]);
     free(ws);
@@ -151,6 +160,7 @@ static void host_free(nn_metrics_host *h)
 {
     free(h->labels), free(h->perm), free(h->offs), free(h->mu), free(h->muG), free(h->centered);
     free(h->muhat), free(h->upload), free(h->s4), free(h->gn), free(h->sw), free(h->w);
+    free(h->seg), free(h->cseg), free(h->segsum);
 }
 
 static int host_alloc(nn_metrics_host *h, int N, int K, int d)
@@ -170,11 +180,17 @@ static int host_alloc(nn_metrics_host *h, int N, int K, int d)
     h->gn = malloc((size_t)2 * N * sizeof *h->gn);
     h->sw = malloc((size_t)d * d * sizeof *h->sw);
     h->w = malloc(Kd * sizeof *h->w);
+    const size_t segs = max_segments((size_t)N, (size_t)K);
+    h->seg = malloc((segs + 1) * sizeof *h->seg);
+    h->cseg = malloc(((size_t)K + 1) * sizeof *h->cseg);
+    h->segsum = malloc(segs * d * sizeof *h->segsum);
     return h->labels && h->perm && h->offs && h->mu && h->muG && h->centered && h->muhat &&
-           h->upload && h->s4 && h->gn && h->sw && h->w ? 0 : -1;
+           h->upload && h->s4 && h->gn && h->sw && h->w && h->seg && h->cseg && h->segsum ? 0 : -1;
 }
 
-/* Reads the labels and uploads a class-sorted order (counting sort, stable) with its offsets. */
+/* Reads the labels and uploads a class-sorted order (counting sort, stable) with its offsets and
+ * its segments (runs of at most CLASS_SEGMENT samples of one class; class k's are cseg[k] ..
+ * cseg[k+1] - 1). */
 static rt_status sort_by_class(nn_model *m, nn_metrics_ws *ws, nn_metrics_host *h)
 {
     rt_status s = rt_read(m->rt, ws->labels, 0, h->labels, (size_t)h->N * sizeof(int32_t));
@@ -194,30 +210,43 @@ static rt_status sort_by_class(nn_model *m, nn_metrics_ws *ws, nn_metrics_host *
     memcpy(next, h->offs, (size_t)h->K * sizeof *next);
     for (int i = 0; i < h->N; i++) h->perm[next[h->labels[i]]++] = i;
     free(next);
+    h->nseg = 0;
+    for (int k = 0; k < h->K; k++) {
+        h->cseg[k] = h->nseg;
+        for (int p = h->offs[k]; p < h->offs[k + 1]; p += CLASS_SEGMENT) h->seg[h->nseg++] = p;
+    }
+    h->cseg[h->K] = h->nseg;
+    h->seg[h->nseg] = h->N;
     s = rt_write(m->rt, ws->perm, 0, h->perm, (size_t)h->N * sizeof(int32_t));
     if (s == RT_OK) s = rt_write(m->rt, ws->offs, 0, h->offs, ((size_t)h->K + 1) * sizeof(int32_t));
+    if (s == RT_OK) s = rt_write(m->rt, ws->seg, 0, h->seg, ((size_t)h->nseg + 1) * sizeof(int32_t));
     return s;
 }
 
-/* Class sums on the device, then means, the global mean and normalized means on the host. */
+/* Segment sums on the device, then class sums (each class's segments in order), means, the
+ * global mean and normalized means on the host. */
 static rt_status class_means(nn_model *m, nn_metrics_ws *ws, nn_metrics_host *h)
 {
     const int K = h->K, d = h->d;
     rt_kernel *k;
     rt_status s = nn_kernel(m, "metrics", "metrics_class_sums", &k);
     if (s == RT_OK)
-        s = NN_ITEMS(m, k, (size_t)K * d, RT_BUF(ws->H), RT_I32(ws->capacity), RT_I32(d), RT_I32(K),
-                     RT_BUF(ws->perm), RT_BUF(ws->offs), RT_BUF(ws->S));
-    float *sums = h->upload; /* K x d, overwritten below */
-    if (s == RT_OK) s = rt_read(m->rt, ws->S, 0, sums, (size_t)K * d * sizeof(float));
+        s = NN_ITEMS(m, k, (size_t)h->nseg * d, RT_BUF(ws->H), RT_I32(ws->capacity), RT_I32(d),
+                     RT_I32(h->nseg), RT_BUF(ws->perm), RT_BUF(ws->seg), RT_BUF(ws->S));
+    if (s == RT_OK) s = rt_read(m->rt, ws->S, 0, h->segsum, (size_t)h->nseg * d * sizeof(float));
     if (s != RT_OK) return s;
-    for (int c = 0; c < K; c++)
-        for (int j = 0; j < d; j++) h->muG[j] += sums[(size_t)c * d + j] / h->N;
+    for (int c = 0; c < K; c++) /* h->mu: the class sums first */
+        for (int j = 0; j < d; j++) {
+            double sum = 0;
+            for (int t = h->cseg[c]; t < h->cseg[c + 1]; t++) sum += h->segsum[(size_t)t * d + j];
+            h->mu[(size_t)c * d + j] = sum;
+            h->muG[j] += sum / h->N;
+        }
     for (int c = 0; c < K; c++) {
         const int n = nn_metrics_class_count(h, c);
         double *mu = h->mu + (size_t)c * d, *hat = h->muhat + (size_t)c * d, norm = 0;
         for (int j = 0; j < d; j++) {
-            mu[j] = n > 0 ? sums[(size_t)c * d + j] / (double)n : 0.0;
+            mu[j] = n > 0 ? mu[j] / (double)n : 0.0;
             norm += mu[j] * mu[j];
             h->centered[(size_t)c * d + j] = n > 0 ? mu[j] - h->muG[j] : 0.0;
         }

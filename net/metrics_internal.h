@@ -13,6 +13,9 @@
 typedef struct nn_metrics_host {
     int N, K, d, present;
     int32_t *labels, *perm, *offs;
+    int nseg;                     /* segments: runs of one class's samples summed a work-item each */
+    int32_t *seg, *cseg;          /* nseg + 1 starts in perm (the last: N); class k's first segment */
+    float *segsum;                /* nseg x d sums read back */
     double *mu, *muG, *centered;  /* K x d class means, d global mean, K x d mu_k - mu_G */
     double *muhat;                /* K x d */
     float *upload;                /* 2 K d: MU, MUHAT as floats */

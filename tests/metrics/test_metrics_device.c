@@ -10,7 +10,8 @@
  *                    accuracy 1, zero gradients, CE = L*_CE and BCE at b* = L*_BCE;
  *   ETF + noise      the same plus Gaussian noise of known size;
  *   collapsed        every sample on its class centre (random centres, two classes sharing one);
- *   random           Gaussian features and weights, imbalanced, one class absent.
+ *   random           Gaussian features and weights, imbalanced, one class absent;
+ *   long class       a class of more samples than a work-item may loop over on some drivers.
  * A last case runs the real data path (nn_metrics_collect over an uploaded uint8 data set in
  * batches of 7) against the reference fed with one whole-batch forward pass.
  */
@@ -331,6 +332,28 @@ static void other_cases(th *t)
     }
 }
 
+/* One class of more samples than a work-item may loop over on some drivers (llvmpipe ends a
+ * work-item's loops after 65535 iterations in all, silently): its class sum must still take
+ * every sample. Features around a class-dependent centre, so that a sample left out moves the
+ * class mean. */
+static void long_class_case(th *t)
+{
+    nn_split_metrics got;
+    mref_result ref;
+    th_rng r = {400};
+    fcase c = {.name = "one class of 67500 samples", .K = 3, .d = 4, .N = 75000, .batch = 8192, .bce = 1,
+               .gamma = 8, .bias = 2.0};
+    alloc_case(&c);
+    for (int i = 0; i < c.K * c.d; i++) c.w[i] = (float)th_normal(&r);
+    for (int i = 0; i < c.N; i++) {
+        c.labels[i] = i % 20 == 0 ? 1 : i % 20 == 1 ? 2 : 0;
+        for (int j = 0; j < c.d; j++)
+            c.h[(size_t)j * c.N + i] = (float)(th_normal(&r) + (j == c.labels[i] ? 2.0 : 0.5));
+    }
+    run_features(t, &c, &got, &ref);
+    free_case(&c);
+}
+
 /* The data path: nn_metrics_collect over an uploaded data set in batches of 7 (the last one
  * partial) against the reference fed with one whole-batch evaluation of the same samples. */
 static void data_path_case(th *t)
@@ -381,6 +404,7 @@ static void body(th *t)
 {
     etf_cases(t);
     other_cases(t);
+    long_class_case(t);
     data_path_case(t);
 }
 

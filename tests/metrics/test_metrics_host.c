@@ -83,6 +83,7 @@ static void uniform_accuracy(void)
         nn_uniform_accuracy(pos, neg, n, &acc, &t);
         const double want = mref_uniform_accuracy(pos, neg, n);
         close_to(acc, want, 1e-15, "uacc, random case against every threshold");
+        close_to(mref_uniform_accuracy_counted(pos, neg, n), want, 0, "the reference's counted uacc");
         if (acc > 0) close_to(nn_uniform_accuracy_at(pos, neg, n, t), acc, 1e-15, "accuracy at the returned threshold");
     }
 }
