@@ -313,30 +313,46 @@ static rt_status pad_dy(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, rt_buf
     return s == RT_OK ? pad(ctx, dy, *dyp, d->cout * n, c->oh, c->ow, *p2, *pitched) : s;
 }
 
-static rt_status wgrad_padded(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dyp, int dyoff, rt_buf *dw)
+/* few input channels and no input gradient (a first layer): the sums from dy as it is, rows
+ * of VW positions (conv_wgrad_q3_rows), without the padding copy that costs more there */
+#define WGRAD_ROWS_MAX_CIN 4
+
+static int wgrad_rows_ok(const rt_conv *c, int dx) { return !dx && c->d.cin <= WGRAD_ROWS_MAX_CIN; }
+
+/* the images a work-item of the padded-x weight gradients takes: their padded x and dy fit in
+ * the tuned cache size, and there are enough work-items */
+static int wgrad_slice(const rt_conv *c, int n, const rt_tune_choice *tc)
+{
+    const size_t per_image = (size_t)(c->d.cin + c->d.cout) * c->hp * c->wp * sizeof(float);
+    int per = (int)(((size_t)tc->ls << 10) / per_image);
+    if (per < 1) per = 1;
+    if (per > (n + 15) / 16) per = (n + 15) / 16;
+    return per;
+}
+
+/* the weight gradient from the padded x by `kernel` of conv_wgrad_cpu.cl (conv_wgrad_q3 on the
+ * padded dy, arg = dy's offset in it; conv_wgrad_q3_rows on dy as it is, arg = its row length),
+ * slices of images summed in order */
+static rt_status wgrad_q3(rt_ctx *ctx, rt_conv *c, int n, const char *kernel, const rt_buf *dy, int arg,
+                          rt_buf *dw)
 {
     const rt_conv_desc *d = &c->d;
     const int kk = d->cin * 9;
     rt_kernel *wg;
     rt_tune_choice tc;
-    rt_status s = rt_tuned_kernel(ctx, "conv_wgrad_cpu", "conv_wgrad_q3", RT_TUNE_CONV_WGRAD,
+    rt_status s = rt_tuned_kernel(ctx, "conv_wgrad_cpu", kernel, RT_TUNE_CONV_WGRAD,
                                   rt_tune_class_of(d->cout), "", &tc, &wg);
     if (s != RT_OK) return s;
     if (tc.mr == 0) tc = rt_tune_default(RT_TUNE_CONV_WGRAD, 0); /* transposed kernel chosen, not possible here */
-    /* slices of images whose padded x and dy fit in the tuned cache size, and enough of them */
-    const size_t per_image = (size_t)(d->cin + d->cout) * c->hp * c->wp * sizeof(float);
-    int per = (int)(((size_t)tc.ls << 10) / per_image);
-    if (per < 1) per = 1;
-    if (per > (n + 15) / 16) per = (n + 15) / 16;
-    const int slices = (n + per - 1) / per;
+    const int per = wgrad_slice(c, n, &tc), slices = (n + per - 1) / per;
     const size_t pstride = (size_t)d->cout * kk;
     rt_buf *part;
     s = rt_scratch(ctx, RT_SCRATCH_PART, (size_t)slices * pstride * sizeof(float), &part);
     if (s != RT_OK) return s;
     size_t g = (size_t)slices, l = 1;
-    s = RT_LAUNCH(ctx, wg, 1, &g, &l, RT_BUF(c->xp), RT_BUF(dyp), RT_BUF(part), RT_I32(n),
+    s = RT_LAUNCH(ctx, wg, 1, &g, &l, RT_BUF(c->xp), RT_BUF(dy), RT_BUF(part), RT_I32(n),
                   RT_I32(d->cin), RT_I32(d->cout), RT_I32(c->hp), RT_I32(c->wp), RT_I32(c->oh),
-                  RT_I32(dyoff), RT_I32(per), RT_I32(pstride));
+                  RT_I32(arg), RT_I32(per), RT_I32(pstride));
     if (s != RT_OK) return s;
     return rt_conv_sum_slices(ctx, part, slices, pstride, dw);
 }
@@ -384,11 +400,12 @@ static rt_status backward_same3(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w,
     const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(d->cout));
     const int wino_wg = c->wino && rt_wino_plan_wgrad(ctx, n, d->cin, d->cout, c->oh, c->ow, &p);
     const int transposed = !wino_wg && wc.mr == 0 && wgrad_fused_ok(c);
+    if (!wino_wg && !transposed && wgrad_rows_ok(c, dx != NULL)) return wgrad_q3(ctx, c, n, "conv_wgrad_q3_rows", dy, c->ow, dw);
     rt_status s = RT_OK;
     if (dx || (!wino_wg && !transposed)) s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
     if (s == RT_OK && wino_wg) s = rt_wino_wgrad(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, dy, dw);
     else if (s == RT_OK && transposed) s = wgrad_fused(ctx, c, n, dy, dw);
-    else if (s == RT_OK) s = wgrad_padded(ctx, c, n, dyp, p2 * wp + p2, dw);
+    else if (s == RT_OK) s = wgrad_q3(ctx, c, n, "conv_wgrad_q3", dyp, p2 * wp + p2, dw);
     if (s == RT_OK && dx) s = dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc);
     return s;
 }
