@@ -400,12 +400,15 @@ static rt_status backward_same3(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w,
     const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(d->cout));
     const int wino_wg = c->wino && rt_wino_plan_wgrad(ctx, n, d->cin, d->cout, c->oh, c->ow, &p);
     const int transposed = !wino_wg && wc.mr == 0 && wgrad_fused_ok(c);
-    if (!wino_wg && !transposed && wgrad_rows_ok(c, dx != NULL)) return wgrad_q3(ctx, c, n, "conv_wgrad_q3_rows", dy, c->ow, dw);
+    const int padded_wg = !wino_wg && !transposed; /* the weight gradient from the padded dy */
+    if (padded_wg && wgrad_rows_ok(c, dx != NULL)) return wgrad_q3(ctx, c, n, "conv_wgrad_q3_rows", dy, c->ow, dw);
+    /* the weight gradients that read dy as it is come first, so that the padded copy is made just
+     * before the kernels that read it, while it is still in cache */
     rt_status s = RT_OK;
-    if (dx || (!wino_wg && !transposed)) s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
-    if (s == RT_OK && wino_wg) s = rt_wino_wgrad(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, dy, dw);
-    else if (s == RT_OK && transposed) s = wgrad_fused(ctx, c, n, dy, dw);
-    else if (s == RT_OK) s = wgrad_q3(ctx, c, n, "conv_wgrad_q3", dyp, p2 * wp + p2, dw);
+    if (wino_wg) s = rt_wino_wgrad(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, dy, dw);
+    else if (transposed) s = wgrad_fused(ctx, c, n, dy, dw);
+    if (s == RT_OK && (dx || padded_wg)) s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
+    if (s == RT_OK && padded_wg) s = wgrad_q3(ctx, c, n, "conv_wgrad_q3", dyp, p2 * wp + p2, dw);
     if (s == RT_OK && dx) s = dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc);
     return s;
 }
