@@ -8,6 +8,7 @@
  * no transpose is needed. A work-item owns a slice of `per` images (sized by the host so that its
  * x and dy stay in cache) and walks the output channels CB at a time (9 * CB accumulators) and
  * every input channel; its lanes are reduced in a fixed order (vsum). dim 0: image slice.
+ * conv_wgrad_q3_rows: the same from dy as it is, for first layers (no padded dy made for them).
  */
 #ifndef TUNE_CB
 #define TUNE_CB 2
