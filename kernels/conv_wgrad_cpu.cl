@@ -78,7 +78,7 @@ __kernel void conv_wgrad_q3(__global const float *xp, __global const float *dyp,
  * channels, where the copy costs more than these sums (cnn5's first layer: 0.83 ms with the copy,
  * 0.42 without).
  * Lanes run over VW positions of an output row; the row's last vector is masked, and read lane by
- * lane at the end of the buffer (nothing may be read past it). Only where no input gradient is
+ * lane where a whole vector would reach past the end of dy (small maps: up to the last rows). Only where no input gradient is
  * needed (the first layer): otherwise the padded dy exists anyway. */
 #define WR_DY(t, c) __global const float *d##c = dy + ((size_t)min(co + c, Cout - 1) * N + n) * oplane;
 #define WR_DECL(t, c) VF g##c;
@@ -94,7 +94,7 @@ __kernel void conv_wgrad_q3_rows(__global const float *xp, __global const float 
                                  int OH, int OW, int per, int pstride)
 {
     WQ_PROLOGUE
-    const size_t oplane = (size_t)OH * OW;
+    const size_t oplane = (size_t)OH * OW, end = (size_t)Cout * N * oplane; /* dy's floats */
     for (int co = 0; co < Cout; co += TUNE_CB) {
         for (int ci = 0; ci < Cin; ci++) {
             REP9(WQ_DECL)
@@ -108,7 +108,8 @@ __kernel void conv_wgrad_q3_rows(__global const float *xp, __global const float 
                             REPC(WQ_LOAD, 0)
                             __global const float *xq = xi + oy * WP + ox;
                             REP9(WQ_FMA)
-                        } else if (n < N - 1 || oy < OH - 1) { /* the next row's start: masked */
+                        } else if (((size_t)min(co + TUNE_CB - 1, Cout - 1) * N + n) * oplane + q + TUNE_VW <= end) {
+                            /* the next row's start (or the next plane's): masked */
                             const VI in = VLANES < OW - ox;
                             REPC(WQ_LOAD, 0)
                             REPC(WQ_MASK, 0)

@@ -45,13 +45,13 @@ double mref_uniform_accuracy(const double *pos, const double *neg, int n)
     return (double)best / n;
 }
 
-/* the values of x[] below t (x sorted ascending, n of them): the first index with x >= t */
-static int count_below(const double *x, int n, double t)
+/* the values of x[] below t, or at most t (x sorted ascending, n of them) */
+static int count_below(const double *x, int n, double t, int or_equal)
 {
     int lo = 0, hi = n;
     while (lo < hi) {
         const int mid = lo + (hi - lo) / 2;
-        if (x[mid] < t) lo = mid + 1;
+        if (x[mid] < t || (or_equal && x[mid] == t)) lo = mid + 1;
         else hi = mid;
     }
     return lo;
@@ -72,8 +72,9 @@ double mref_uniform_accuracy_counted(const double *pos, const double *neg, int n
     for (int a = 0; a + 1 < 2 * n; a++) {
         if (pts[a + 1] == pts[a]) continue;
         const double t = 0.5 * (pts[a] + pts[a + 1]);
-        /* no end point equals t: the intervals open below t less those closed below it */
-        const int hit = count_below(lo, m, t) - count_below(hi, m, t);
+        /* the intervals opened below t less those closed at or below it (t may round onto an end
+         * point when two are adjacent doubles: the same strict test as the brute force) */
+        const int hit = count_below(lo, m, t, 0) - count_below(hi, m, t, 1);
         if (hit > best) best = hit;
     }
     free(pts), free(lo), free(hi);

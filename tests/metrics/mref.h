@@ -38,7 +38,7 @@ double mref_nc1(const double *sw, const double *centered, int d, int K);
 /* max over t of #{i : neg_i < t < pos_i}/n, trying every midpoint of consecutive endpoints. */
 double mref_uniform_accuracy(const double *pos, const double *neg, int n);
 /* the same by counting: at each midpoint t, the intervals (neg_i, pos_i) that open below t less
- * those that also close below it (binary searches in the sorted end points) */
+ * those that also close at or below it (binary searches in the sorted end points) */
 double mref_uniform_accuracy_counted(const double *pos, const double *neg, int n);
 
 #endif

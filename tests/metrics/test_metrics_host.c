@@ -73,6 +73,11 @@ static void uniform_accuracy(void)
     close_to(nn_uniform_accuracy_at(pos1, neg1, 3, 0.6), 2.0 / 3, 0, "accuracy at 0.6");
     close_to(nn_uniform_accuracy_at(pos1, neg1, 3, 0.85), 1.0 / 3, 0, "accuracy at 0.85");
     close_to(nn_uniform_accuracy_at(pos2, neg2, 2, 1), 0, 0, "accuracy at a shared end point");
+    /* an interval between adjacent doubles holds no threshold: its midpoint rounds onto an end */
+    const double pos5[] = {0.5}, neg5[] = {nextafter(0.5, 0.0)};
+    close_to(mref_uniform_accuracy(pos5, neg5, 1), 0, 0, "the reference's uacc at adjacent end points");
+    close_to(mref_uniform_accuracy_counted(pos5, neg5, 1), 0, 0,
+             "the reference's counted uacc at adjacent end points");
     for (int trial = 0; trial < 300; trial++) {
         const int n = 1 + (int)(uni() * 60);
         double pos[64], neg[64];
