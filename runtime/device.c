@@ -98,6 +98,10 @@ static rt_status enumerate(rt_device_info **out, cl_platform_id **pids, cl_devic
                            int *count, char *err, size_t errlen)
 {
     setenv("RUSTICL_ENABLE", "llvmpipe", 0); /* 0: keep the user's own value */
+    /* PoCL's worker threads pinned one to a core: left to the scheduler, two of them now and then
+     * shared a core for a whole kernel (a 2-core Zen 5: GEMMs at half speed in one process in
+     * three, the cnn5 step 6-14% slower); POCL_AFFINITY=0 keeps them free */
+    setenv("POCL_AFFINITY", "1", 0);
     *out = NULL;
     *count = 0;
     cl_uint np = 0;
