@@ -5,7 +5,7 @@
  * by the wall clock and per CPU-second of the process (the driver's worker threads included),
  * which another process on a shared machine disturbs much less.
  *
- * usage: bench_conv [--device SPEC] [--model cnn5|resnet18] [--batch N] [--repeats R]
+ * usage: bench_conv [--device SPEC] [--model cnn5|resnet18] [--batch N] [--repeats R] [--path NAME]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,16 +36,24 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static const char *const usage =
+    "usage: bench_conv [--device SPEC] [--model cnn5|resnet18] [--batch N] [--repeats R] [--path NAME]\n"
+    "  --path: only one implementation: im2col+gemm, fused rows, fused pitched or winograd\n"
+    "  (the strided convolutions run im2col+gemm and their fused kernel whatever it names)\n";
+
 int main(int argc, char **argv)
 {
-    const char *device = NULL, *model = "cnn5";
+    const char *device = NULL, *model = "cnn5", *path = NULL;
     int batch = 128, repeats = 7;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--help")) return fputs(usage, stdout), 0;
+        if (i + 1 >= argc) return fprintf(stderr, "bench_conv: %s needs a value\n%s", argv[i], usage), 2;
         if (!strcmp(argv[i], "--device")) device = argv[i + 1];
         else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
         else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--repeats")) repeats = atoi(argv[i + 1]);
-        else { fprintf(stderr, "usage: bench_conv [--device SPEC] [--model cnn5|resnet18] [--batch N] [--repeats R]\n"); return 2; }
+        else if (!strcmp(argv[i], "--path")) path = argv[i + 1];
+        else return fprintf(stderr, "bench_conv: bad argument '%s'\n%s", argv[i], usage), 2;
     }
     const int resnet = !strcmp(model, "resnet18");
     if (repeats < 1 || repeats > 64 || batch < 1 || (!resnet && strcmp(model, "cnn5"))) {
@@ -75,6 +83,10 @@ int main(int argc, char **argv)
                                 RT_CONV_FUSED | RT_CONV_WINOGRAD};
     static const char *names[] = {"im2col+gemm", "fused rows", "fused pitched", "winograd"};
     enum { NM = sizeof modes / sizeof modes[0] };
+    int only = -1;
+    for (int m = 0; path && m < NM; m++)
+        if (!strcmp(path, names[m])) only = m;
+    if (path && only < 0) return fprintf(stderr, "bench_conv: unknown --path '%s'\n%s", path, usage), 2;
     printf("%-22s %-14s %10s %10s %12s %12s\n", "conv", "path", "fwd GF/s", "bwd GF/s", "fwd GF/cpu-s",
            "bwd GF/cpu-s");
     for (size_t s = 0; s < nshapes; s++) {
@@ -82,6 +94,7 @@ int main(int argc, char **argv)
         /* the paths that apply: a strided convolution has no pitched layout and so no
          * Winograd, a 1x1 stride-1 one only the plain GEMM */
         const int nm = d->stride > 1 ? 2 : d->k == 1 ? 1 : NM;
+        const int skip = only >= 0 && only < nm && d->stride == 1; /* run only --path's */
         int oh, ow;
         rt_conv_out_size(d, &oh, &ow);
         const size_t nx = (size_t)d->cin * batch * d->h * d->w, ny = (size_t)d->cout * batch * oh * ow,
@@ -97,6 +110,7 @@ int main(int argc, char **argv)
         double tf[NM][64], tb[NM][64], cf[NM][64], cb[NM][64];
         for (int r = -1; r < repeats; r++)
             for (int m = 0; m < nm; m++) {
+                if (skip && m != only) continue;
                 double t0 = now_s(), c0 = cpu_s();
                 rt_conv_forward(rt, c[m], batch, x, w, y);
                 rt_finish(rt);
@@ -108,6 +122,10 @@ int main(int argc, char **argv)
             }
         const double flop = 2.0 * ny * d->cin * d->k * d->k;
         for (int m = 0; m < nm; m++) {
+            if (skip && m != only) {
+                rt_conv_free(rt, c[m]);
+                continue;
+            }
             qsort(tf[m], (size_t)repeats, sizeof(double), cmp);
             qsort(tb[m], (size_t)repeats, sizeof(double), cmp);
             qsort(cf[m], (size_t)repeats, sizeof(double), cmp);
