@@ -5,7 +5,11 @@
  * a channel's sums and its element-wise pass in one work-item: bn_train_fwd, bn_bwd_fused):
  *   1  (CPUs): one work-item per channel, explicit float8 lanes summed in blocks of 1024 values,
  *      no barriers — the fast and precise form on PoCL;
- *   >1 (GPUs): one work-group per channel, strided partial sums, then a fixed local-memory tree.
+ *   >1 (GPUs): a channel in segments of `seg` values, a work-group each (strided partial sums,
+ *      then a fixed local-memory tree), the segments' sums added in order by one work-item a
+ *      channel: a work-item loops over a few hundred values whatever the channel's length
+ *      (llvmpipe silently leaves a work-item's loops after 65535 iterations), and a layer of
+ *      few channels still gives a GPU many groups.
  * Both sum in a fixed order, so results reproduce run to run. Statistics are two-pass (mean, then
  * squared deviations). Running variance uses the unbiased estimate, as PyTorch does.
  */
@@ -29,8 +33,6 @@
         result = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) +                     \
                  ((acc.s4 + acc.s5) + (acc.s6 + acc.s7)) + tail;                \
     }
-#define CHANNEL_ID() ((int)get_global_id(0))
-#define LOCAL_SCRATCH
 
 #else
 
@@ -48,46 +50,94 @@ inline float group_sum(float v, __local float *scratch)
     return r;
 }
 
-#define CHANNEL_SUM(result, M, VEXPR, SEXPR)                                    \
+/* a work-group's sum of f(i) over its segment [g seg, min(M, (g + 1) seg)) of the channel,
+ * strided by the group size; dim 0: segment g x RT_RED_WG, dim 1: channel */
+#define SEGMENT_SUM(result, M, seg, SEXPR)                                      \
     {                                                                           \
+        const int i0 = (int)get_group_id(0) * (seg), i1 = min((M), i0 + (seg)); \
         float part = 0.0f;                                                      \
-        for (int i = (int)get_local_id(0); i < (M); i += RT_RED_WG) part += SEXPR(i); \
+        for (int i = i0 + (int)get_local_id(0); i < i1; i += RT_RED_WG) part += SEXPR(i); \
         result = group_sum(part, scratch);                                      \
     }
-#define CHANNEL_ID() ((int)get_group_id(0))
-#define LOCAL_SCRATCH __local float scratch[RT_RED_WG];
 
 #endif
 
-#define IS_LEADER() (RT_RED_WG == 1 || get_local_id(0) == 0)
+/* the running statistics after the batch's mean and biased variance */
+inline void bn_running(int c, int M, float mu, float var, __global float *run_mean,
+                       __global float *run_var, float momentum)
+{
+    const float unbiased = M > 1 ? var * (float)M / (float)(M - 1) : var;
+    run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mu;
+    run_var[c] = (1.0f - momentum) * run_var[c] + momentum * unbiased;
+}
 
+#define S_X(j) xc[j]
+#define S_D2(j) ((xc[j] - mu) * (xc[j] - mu))
+
+#if RT_RED_WG == 1
 /* training statistics: mean and 1/sqrt(var + eps) of each channel; updates the running stats */
 __kernel void bn_stats(__global const float *x, int M, int C, __global float *mean,
                        __global float *invstd, __global float *run_mean, __global float *run_var,
                        float momentum, float eps)
 {
-    LOCAL_SCRATCH
-    const int c = CHANNEL_ID();
+    const int c = (int)get_global_id(0);
     if (c >= C) return;
     __global const float *xc = x + (size_t)c * M;
 #define V_X(j) vload8(0, xc + (j))
-#define S_X(j) xc[j]
     float s;
     CHANNEL_SUM(s, M, V_X, S_X)
     const float mu = s / (float)M;
 #define V_D2(j) ((vload8(0, xc + (j)) - mu) * (vload8(0, xc + (j)) - mu))
-#define S_D2(j) ((xc[j] - mu) * (xc[j] - mu))
     float ss;
     CHANNEL_SUM(ss, M, V_D2, S_D2)
     const float var = ss / (float)M;
-    if (IS_LEADER()) {
-        mean[c] = mu;
-        invstd[c] = 1.0f / sqrt(var + eps);
-        const float unbiased = M > 1 ? var * (float)M / (float)(M - 1) : var;
-        run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mu;
-        run_var[c] = (1.0f - momentum) * run_var[c] + momentum * unbiased;
-    }
+    mean[c] = mu;
+    invstd[c] = 1.0f / sqrt(var + eps);
+    bn_running(c, M, mu, var, run_mean, run_var, momentum);
 }
+#else
+/* training statistics in four launches: the segments' sums of x (squares = 0) or of the squared
+ * deviations from the channel means (squares = 1), part[c][g] for G segments a channel */
+__kernel void bn_seg_sums(__global const float *x, int M, int seg, int G, __global const float *mean,
+                          int squares, __global float *part)
+{
+    __local float scratch[RT_RED_WG];
+    const int c = (int)get_global_id(1);
+    __global const float *xc = x + (size_t)c * M;
+    float s;
+    if (squares) {
+        const float mu = mean[c];
+        SEGMENT_SUM(s, M, seg, S_D2)
+    } else {
+        SEGMENT_SUM(s, M, seg, S_X)
+    }
+    if (get_local_id(0) == 0) part[(size_t)c * G + get_group_id(0)] = s;
+}
+
+/* a channel's mean from its segments' sums, in order; one work-item a channel */
+__kernel void bn_seg_mean(__global const float *part, int G, int M, int C, __global float *mean)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    float s = 0.0f;
+    for (int g = 0; g < G; g++) s += part[(size_t)c * G + g];
+    mean[c] = s / (float)M;
+}
+
+/* 1/sqrt(var + eps) and the running statistics from the squared deviations' segment sums */
+__kernel void bn_seg_var(__global const float *part, int G, int M, int C, __global const float *mean,
+                         __global float *invstd, __global float *run_mean, __global float *run_var,
+                         float momentum, float eps)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    float ss = 0.0f;
+    for (int g = 0; g < G; g++) ss += part[(size_t)c * G + g];
+    const float var = ss / (float)M;
+    invstd[c] = 1.0f / sqrt(var + eps);
+    bn_running(c, M, mean[c], var, run_mean, run_var, momentum);
+}
+#endif
 
 /* evaluation statistics from the running estimates */
 __kernel void bn_eval_stats(__global const float *run_mean, __global const float *run_var, int C,
@@ -145,39 +195,66 @@ __kernel void bn_apply(__global const float *x, __global float *y, int M,
         r1 = ((acc1.s0 + acc1.s1) + (acc1.s2 + acc1.s3)) + ((acc1.s4 + acc1.s5) + (acc1.s6 + acc1.s7)) + t1; \
         r2 = ((acc2.s0 + acc2.s1) + (acc2.s2 + acc2.s3)) + ((acc2.s4 + acc2.s5) + (acc2.s6 + acc2.s7)) + t2; \
     }
-#else
-#define CHANNEL_SUM2(r1, r2, M, V1, S1, V2, S2)                                          \
-    {                                                                                    \
-        float p1 = 0.0f, p2 = 0.0f;                                                      \
-        for (int i = (int)get_local_id(0); i < (M); i += RT_RED_WG) { p1 += S1(i); p2 += S2(i); } \
-        r1 = group_sum(p1, scratch);                                                     \
-        r2 = group_sum(p2, scratch);                                                     \
-    }
 #endif
 
+#define V_G(j) V_RELU(vload8(0, gc + (j)), j)
+#define S_G(j) S_RELU(gc[j], j)
+#define V_GX(j) (V_RELU(vload8(0, gc + (j)), j) * (vload8(0, xc + (j)) - mu))
+#define S_GX(j) (S_RELU(gc[j], j) * (xc[j] - mu))
+
+#if RT_RED_WG == 1
 /* dbeta = sum g, dgamma = sum g * xhat, per channel (g = dy, masked by the ReLU), in one pass */
 __kernel void bn_bwd_reduce(__global const float *x, __global const float *dy, int relu, int M, int C,
                             __global const float *mean, __global const float *invstd,
                             __global const float *gamma, __global const float *beta,
                             __global float *dgamma, __global float *dbeta)
 {
-    LOCAL_SCRATCH
-    const int c = CHANNEL_ID();
+    const int c = (int)get_global_id(0);
     if (c >= C) return;
     __global const float *xc = x + (size_t)c * M;
     __global const float *gc = dy + (size_t)c * M;
     const float mu = mean[c], a = gamma[c] * invstd[c], b = beta[c] - mu * a;
-#define V_G(j) V_RELU(vload8(0, gc + (j)), j)
-#define S_G(j) S_RELU(gc[j], j)
-#define V_GX(j) (V_RELU(vload8(0, gc + (j)), j) * (vload8(0, xc + (j)) - mu))
-#define S_GX(j) (S_RELU(gc[j], j) * (xc[j] - mu))
     float sg, sgx;
     CHANNEL_SUM2(sg, sgx, M, V_G, S_G, V_GX, S_GX)
-    if (IS_LEADER()) {
-        dbeta[c] = sg;
-        dgamma[c] = sgx * invstd[c];
+    dbeta[c] = sg;
+    dgamma[c] = sgx * invstd[c];
+}
+#else
+/* the same sums in segments (as bn_seg_sums): part[c][g][0] = sum g, part[c][g][1] = sum g (x - mean) */
+__kernel void bn_seg_grad(__global const float *x, __global const float *dy, int relu, int M, int seg,
+                          int G, __global const float *mean, __global const float *invstd,
+                          __global const float *gamma, __global const float *beta, __global float *part)
+{
+    __local float scratch[RT_RED_WG];
+    const int c = (int)get_global_id(1);
+    __global const float *xc = x + (size_t)c * M;
+    __global const float *gc = dy + (size_t)c * M;
+    const float mu = mean[c], a = gamma[c] * invstd[c], b = beta[c] - mu * a;
+    float sg, sgx;
+    SEGMENT_SUM(sg, M, seg, S_G)
+    SEGMENT_SUM(sgx, M, seg, S_GX)
+    if (get_local_id(0) == 0) {
+        __global float *o = part + 2 * ((size_t)c * G + get_group_id(0));
+        o[0] = sg;
+        o[1] = sgx;
     }
 }
+
+/* dbeta and dgamma from the segments' sums, in order; one work-item a channel */
+__kernel void bn_seg_grad_out(__global const float *part, int G, int C, __global const float *invstd,
+                              __global float *dgamma, __global float *dbeta)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    float sg = 0.0f, sgx = 0.0f;
+    for (int g = 0; g < G; g++) {
+        sg += part[2 * ((size_t)c * G + g)];
+        sgx += part[2 * ((size_t)c * G + g) + 1];
+    }
+    dbeta[c] = sg;
+    dgamma[c] = sgx * invstd[c];
+}
+#endif
 
 /* dx = gamma * invstd * (g - dbeta/M - xhat * dgamma/M) after a training forward (batch
  * statistics depend on every input); dx = gamma * invstd * g after an evaluation forward (fixed

@@ -15,6 +15,8 @@
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
+/* GPU style: values a work-item sums per segment of a channel (kernels/batchnorm.cl) */
+#define BN_SEG_STEPS 256
 
 enum { GAMMA, BETA, RMEAN, RVAR };
 
@@ -41,6 +43,20 @@ static rt_status fill(nn_model *m, int param, float v)
     return s;
 }
 
+/* GPU style: a channel of M values in segments of BN_SEG_STEPS values a work-item */
+static int seg_len(const nn_model *m) { return rt_device_params(m->rt)->red_wg * BN_SEG_STEPS; }
+static int segments(const nn_model *m, int M) { return (M + seg_len(m) - 1) / seg_len(m); }
+
+/* a work-group a segment: dim 0 segment x group size, dim 1 channel */
+static rt_status per_segment(nn_model *m, rt_kernel *k, int C, int M, unsigned nargs, const rt_arg *args)
+{
+    const size_t wg = (size_t)rt_device_params(m->rt)->red_wg;
+    size_t gws[2] = {(size_t)segments(m, M) * wg, (size_t)C}, lws[2] = {wg, 1};
+    return rt_launch(m->rt, k, 2, gws, lws, nargs, args);
+}
+#define PER_SEGMENT(m, k, C, M, ...)                                                           \
+    per_segment((m), (k), (C), (M), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), (rt_arg[]){__VA_ARGS__})
+
 static rt_status setup(nn_model *m, nn_node *n)
 {
     static const char *const suffix[] = {"gamma", "beta", "running_mean", "running_var"};
@@ -57,18 +73,64 @@ static rt_status setup(nn_model *m, nn_node *n)
         return s;
     for (int i = 0; i < 2; i++)
         if ((s = rt_alloc(m->rt, c * sizeof(float), &n->aux[i])) != RT_OK) return s;
-    return RT_OK;
+    if (rt_device_params(m->rt)->red_wg == 1) return RT_OK;
+    /* GPU style: two sums per segment of the largest batch's channels */
+    return rt_alloc(m->rt, 2 * c * (size_t)segments(m, m->max_batch * n->out.h * n->out.w) * sizeof(float),
+                    &n->aux[2]);
 }
 
-/* one work-group (GPU style) or one work-item (CPU style) per channel */
+/* CPU style: one work-item per channel */
 static rt_status per_channel(nn_model *m, rt_kernel *k, int C, unsigned nargs, const rt_arg *args)
 {
-    const size_t wg = (size_t)rt_device_params(m->rt)->red_wg;
-    size_t gws = (size_t)C * wg, lws = wg;
+    size_t gws = (size_t)C, lws = 1;
     return rt_launch(m->rt, k, 1, &gws, &lws, nargs, args);
 }
 #define PER_CHANNEL(m, k, C, ...)                                                              \
     per_channel((m), (k), (C), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), (rt_arg[]){__VA_ARGS__})
+
+/* GPU style training statistics: segment sums of x, the means, segment sums of the squared
+ * deviations, 1/std and the running statistics */
+static rt_status seg_stats(nn_model *m, nn_node *n, const rt_buf *x, int C, int M)
+{
+    const nn_param *p = m->params;
+    const int G = segments(m, M), seg = seg_len(m);
+    rt_kernel *ks, *km, *kv;
+    rt_status s;
+    if ((s = nn_kernel(m, "batchnorm", "bn_seg_sums", &ks)) != RT_OK ||
+        (s = nn_kernel(m, "batchnorm", "bn_seg_mean", &km)) != RT_OK ||
+        (s = nn_kernel(m, "batchnorm", "bn_seg_var", &kv)) != RT_OK)
+        return s;
+    for (int squares = 0; squares < 2; squares++) {
+        s = PER_SEGMENT(m, ks, C, M, RT_BUF(x), RT_I32(M), RT_I32(seg), RT_I32(G), RT_BUF(n->aux[0]),
+                        RT_I32(squares), RT_BUF(n->aux[2]));
+        if (s != RT_OK) return s;
+        s = squares ? NN_ITEMS(m, kv, (size_t)C, RT_BUF(n->aux[2]), RT_I32(G), RT_I32(M), RT_I32(C),
+                               RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[RMEAN]].value),
+                               RT_BUF(p[n->param[RVAR]].value), RT_F32(BN_MOMENTUM), RT_F32(BN_EPS))
+                    : NN_ITEMS(m, km, (size_t)C, RT_BUF(n->aux[2]), RT_I32(G), RT_I32(M), RT_I32(C),
+                               RT_BUF(n->aux[0]));
+        if (s != RT_OK) return s;
+    }
+    return RT_OK;
+}
+
+/* GPU style gradient sums: segment sums of g and g (x - mean), then dbeta and dgamma */
+static rt_status seg_grad(nn_model *m, nn_node *n, const rt_buf *x, int C, int M)
+{
+    const nn_param *p = m->params;
+    const int G = segments(m, M);
+    rt_kernel *kg, *ko;
+    rt_status s;
+    if ((s = nn_kernel(m, "batchnorm", "bn_seg_grad", &kg)) != RT_OK ||
+        (s = nn_kernel(m, "batchnorm", "bn_seg_grad_out", &ko)) != RT_OK)
+        return s;
+    s = PER_SEGMENT(m, kg, C, M, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_I32(M), RT_I32(seg_len(m)),
+                    RT_I32(G), RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
+                    RT_BUF(p[n->param[BETA]].value), RT_BUF(n->aux[2]));
+    if (s != RT_OK) return s;
+    return NN_ITEMS(m, ko, (size_t)C, RT_BUF(n->aux[2]), RT_I32(G), RT_I32(C), RT_BUF(n->aux[1]),
+                    RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad));
+}
 
 /* CPU style with at least four channels a core: each channel's statistics and element-wise
  * pass in one work-item (kernels/batchnorm.cl bn_train_fwd, bn_bwd_fused), its later reads
@@ -95,7 +157,9 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
                         RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
                         RT_I32(n->fused));
     }
-    if (train) {
+    if (train && rt_device_params(m->rt)->red_wg > 1) {
+        s = seg_stats(m, n, x, C, M);
+    } else if (train) {
         if ((s = nn_kernel(m, "batchnorm", "bn_stats", &k)) != RT_OK) return s;
         s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]),
                         RT_BUF(n->aux[1]), RT_BUF(p[n->param[RMEAN]].value),
@@ -129,11 +193,15 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
                         RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
                         RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad), RT_I32(acc));
     }
-    if ((s = nn_kernel(m, "batchnorm", "bn_bwd_reduce", &k)) != RT_OK) return s;
-    s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_I32(M), RT_I32(C),
-                    RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
-                    RT_BUF(p[n->param[BETA]].value), RT_BUF(p[n->param[GAMMA]].grad),
-                    RT_BUF(p[n->param[BETA]].grad));
+    if (rt_device_params(m->rt)->red_wg > 1) {
+        s = seg_grad(m, n, x, C, M);
+    } else {
+        if ((s = nn_kernel(m, "batchnorm", "bn_bwd_reduce", &k)) != RT_OK) return s;
+        s = PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_I32(M), RT_I32(C),
+                        RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
+                        RT_BUF(p[n->param[BETA]].value), RT_BUF(p[n->param[GAMMA]].grad),
+                        RT_BUF(p[n->param[BETA]].grad));
+    }
     if (s != RT_OK) return s;
     if (!dx) return RT_OK;
     if ((s = nn_kernel(m, "batchnorm", "bn_bwd_dx", &k)) != RT_OK) return s;
