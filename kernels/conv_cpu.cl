@@ -14,9 +14,10 @@
  * No local memory, no barriers, fixed summation order.
  */
 
-/* one padded plane per work-item (c * N + n), row by row */
+/* one padded plane per work-item (c * N + n), row by row; the last one also zeros the `slack`
+ * floats after the last plane, which the kernels' vector reads of the last rows reach */
 __kernel void conv_pad(__global const float *x, __global float *xp, int planes, int H, int W, int P,
-                       int HP, int WP)
+                       int HP, int WP, int slack)
 {
     const int plane = (int)get_global_id(0);
     if (plane >= planes) return;
@@ -32,6 +33,8 @@ __kernel void conv_pad(__global const float *x, __global float *xp, int planes, 
         for (int j = 0; j < W; j++) dst[P + j] = src[(size_t)ih * W + j];
         for (int j = P + W; j < WP; j++) dst[j] = 0.0f;
     }
+    if (plane == planes - 1)
+        for (int j = 0; j < slack; j++) dst[j] = 0.0f;
 }
 
 /* dim 0: output-channel panel (16 channels), dim 1: pixel slice. For every input channel in turn

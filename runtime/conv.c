@@ -131,12 +131,9 @@ static rt_status pad(rt_ctx *ctx, const rt_buf *x, rt_buf *xp, int planes, int h
     if (s != RT_OK) return s;
     const int hp = h + 2 * p, wp = w + (pitched ? 1 : 2) * p;
     size_t gws = (size_t)planes, lws = rt_local_size(ctx, gws);
-    s = RT_LAUNCH(ctx, k, 1, &gws, &lws, RT_BUF(x), RT_BUF(xp), RT_I32(planes), RT_I32(h), RT_I32(w),
-                  RT_I32(p), RT_I32(hp), RT_I32(wp));
-    /* vector reads of the last rows reach past the last plane: that slack must read as zeros */
-    const size_t end = (size_t)planes * hp * wp * sizeof(float);
-    if (s == RT_OK) s = rt_fill_zero(ctx, xp, end, pad_slack(wp) * sizeof(float));
-    return s;
+    /* vector reads of the last rows reach past the last plane: the kernel zeros that slack too */
+    return RT_LAUNCH(ctx, k, 1, &gws, &lws, RT_BUF(x), RT_BUF(xp), RT_I32(planes), RT_I32(h), RT_I32(w),
+                     RT_I32(p), RT_I32(hp), RT_I32(wp), RT_I32((int)pad_slack(wp)));
 }
 
 /* pitched: the input uses the shared-padding layout of a "same" convolution */
