@@ -27,6 +27,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "peers"))
+from available import missing_peer  # noqa: E402
 
 
 def run(cmd, env=None):
@@ -80,6 +82,9 @@ def main():
     args = ap.parse_args()
     if args.runs < 1 or args.steps < 1:
         sys.exit("bench/run.py: --runs and --steps must be positive")
+    problem = None if args.no_peer else missing_peer(args.python)
+    if problem:
+        sys.exit(f"bench/run.py: {problem}; --no-peer runs gammacl alone")
 
     def line(name, xs):
         return f"{name}: median {statistics.median(xs):.1f} img/s (min {min(xs):.1f}, max {max(xs):.1f})"
