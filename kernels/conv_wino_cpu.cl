@@ -259,8 +259,8 @@ __kernel void conv_wino3(__global const float *xp, __global const float *U, __gl
  * D[p][t][k] = (A dy A^T)[p] of its tiles from the transposed dy (rows of K channels, lanes
  * over k; the outputs past the map are zeros), then for each chunk of CB input channels V and adds sum_t V[p][c][t] D[p][t][k] into its
  * slice of part[p][c][k]: WINO_CR input channels (V broadcast) x WINO_KV vectors of 16 output
- * channels at a time, tiles in order. The slices are summed in order (util.cl sum_slices) and
- * wino_wgrad_out applies G^T . G. */
+ * channels at a time, tiles in order. wino_wgrad_out sums the slices in order and applies
+ * G^T . G. */
 #ifndef WINO_CR
 #define WINO_CR 8
 #endif
@@ -351,16 +351,23 @@ __kernel void conv_wino3_wgrad(__global const float *xp, __global const float *d
     }
 }
 
-/* dw[k][c][3][3] = G^T X G of X[p][c][k] (the summed slices). dim 0: c * KV + kv for the
+/* dw[k][c][3][3] = G^T X G of X[p][c][k] = the sum of the slices of part (sstride floats apart),
+ * added in order s = 0, 1, ... as util.cl sum_slices adds them. dim 0: c * KV + kv for the
  * KV = K / 16 vectors of 16 output channels (lanes) */
-__kernel void wino_wgrad_out(__global const float *X, __global float *dw, int C, int K)
+__kernel void wino_wgrad_out(__global const float *part, int slices, int sstride, __global float *dw,
+                             int C, int K)
 {
     const int KV = K / 16, i = (int)get_global_id(0);
     if (i >= C * KV) return;
     const int c = i / KV, k0 = (i % KV) * 16;
     const size_t pstride = (size_t)C * K;
     float16 x[4][4], z[3][4];
-    for (int p = 0; p < 16; p++) x[p / 4][p % 4] = vload16(0, X + p * pstride + (size_t)c * K + k0);
+    for (int p = 0; p < 16; p++) {
+        __global const float *src = part + p * pstride + (size_t)c * K + k0;
+        float16 v = vload16(0, src);
+        for (int s = 1; s < slices; s++) v += vload16(0, src + (size_t)s * sstride);
+        x[p / 4][p % 4] = v;
+    }
     for (int j = 0; j < 4; j++) { /* G^T X */
         z[0][j] = x[0][j] + 0.5f * (x[1][j] + x[2][j]);
         z[1][j] = 0.5f * (x[1][j] - x[2][j]);

@@ -129,12 +129,11 @@ rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K,
 {
     const int P = n * oh * ow;
     const size_t pstride = (size_t)16 * C * K;
-    rt_buf *dyt, *part, *sums;
+    rt_buf *dyt, *part;
     rt_kernel *kg, *out;
     char opts[64];
     variant(p, opts, sizeof opts);
     rt_status s = rt_scratch(ctx, RT_SCRATCH_PART, p->slices * pstride * sizeof(float), &part);
-    if (s == RT_OK) s = rt_scratch(ctx, RT_SCRATCH_WINO, pstride * sizeof(float), &sums);
     if (s == RT_OK) s = rt_kernel_get_variant(ctx, "conv_wino_cpu", "conv_wino3_wgrad", opts, &kg);
     if (s == RT_OK) s = rt_kernel_get(ctx, "conv_wino_cpu", "wino_wgrad_out", &out);
     if (s == RT_OK) s = rt_conv_transpose_dy(ctx, dy, K, P, &dyt);
@@ -145,7 +144,8 @@ rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K,
                   RT_I32(wp), RT_I32(oh), RT_I32(ow), RT_I32(p->th), RT_I32(p->tw), RT_I32(p->rpi),
                   RT_I32(p->kb), RT_I32(p->cb), RT_I32(p->per), RT_I32(pstride));
     if (s != RT_OK) return s;
-    if ((s = rt_conv_sum_slices(ctx, part, p->slices, pstride, sums)) != RT_OK) return s;
+    /* the slices summed in order and transformed back in one pass */
     size_t ol = 16, og = ((size_t)C * (K / 16) + ol - 1) / ol * ol;
-    return RT_LAUNCH(ctx, out, 1, &og, &ol, RT_BUF(sums), RT_BUF(dw), RT_I32(C), RT_I32(K));
+    return RT_LAUNCH(ctx, out, 1, &og, &ol, RT_BUF(part), RT_I32(p->slices), RT_I32((int)pstride),
+                     RT_BUF(dw), RT_I32(C), RT_I32(K));
 }

@@ -24,6 +24,7 @@ struct rt_buf {
     size_t capacity;           /* bytes actually allocated (pool bucket) */
     struct rt_buf *next_free;  /* pool free list */
     int in_use;
+    int view;                  /* a sub-buffer of another buffer (rt_view): not pooled */
 };
 
 struct rt_kernel {
@@ -135,7 +136,7 @@ void rt_release_all_events(rt_ctx *ctx);
 
 /* scratch slots: GEMM transposes and partials, convolution workspaces */
 enum rt_scratch_slot { RT_SCRATCH_GEMM, RT_SCRATCH_COL, RT_SCRATCH_DYT, RT_SCRATCH_PART,
-                       RT_SCRATCH_DYPAD, RT_SCRATCH_WFLIP, RT_SCRATCH_WINO };
+                       RT_SCRATCH_DYPAD, RT_SCRATCH_WFLIP };
 rt_status rt_scratch(rt_ctx *ctx, int slot, size_t bytes, rt_buf **out);
 
 /* conv.c, shared with conv_wino.c: dw = the sum of `slices` partial weight gradients `stride`
