@@ -186,6 +186,7 @@ rt_status nn_model_create(rt_ctx *rt, const nn_config *cfg, nn_model **out)
     if (s == RT_OK && cfg->input_grad) s = rt_alloc(rt, in_bytes, &m->dx);
     if (s == RT_OK) s = allocate_nodes(m);
     if (s == RT_OK) s = nn_head_setup(m);
+    if (s == RT_OK) s = nn_sgd_pack(m);
     if (s == RT_OK) s = rt_alloc(rt, 2 * (size_t)m->nparams * sizeof(int), &m->bad);
     if (s == RT_OK) s = rt_fill_zero(rt, m->bad, 0, 2 * (size_t)m->nparams * sizeof(int));
     if (s == RT_OK) s = nn_stats_reserve(m, 1);
@@ -206,6 +207,7 @@ void nn_model_free(nn_model *m)
         rt_free(m->rt, m->params[i].grad);
         rt_free(m->rt, m->params[i].mom);
     }
+    nn_sgd_unpack_free(m); /* after the views into it */
     for (int i = 0; i < m->nnodes; i++) {
         if (!(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu)) {
             rt_free(m->rt, m->nodes[i].y);

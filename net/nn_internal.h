@@ -81,8 +81,17 @@ struct nn_model {
     int class_counts_on;       /* nn_eval_batch adds to them (nn_class_counts_begin .. _end) */
     rt_buf *bad;               /* int [2 x nparams]: first step that made / found a tensor non-finite */
     long long steps_done;      /* optimizer steps taken (the step id the SGD kernel records) */
+    rt_buf *packed[3];         /* the trainable tensors' values, gradients, momenta (sgd.c), or NULL */
+    rt_buf *sgd_table;         /* int [5 x sgd_tensors]: where each lies (kernels/sgd.cl) */
+    int sgd_tensors, sgd_chunks;
     unsigned char dy_written[NN_MAX_NODES];
 };
+
+/* sgd.c: moves the trainable tensors into one buffer each of values, gradients and momenta
+ * (views at aligned offsets), so that nn_sgd_step steps them all in one launch; a model too large
+ * for one buffer keeps its tensors apart and is stepped tensor by tensor */
+rt_status nn_sgd_pack(nn_model *m);
+void nn_sgd_unpack_free(nn_model *m);
 
 /* the layers, one file each in net/layers */
 extern const nn_layer_ops nn_layer_conv, nn_layer_bn, nn_layer_relu, nn_layer_maxpool,

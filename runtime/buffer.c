@@ -1,4 +1,5 @@
-/* runtime/buffer.c — device buffers from a reusable pool, reads, writes, fills and copies.
+/* runtime/buffer.c — device buffers from a reusable pool, views into them, reads, writes, fills
+ * and copies.
  *
  * rt_free puts a buffer back into the pool; rt_alloc takes the smallest free buffer that fits
  * (and is at most twice the size asked) before it allocates, so steady-state training allocates
@@ -67,9 +68,39 @@ rt_status rt_alloc(rt_ctx *ctx, size_t bytes, rt_buf **out)
 
 void rt_free(rt_ctx *ctx, rt_buf *buf)
 {
+    if (buf && buf->view) {
+        clReleaseMemObject(buf->mem);
+        free(buf);
+        return;
+    }
     if (!buf || !buf->in_use) return;
     buf->in_use = 0;
     ctx->bytes_in_use -= buf->capacity;
+}
+
+size_t rt_view_align(const rt_ctx *ctx) { return ctx->dev.base_align > 0 ? ctx->dev.base_align : 128; }
+
+rt_status rt_view(rt_ctx *ctx, rt_buf *parent, size_t off, size_t bytes, rt_buf **out)
+{
+    *out = NULL;
+    if (!parent || parent->view || bytes == 0 || off % rt_view_align(ctx) != 0 ||
+        off > parent->size || bytes > parent->size - off)
+        return rt_fail(ctx, RT_E_ARG, "view of %zu bytes at offset %zu: outside its %zu-byte buffer or "
+                       "not aligned to %zu bytes", bytes, off, parent ? parent->size : 0,
+                       rt_view_align(ctx));
+    rt_buf *b = calloc(1, sizeof *b);
+    if (!b) return rt_fail(ctx, RT_E_ALLOC, "out of host memory");
+    cl_buffer_region region = {off, bytes};
+    cl_int rc;
+    b->mem = clCreateSubBuffer(parent->mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &rc);
+    if (rc != CL_SUCCESS) {
+        free(b);
+        return rt_cl_fail(ctx, rc, "clCreateSubBuffer", "a view into a buffer");
+    }
+    b->size = b->capacity = bytes;
+    b->in_use = b->view = 1;
+    *out = b;
+    return RT_OK;
 }
 
 size_t rt_buf_size(const rt_buf *buf) { return buf->size; }

@@ -84,6 +84,9 @@ static void fill_info(cl_platform_id p, cl_device_id d, rt_device_info *info)
     v = 0;
     clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof v, &v, NULL);
     info->global_cache = v;
+    cl_uint align_bits = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
+    info->base_align = align_bits >= 8 ? align_bits / 8 : 128;
     size_t wg = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     info->max_wg = wg;

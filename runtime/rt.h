@@ -45,6 +45,7 @@ typedef struct rt_device_info {
     unsigned compute_units;
     uint64_t global_mem, max_alloc, local_mem;
     uint64_t global_cache;     /* CL_DEVICE_GLOBAL_MEM_CACHE_SIZE (0: not reported) */
+    unsigned base_align;       /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: sub-buffer offsets */
     size_t max_wg;
     int fp64;
     int is_cpu;
@@ -219,6 +220,11 @@ rt_status rt_fill_zero(rt_ctx *ctx, rt_buf *buf, size_t offset, size_t bytes);
 rt_status rt_copy(rt_ctx *ctx, const rt_buf *src, size_t src_off, rt_buf *dst, size_t dst_off,
                   size_t bytes);
 uint64_t rt_bytes_in_use(const rt_ctx *ctx);
+/* A view of `bytes` of `parent` from `offset`, which must be a multiple of rt_view_align: to
+ * kernels and copies a buffer of its own, sharing the parent's memory (one launch can then reach
+ * what many views hold). Views are not pooled: rt_free releases one; free them before the parent. */
+rt_status rt_view(rt_ctx *ctx, rt_buf *parent, size_t offset, size_t bytes, rt_buf **out);
+size_t rt_view_align(const rt_ctx *ctx);
 
 /* ---- launches -------------------------------------------------------------------------------- */
 
