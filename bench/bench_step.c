@@ -295,10 +295,13 @@ static int bench_device(const bench_opts *o, int index, FILE *json, int first)
         }
         printf("%-44s %9.2f  (device time; the wall step above includes launch gaps)\n", "sum", total);
     }
-    if (json) fprintf(json, "], \"gemm\": [");
+    if (json) fprintf(json, "], \"openblas_core\": \"%s\", \"gemm\": [", openblas_get_corename());
     if (o->gemm && strcmp(o->model, "cnn5") == 0) {
         gemm_shape g[16];
         const int n = cnn5_gemms(o->batch, g);
+        const char *forced = getenv("OPENBLAS_CORETYPE");
+        printf("OpenBLAS %s kernels%s\n", openblas_get_corename(),
+               forced && *forced ? " (forced by OPENBLAS_CORETYPE: unset it for OpenBLAS's own choice)" : "");
         printf("%-14s %5s %7s %6s %10s %10s %6s\n", "GEMM", "M", "N", "K", "device GF/s", "OpenBLAS",
                "ratio");
         double sum_dev = 0, sum_ob = 0;

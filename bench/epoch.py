@@ -27,7 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "peers"))
-from available import missing_peer  # noqa: E402
+from available import free_openblas_kernels, missing_peer  # noqa: E402
 
 
 def positive_int(text):
@@ -54,6 +54,7 @@ def parse_args(argv):
         ap.error("--layouts takes nhwc and/or nchw")
     if not os.access(args.gammacl, os.X_OK):
         ap.error(f"no gammacl at {args.gammacl} (build it first: ninja -C build)")
+    free_openblas_kernels("epoch.py")
     problem = missing_peer(args.python)
     if problem:
         ap.error(problem)

@@ -28,7 +28,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "peers"))
-from available import missing_peer  # noqa: E402
+from available import free_openblas_kernels, missing_peer  # noqa: E402
 
 
 def run(cmd, env=None):
@@ -82,6 +82,7 @@ def main():
     args = ap.parse_args()
     if args.runs < 1 or args.steps < 1:
         sys.exit("bench/run.py: --runs and --steps must be positive")
+    free_openblas_kernels("bench/run.py")
     problem = None if args.no_peer else missing_peer(args.python)
     if problem:
         sys.exit(f"bench/run.py: {problem}; --no-peer runs gammacl alone")
