@@ -25,6 +25,9 @@ int app_comm_open(app_comm **c, char *err, size_t errlen);
  * (MPI_Abort), for an error that leaves the other ranks waiting. */
 void app_comm_close(app_comm *c, int abort_code);
 
+/* Says a rank's process has ended before the job: app_comm_close then skips MPI_Finalize,
+ * which would wait on the dead rank. */
+void app_comm_peer_lost(app_comm *c);
 int app_comm_rank(const app_comm *c);
 int app_comm_size(const app_comm *c);
 /* The rank among the ranks of this machine (node-local), and how many there are. */

@@ -109,6 +109,7 @@ static void check_ranks(sweep *s)
         if (s->rank_state[r] != 0 || rank_alive(s, r)) continue;
         s->rank_state[r] = 2;
         s->workers_left--;
+        app_comm_peer_lost(s->comm);
         printf("gammacl sweep: rank %d has ended (its process is gone); its cell goes to the other ranks\n", r);
         for (int c = 0; c < s->ncells; c++)
             if (s->assigned[c] == r) {
@@ -226,6 +227,7 @@ int sw_ask_rank0(sweep *s)
                 printf("gammacl sweep: rank %d: rank 0 has ended (its process is gone); this rank stops. "
                        "Rerun the sweep to finish it\n", s->rank);
                 fflush(stdout);
+                app_comm_peer_lost(s->comm);
                 s->no_more = 1;
             }
         }
