@@ -54,7 +54,6 @@ def parse_args(argv):
         ap.error("--layouts takes nhwc and/or nchw")
     if not os.access(args.gammacl, os.X_OK):
         ap.error(f"no gammacl at {args.gammacl} (build it first: ninja -C build)")
-    free_openblas_kernels("epoch.py")
     problem = missing_peer(args.python)
     if problem:
         ap.error(problem)
@@ -81,6 +80,7 @@ def spread(values):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    free_openblas_kernels("epoch.py")
     work = tempfile.mkdtemp(prefix="gammacl-epoch-")
     common = ["--epochs", "1", "--train-limit", str(args.train_limit), "--test-limit", str(args.test_limit)]
     gammacl = [args.gammacl, "train", "--data", "fashion-mnist", "--model", args.model, "--device",

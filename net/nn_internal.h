@@ -92,6 +92,8 @@ struct nn_model {
  * for one buffer keeps its tensors apart and is stepped tensor by tensor */
 rt_status nn_sgd_pack(nn_model *m);
 void nn_sgd_unpack_free(nn_model *m);
+/* nn_sgd_step, with each = 1 stepping tensor by tensor even when they are packed (tests) */
+rt_status nn_sgd_step_as(nn_model *m, float lr, int each);
 
 /* the layers, one file each in net/layers */
 extern const nn_layer_ops nn_layer_conv, nn_layer_bn, nn_layer_relu, nn_layer_maxpool,

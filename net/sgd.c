@@ -66,7 +66,7 @@ rt_status nn_sgd_pack(nn_model *m)
             rt_buf *view;
             if ((s = rt_view(m->rt, m->packed[b], off, len, &view)) == RT_OK &&
                 (s = rt_copy(m->rt, *old[b], 0, view, 0, len)) == RT_OK) {
-                rt_free(m->rt, *old[b]);
+                rt_discard(m->rt, *old[b]);
                 *old[b] = view;
             } else if (s == RT_OK) {
                 rt_free(m->rt, view);
@@ -84,22 +84,26 @@ void nn_sgd_unpack_free(nn_model *m)
     rt_free(m->rt, m->sgd_table);
 }
 
-rt_status nn_sgd_step(nn_model *m, float lr)
+/* one launch over the packed tensors */
+static rt_status step_packed(nn_model *m, float lr)
 {
     rt_kernel *k;
-    rt_status s;
-    if (m->sgd_tensors > 0) {
-        if ((s = nn_kernel(m, "sgd", "sgd_step_packed", &k)) != RT_OK) return s;
-        s = NN_ITEMS(m, k, (size_t)m->sgd_chunks, RT_BUF(m->packed[0]), RT_BUF(m->packed[1]),
-                     RT_BUF(m->packed[2]), RT_BUF(m->sgd_table), RT_I32(m->sgd_tensors),
-                     RT_I32(m->sgd_chunks), RT_F32(lr), RT_F32(m->cfg.momentum),
-                     RT_F32(m->cfg.weight_decay), RT_BUF(m->bad), RT_I32(m->nparams),
-                     RT_I32(m->steps_done + 1));
-        if (s != RT_OK) return rt_wrap(m->rt, s, "SGD step");
-        m->steps_done++;
-        return RT_OK;
-    }
-    if ((s = nn_kernel(m, "sgd", "sgd_step", &k)) != RT_OK) return s;
+    rt_status s = nn_kernel(m, "sgd", "sgd_step_packed", &k);
+    if (s != RT_OK) return s;
+    s = NN_ITEMS(m, k, (size_t)m->sgd_chunks, RT_BUF(m->packed[0]), RT_BUF(m->packed[1]),
+                 RT_BUF(m->packed[2]), RT_BUF(m->sgd_table), RT_I32(m->sgd_tensors),
+                 RT_I32(m->sgd_chunks), RT_F32(lr), RT_F32(m->cfg.momentum),
+                 RT_F32(m->cfg.weight_decay), RT_BUF(m->bad), RT_I32(m->nparams),
+                 RT_I32(m->steps_done + 1));
+    return s == RT_OK ? RT_OK : rt_wrap(m->rt, s, "SGD step");
+}
+
+/* a launch per tensor: a model whose tensors are not packed */
+static rt_status step_each(nn_model *m, float lr)
+{
+    rt_kernel *k;
+    rt_status s = nn_kernel(m, "sgd", "sgd_step", &k);
+    if (s != RT_OK) return s;
     for (int i = 0; i < m->nparams; i++) {
         nn_param *p = &m->params[i];
         if (!p->trainable) continue;
@@ -109,6 +113,14 @@ rt_status nn_sgd_step(nn_model *m, float lr)
                      RT_BUF(m->bad), RT_I32(i), RT_I32(m->nparams), RT_I32(m->steps_done + 1));
         if (s != RT_OK) return rt_wrap(m->rt, s, "SGD step of %s", p->name);
     }
-    m->steps_done++;
     return RT_OK;
 }
+
+rt_status nn_sgd_step_as(nn_model *m, float lr, int each)
+{
+    rt_status s = m->sgd_tensors > 0 && !each ? step_packed(m, lr) : step_each(m, lr);
+    if (s == RT_OK) m->steps_done++;
+    return s;
+}
+
+rt_status nn_sgd_step(nn_model *m, float lr) { return nn_sgd_step_as(m, lr, 0); }

@@ -103,3 +103,5 @@ rt_status nn_test_head(nn_model *m, const float *feature, const int32_t *labels,
 }
 
 rt_status nn_test_sgd(nn_model *m, float lr) { return nn_sgd_step(m, lr); }
+rt_status nn_test_sgd_each(nn_model *m, float lr) { return nn_sgd_step_as(m, lr, 1); }
+int nn_test_packed(const nn_model *m) { return m->sgd_tensors > 0; }

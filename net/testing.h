@@ -24,8 +24,12 @@ rt_status nn_test_head(nn_model *m, const float *feature, const int32_t *labels,
  * augmentation) or an evaluation (0) does, and reads it back: x (C x N x H x W), labels (n). */
 rt_status nn_test_gather(nn_model *m, nn_data *d, int first, int n, int augment, float *x,
                          int32_t *labels);
-/* One optimizer step at learning rate lr over the current gradients. */
+/* One optimizer step at learning rate lr over the current gradients: in one launch over the
+ * packed tensors, or (each = 1) a launch per tensor, the way a model too large to pack steps. */
 rt_status nn_test_sgd(nn_model *m, float lr);
+rt_status nn_test_sgd_each(nn_model *m, float lr);
+/* 1 when the trainable tensors are packed into one buffer each (one SGD launch steps them) */
+int nn_test_packed(const nn_model *m);
 /* Number of floats of a named tensor for this batch (0 if unknown). */
 size_t nn_test_size(nn_model *m, const char *name, int batch);
 rt_status nn_test_read(nn_model *m, const char *name, int batch, float *out);

@@ -78,6 +78,23 @@ void rt_free(rt_ctx *ctx, rt_buf *buf)
     ctx->bytes_in_use -= buf->capacity;
 }
 
+void rt_discard(rt_ctx *ctx, rt_buf *buf)
+{
+    if (!buf || buf->view) {
+        rt_free(ctx, buf);
+        return;
+    }
+    for (int i = 0; i < ctx->nbufs; i++)
+        if (ctx->bufs[i] == buf) {
+            if (buf->in_use) ctx->bytes_in_use -= buf->capacity;
+            ctx->bytes_allocated -= buf->capacity;
+            ctx->bufs[i] = ctx->bufs[--ctx->nbufs];
+            clReleaseMemObject(buf->mem);
+            free(buf);
+            return;
+        }
+}
+
 size_t rt_view_align(const rt_ctx *ctx) { return ctx->dev.base_align > 0 ? ctx->dev.base_align : 128; }
 
 rt_status rt_view(rt_ctx *ctx, rt_buf *parent, size_t off, size_t bytes, rt_buf **out)

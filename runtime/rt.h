@@ -213,6 +213,9 @@ rt_status rt_tune_save(rt_ctx *ctx, const double gflops[RT_TUNE_KERNELS][RT_TUNE
 /* Device buffers come from a size-keyed pool: rt_free returns a buffer to it, rt_alloc reuses. */
 rt_status rt_alloc(rt_ctx *ctx, size_t bytes, rt_buf **out);
 void rt_free(rt_ctx *ctx, rt_buf *buf);
+/* Gives a buffer's memory back to the driver instead of the pool (a buffer that will not be
+ * needed again at its size, such as one whose contents moved into a view). */
+void rt_discard(rt_ctx *ctx, rt_buf *buf);
 size_t rt_buf_size(const rt_buf *buf);
 rt_status rt_write(rt_ctx *ctx, rt_buf *buf, size_t offset, const void *src, size_t bytes);
 rt_status rt_read(rt_ctx *ctx, const rt_buf *buf, size_t offset, void *dst, size_t bytes);

@@ -92,7 +92,7 @@ void app_comm_close(app_comm *c, int abort_code)
     if (c->mpi) {
         if (abort_code && c->size > 1) MPI_Abort(c->world, abort_code);
         /* MPI_Finalize fences with every rank, a dead one too: under --enable-recovery Open MPI
-         * 4.1 can wait there forever (seen 2 times in 13 runs of the recovery test) once a
+         * 4.1 can wait there forever (3 of 14 runs of the recovery test hung) once a
          * rank's process is gone, so a job that lost one ends without it */
         if (!c->peer_lost) {
             MPI_Comm_free(&c->local);

@@ -2,7 +2,8 @@
  *   g' = g + wd * p;  m = momentum * m + g';  p = p - lr * m
  * with weight decay only on convolution, linear and classifier weights (never on batch-norm scale
  * and shift, nor on the shared bias), momentum 0.9 and 0, decay 0 and 0.05. Running statistics and
- * gradients must stay untouched; a CE model's bias is not a parameter and never moves.
+ * gradients must stay untouched; a CE model's bias is not a parameter and never moves. The first
+ * step runs in one launch over the packed tensors, the second a launch per tensor.
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,16 +26,18 @@ static void sgd_case(th *t, nn_loss loss, float momentum, float wd, uint64_t see
     char what[120];
     snprintf(what, sizeof what, "SGD %s momentum=%g wd=%g", loss == NN_LOSS_BCE ? "BCE" : "CE",
              momentum, wd);
-    nn_config cfg = {.spec = "conv 3 k=3\nbn\nrelu\ngap\nlinear 4", .in_c = 2, .in_h = 5, .in_w = 5,
+    /* conv1.w holds 2160 floats: more than one chunk (2048) of the CPU rows, so the packed step
+     * cuts a tensor into several chunks on every row */
+    nn_config cfg = {.spec = "conv 40 k=3\nbn\nrelu\ngap\nlinear 4", .in_c = 6, .in_h = 5, .in_w = 5,
                      .classes = 3, .max_batch = 2, .loss = loss, .gamma = 8.0f, .bias_init = 2.0f,
                      .seed = seed, .momentum = momentum, .weight_decay = wd};
     nn_model *m = NULL;
     if (!th_ok(t, nn_model_create(t->rt, &cfg, &m), what)) return;
     const int bce = loss == NN_LOSS_BCE;
     tensor ts[] = {
-        {"conv1.w", 54, 1, 1, 0, 0, 0},          {"bn1.gamma", 3, 1, 0, 0, 0, 0},
-        {"bn1.beta", 3, 1, 0, 0, 0, 0},          {"bn1.running_mean", 3, 0, 0, 0, 0, 0},
-        {"bn1.running_var", 3, 0, 0, 0, 0, 0},   {"linear1.w", 12, 1, 1, 0, 0, 0},
+        {"conv1.w", 2160, 1, 1, 0, 0, 0},        {"bn1.gamma", 40, 1, 0, 0, 0, 0},
+        {"bn1.beta", 40, 1, 0, 0, 0, 0},         {"bn1.running_mean", 40, 0, 0, 0, 0, 0},
+        {"bn1.running_var", 40, 0, 0, 0, 0, 0},  {"linear1.w", 160, 1, 1, 0, 0, 0},
         {"head.w", 12, 1, 1, 0, 0, 0},           {"head.b", 1, bce, 0, 0, 0, 0},
     };
     const int nt = (int)(sizeof ts / sizeof ts[0]);
@@ -67,11 +70,14 @@ static void sgd_case(th *t, nn_loss loss, float momentum, float wd, uint64_t see
         snprintf(name, sizeof name, "%s.momentum", x->name);
         lt_write(t, m, name, 1, x->m, x->n);
     }
+    th_check(t, nn_test_packed(m), "%s: the trainable tensors are not packed into one buffer", what);
+    /* step 1 in one launch over the packed tensors, step 2 a launch per tensor (the path of a
+     * model too large to pack): both against the same reference */
     const float lr[2] = {0.1f, 0.03f};
     for (int step = 0; step < 2; step++) {
         char buf[200];
-        snprintf(buf, sizeof buf, "%s: step %d", what, step + 1);
-        th_ok(t, nn_test_sgd(m, lr[step]), buf);
+        snprintf(buf, sizeof buf, "%s: step %d (%s)", what, step + 1, step ? "tensor by tensor" : "packed");
+        th_ok(t, step ? nn_test_sgd_each(m, lr[step]) : nn_test_sgd(m, lr[step]), buf);
         for (int i = 0; i < nt; i++) {
             tensor *x = &ts[i];
             if (x->trainable)
