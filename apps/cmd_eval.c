@@ -13,14 +13,18 @@ static void usage(void)
 {
     printf("usage: gammacl eval --run DIR | --ckpt FILE [--data NAME|PATH] [--device SPEC]\n"
            "                    [--noise default|none|S1,..] [--feature-noise default|none|S1,..]\n"
-           "                    [--fgsm default|none|E1,..] [--seed S] [--batch N] [--json FILE]\n"
-           "                    [--export FILE.npz]\n\n"
+           "                    [--weight-noise default|none|S1,..] [--fgsm default|none|E1,..]\n"
+           "                    [--seed S] [--batch N] [--json FILE] [--export FILE.npz]\n\n"
            "Evaluates a trained model on the clean test set and under small seeded disturbances, and\n"
            "reports test accuracy and flip rate (predictions that change from the clean ones):\n"
            "  --noise           Gaussian input noise, sigma in pixel levels (/255), before\n"
            "                    standardization, clipped to [0, 255] (default 1,2,4,8)\n"
            "  --feature-noise   Gaussian noise on the normalized feature, renormalized\n"
            "                    (default 0.01,0.02,0.05,0.1)\n"
+           "  --weight-noise    Gaussian noise on each normalized class weight, renormalized; "
+           "%d draws\n"
+           "                    of the classifier, each against every test sample (default\n"
+           "                    0.01,0.02,0.05,0.1)\n"
            "  --fgsm            one-step FGSM with the trained loss's input gradient, eps in pixel\n"
            "                    levels (/255) (default 1,2)\n"
            "and the fraction of test samples with cosine margin below 0.05.\n"
@@ -31,7 +35,7 @@ static void usage(void)
            "                    folder, or a CIFAR .bin\n"
            "  --seed S          seed of the noise (default 1)\n"
            "  --export FILE.npz test features, cosines, labels, predictions and class weights for\n"
-           "                    numpy.load\n");
+           "                    numpy.load\n", EV_WEIGHT_DRAWS);
 }
 
 /* default | none | a list of non-negative numbers */
@@ -71,6 +75,7 @@ static int parse(int argc, char **argv, ev_opts *o, char *err, size_t errlen)
     memset(o, 0, sizeof *o);
     memcpy(o->noise, noise, sizeof noise), o->nnoise = 4;
     memcpy(o->feature, feature, sizeof feature), o->nfeature = 4;
+    memcpy(o->weight, feature, sizeof feature), o->nweight = 4;
     memcpy(o->fgsm, fgsm, sizeof fgsm), o->nfgsm = 2;
     o->margin = 0.05, o->seed = 1, o->batch = 256;
     for (int i = 1; i < argc; i++) {
@@ -81,7 +86,7 @@ static int parse(int argc, char **argv, ev_opts *o, char *err, size_t errlen)
         snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
         const char *v = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;
         static const char *const known[] = {"--run", "--ckpt", "--data", "--device", "--noise",
-            "--feature-noise", "--fgsm", "--seed", "--batch", "--json", "--export"};
+            "--feature-noise", "--fgsm", "--seed", "--batch", "--json", "--export", "--weight-noise"};
         int k = -1;
         for (int j = 0; j < (int)(sizeof known / sizeof known[0]); j++)
             if (strcmp(name, known[j]) == 0) k = j;
@@ -108,6 +113,8 @@ static int parse(int argc, char **argv, ev_opts *o, char *err, size_t errlen)
             if (levels("noise", v, o->noise, &o->nnoise, noise, 4, err, errlen)) return 2;
         } else if (k == 5) {
             if (levels("feature-noise", v, o->feature, &o->nfeature, feature, 4, err, errlen)) return 2;
+        } else if (k == 11) {
+            if (levels("weight-noise", v, o->weight, &o->nweight, feature, 4, err, errlen)) return 2;
         } else if (k == 6) {
             if (levels("fgsm", v, o->fgsm, &o->nfgsm, fgsm, 2, err, errlen)) return 2;
         } else {

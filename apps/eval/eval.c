@@ -149,6 +149,42 @@ static int feature_noise(ev_ctx *e, int level, ev_condition *cond, const int *ho
     return 0;
 }
 
+/* weight noise on the host: one draw of all K normalized class weights, wn_k + sigma z_k
+ * renormalized, against every clean unit feature; EV_WEIGHT_DRAWS draws a level */
+static int weight_noise(ev_ctx *e, int level, ev_condition *cond, const int *host_pred)
+{
+    const double sigma = e->o->weight[level] / sqrt((double)e->d); /* z ~ N(0, I/d) */
+    const ev_result *r = e->r;
+    double *w = malloc((size_t)e->K * e->d * sizeof *w);
+    if (!w) return -1;
+    for (int t = 0; t < EV_WEIGHT_DRAWS; t++) {
+        ev_rng g = stream(e->o->seed, 2000 + level, t);
+        for (int k = 0; k < e->K; k++) {
+            double *wk = w + (size_t)k * e->d, norm = 0;
+            for (int j = 0; j < e->d; j++) {
+                wk[j] = r->wn[(size_t)k * e->d + j] + sigma * normal(&g);
+                norm += wk[j] * wk[j];
+            }
+            norm = sqrt(norm);
+            for (int j = 0; j < e->d; j++) wk[j] /= norm > 0 ? norm : 1;
+        }
+        for (int i = 0; i < r->count; i++) {
+            int best = 0;
+            double bestc = -INFINITY;
+            for (int k = 0; k < e->K; k++) {
+                double c = 0;
+                for (int j = 0; j < e->d; j++) c += (double)r->hn[(size_t)i * e->d + j] * w[(size_t)k * e->d + j];
+                if (c > bestc) bestc = c, best = k;
+            }
+            cond->correct += best == r->labels[i];
+            cond->flips += best != host_pred[i];
+        }
+        cond->trials += r->count;
+    }
+    free(w);
+    return 0;
+}
+
 /* the clean prediction computed as feature_noise computes, so that sigma 0 flips nothing */
 static int *host_predictions(const ev_ctx *e)
 {
@@ -204,8 +240,10 @@ static int evaluate(ev_ctx *e)
     ev_result *r = e->r;
     for (int i = 0; i < o->nnoise; i++) add_condition(r, "input_noise", "pixel levels (/255)", o->noise[i]);
     for (int i = 0; i < o->nfeature; i++) add_condition(r, "feature_noise", "sigma on the unit feature", o->feature[i]);
+    for (int i = 0; i < o->nweight; i++) add_condition(r, "weight_noise", "sigma on each unit class weight", o->weight[i]);
     for (int i = 0; i < o->nfgsm; i++) add_condition(r, "fgsm", "pixel levels (/255)", o->fgsm[i]);
-    ev_condition *noise = r->cond, *feat = r->cond + o->nnoise, *fgsm = feat + o->nfeature;
+    ev_condition *noise = r->cond, *feat = r->cond + o->nnoise, *wnoise = feat + o->nfeature;
+    ev_condition *fgsm = wnoise + o->nweight;
     long clean = 0, small = 0;
     for (int first = 0; first < r->count; first += e->B) {
         const int n = r->count - first < e->B ? r->count - first : e->B;
@@ -226,14 +264,19 @@ static int evaluate(ev_ctx *e)
     }
     r->clean_acc = (double)clean / r->count;
     r->small_margin = (double)small / r->count;
-    int *hp = o->nfeature ? host_predictions(e) : NULL;
-    if (o->nfeature && !hp) return -2;
+    const int host = o->nfeature || o->nweight;
+    int *hp = host ? host_predictions(e) : NULL;
+    if (host && !hp) return -2;
     for (int l = 0; l < o->nfeature; l++)
         if (feature_noise(e, l, &feat[l], hp) != 0) return free(hp), -2;
+    for (int l = 0; l < o->nweight; l++)
+        if (weight_noise(e, l, &wnoise[l], hp) != 0) return free(hp), -2;
     free(hp);
     for (int c = 0; c < r->ncond; c++) {
-        r->cond[c].acc = (double)r->cond[c].correct / r->count;
-        r->cond[c].flip_rate = (double)r->cond[c].flips / r->count;
+        ev_condition *k = &r->cond[c];
+        const double n = k->trials ? (double)k->trials : (double)r->count;
+        k->acc = (double)k->correct / n;
+        k->flip_rate = (double)k->flips / n;
     }
     return 0;
 }
@@ -284,8 +327,8 @@ int ev_run(const ev_opts *o, ev_result *r, char *device_name, size_t len)
     r->loss = e.t.o.loss, r->gamma = e.t.o.gamma;
     float b = 0;
     printf("evaluating %s (epoch %d, %s, gamma %g) on %d test images: clean, %d input-noise, %d "
-           "feature-noise and %d FGSM levels\n", ckpt, e.t.epoch, r->loss ? "BCE" : "CE", r->gamma,
-           r->count, o->nnoise, o->nfeature, o->nfgsm);
+           "feature-noise, %d weight-noise and %d FGSM levels\n", ckpt, e.t.epoch, r->loss ? "BCE" : "CE",
+           r->gamma, r->count, o->nnoise, o->nfeature, o->nweight, o->nfgsm);
     fflush(stdout);
     rc = 1;
     if (allocate(&e) != 0) fprintf(stderr, "gammacl eval: out of memory\n");

@@ -6,6 +6,10 @@
  *   feature noise  hn + sigma z, z ~ N(0, I/d) (so the noise has length ~sigma), renormalized; cosines with the
  *                  normalized class weights on the host in double precision (the clean
  *                  reference prediction is computed the same way);
+ *   weight noise   each normalized class weight wn_k + sigma z_k, z_k ~ N(0, I/d), renormalized:
+ *                  the classifier itself disturbed, EV_WEIGHT_DRAWS draws of all K weights, each
+ *                  against every clean feature (host, double precision, as feature noise); its
+ *                  accuracy and flip rate are over all draws and samples;
  *   FGSM           one step of eps pixel levels along the sign of the gradient of the loss the
  *                  model was trained with (CE, or BCE at its learned bias), clipped to [0, 255];
  * and the fraction of test samples whose cosine margin c_y - max_{k != y} c_k is below 0.05.
@@ -20,6 +24,7 @@
 #include "class_acc.h"
 
 #define EV_MAX_LEVELS 16
+#define EV_WEIGHT_DRAWS 8
 
 typedef struct ev_opts {
     char run[1024];            /* a run folder (its model.ckpt; eval.json goes there) */
@@ -28,8 +33,8 @@ typedef struct ev_opts {
     char device[128];
     char json[1200];           /* where eval.json goes ("" = RUN/eval.json, or none for --ckpt) */
     char npz[1200];            /* --export FILE.npz ("" = none) */
-    double noise[EV_MAX_LEVELS], feature[EV_MAX_LEVELS], fgsm[EV_MAX_LEVELS];
-    int nnoise, nfeature, nfgsm;
+    double noise[EV_MAX_LEVELS], feature[EV_MAX_LEVELS], weight[EV_MAX_LEVELS], fgsm[EV_MAX_LEVELS];
+    int nnoise, nfeature, nweight, nfgsm;
     double margin;             /* the small-margin threshold (0.05) */
     uint64_t seed;
     int batch;
@@ -39,7 +44,7 @@ typedef struct ev_condition {
     char name[48];             /* input_noise_4, feature_noise_0.05, fgsm_1 */
     const char *kind, *unit;
     double level;
-    long correct, flips;
+    long correct, flips, trials; /* trials: predictions counted (test samples x draws) */
     double acc, flip_rate;
 } ev_condition;
 
@@ -47,7 +52,7 @@ typedef struct ev_result {
     int count, classes, dim, epoch, loss;
     double gamma, bias;
     double clean_acc, small_margin;
-    ev_condition cond[3 * EV_MAX_LEVELS];
+    ev_condition cond[4 * EV_MAX_LEVELS];
     int ncond;
     /* kept for the export: n x d features, n x K cosines, labels, clean predictions, K x d weights */
     float *hn, *cos, *w, *wn;

@@ -52,10 +52,14 @@ int ev_write_json(const char *path, const ev_opts *o, const ev_result *r, const 
     cJSON_AddNumberToObject(j, "clean_acc", r->clean_acc);
     cJSON_AddNumberToObject(j, "margin_threshold", o->margin);
     cJSON_AddNumberToObject(j, "frac_margin_below_0.05", r->small_margin);
-    cJSON_AddStringToObject(j, "notes", "input noise and FGSM act on raw pixels (0..255) before "
-                            "standardization and are clipped to [0, 255]; feature noise is added to the "
-                            "unit feature, which is then renormalized; flip rate: predictions that "
-                            "differ from the clean ones");
+    char notes[512];
+    snprintf(notes, sizeof notes, "input noise and FGSM act on raw pixels (0..255) before "
+             "standardization and are clipped to [0, 255]; feature noise is added to the unit feature, "
+             "which is then renormalized; weight noise to each unit class weight, renormalized, in %d "
+             "draws of the classifier against every clean feature (its figures over all draws); flip "
+             "rate: predictions that differ from the clean ones", EV_WEIGHT_DRAWS);
+    cJSON_AddStringToObject(j, "notes", notes);
+    cJSON_AddNumberToObject(j, "weight_noise_draws", EV_WEIGHT_DRAWS);
     if (r->class_acc && r->train_counts) {
         cJSON *pc = cJSON_AddArrayToObject(j, "per_class");
         for (int k = 0; pc && k < r->classes; k++) {

@@ -221,6 +221,7 @@ static int has_column(const plot_ctx *p, const char *col)
 static const struct { const char *col, *label; } DISTURB[] = {
     {"clean_acc", "clean"}, {"input_noise_4", "input noise 4/255"}, {"input_noise_8", "input noise 8/255"},
     {"feature_noise_0.05", "feature noise 0.05"}, {"feature_noise_0.1", "feature noise 0.1"},
+    {"weight_noise_0.1", "weight noise 0.1"},
     {"fgsm_1", "FGSM 1/255"}, {"fgsm_2", "FGSM 2/255"},
 };
 #define NDISTURB ((int)(sizeof DISTURB / sizeof DISTURB[0]))

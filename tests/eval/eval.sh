@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/eval/eval.sh — `gammacl eval` on a small trained run: zero disturbances flip nothing and
-# cost no accuracy; results are seeded (a rerun, and another batch size, give the same eval.json
+# tests/eval/eval.sh — `gammacl eval` on a small trained run: zero disturbances (input, feature and
+# class-weight noise, FGSM) flip nothing and cost no accuracy; large ones flip some; results are seeded (a rerun, and another batch size, give the same eval.json
 # figures) and the seed matters; the .npz export holds what the model computes (checked with
 # NumPy when /usr/bin/python3 has it); bad options and checkpoints exit 2 with a message.
 #
@@ -21,22 +21,25 @@ figure() {
 }
 conditions() { sed -n '/"conditions"/,$p' "$1"; }
 
-run_gammacl "$work/zero" eval --run "$run" --noise 0 --feature-noise 0 --fgsm 0 --json "$work/zero.json" \
+run_gammacl "$work/zero" eval --run "$run" --noise 0 --feature-noise 0 --weight-noise 0 --fgsm 0 --json "$work/zero.json" \
     --device "$device" || { cat "$work/zero.err"; fail_now "eval with zero disturbances failed"; }
 check "zero input noise flips nothing" [ "$(figure "$work/zero.json" input_noise_0 flip_rate)" = 0 ]
 check "zero feature noise flips nothing" [ "$(figure "$work/zero.json" feature_noise_0 flip_rate)" = 0 ]
+check "zero weight noise flips nothing" [ "$(figure "$work/zero.json" weight_noise_0 flip_rate)" = 0 ]
 check "FGSM with eps 0 flips nothing" [ "$(figure "$work/zero.json" fgsm_0 flip_rate)" = 0 ]
 clean=$(awk '$1 == "\"clean_acc\":" { v = $2; gsub(/,/, "", v); print v }' "$work/zero.json")
 check "zero noise keeps the clean accuracy" [ "$(figure "$work/zero.json" input_noise_0 acc)" = "$clean" ]
+check "zero weight noise keeps the clean accuracy" [ "$(figure "$work/zero.json" weight_noise_0 acc)" = "$clean" ]
 
 run_gammacl "$work/full" eval --run "$run" --device "$device" --export "$work/f.npz" ||
     { cat "$work/full.err"; fail_now "the default eval failed"; }
 check "eval.json goes into the run folder" [ -f "$run/eval.json" ]
-check "ten default conditions" [ "$(grep -c '"name":' "$run/eval.json")" -eq 10 ]
+check "fourteen default conditions" [ "$(grep -c '"name":' "$run/eval.json")" -eq 14 ]
+check "the default weight-noise levels" bash -c "grep -q '\"weight_noise_0.01\"' '$run/eval.json' && grep -q '\"weight_noise_0.1\"' '$run/eval.json'"
 check "the table is printed" grep -q 'fgsm_2' "$work/full.out"
 run_gammacl "$work/big" eval --run "$run" --device "$device" --noise 64 --feature-noise 0.5 --fgsm none \
-    --json "$work/big.json" || fail_now "the eval with large noise failed"
-for c in input_noise_64 feature_noise_0.5; do
+    --weight-noise 0.5 --json "$work/big.json" || fail_now "the eval with large noise failed"
+for c in input_noise_64 feature_noise_0.5 weight_noise_0.5; do
     f=$(figure "$work/big.json" $c flip_rate)
     check "$c flips some predictions ($f)" awk -v f="$f" 'BEGIN { exit !(f > 0 && f < 1) }'
 done
@@ -47,9 +50,11 @@ run_gammacl "$work/again" eval --run "$run" --device "$device" --json "$work/aga
 check "seeded: a rerun with another batch size gives the same figures" \
     cmp -s <(conditions "$run/eval.json") <(conditions "$work/again.json")
 run_gammacl "$work/big2" eval --run "$run" --device "$device" --noise 64 --feature-noise 0.5 --fgsm none \
-    --json "$work/big2.json" --seed 2 || fail_now "the eval with seed 2 failed"
+    --weight-noise 0.5 --json "$work/big2.json" --seed 2 || fail_now "the eval with seed 2 failed"
 check "another seed draws other noise" \
     bash -c "! cmp -s <(sed -n '/conditions/,\$p' '$work/big.json') <(sed -n '/conditions/,\$p' '$work/big2.json')"
+check "another seed draws other class-weight noise" \
+    [ "$(figure "$work/big.json" weight_noise_0.5 flip_rate)" != "$(figure "$work/big2.json" weight_noise_0.5 flip_rate)" ]
 
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
     check "the .npz holds what the model computes" /usr/bin/python3 "$check_export" "$work/f.npz" "$clean"
@@ -70,6 +75,7 @@ expect_refusal "no checkpoint given" "exactly one of --run" --noise 1
 expect_refusal "--run and --ckpt both" "exactly one of --run" --run "$run" --ckpt "$run/model.ckpt"
 expect_refusal "a negative noise level" "--noise" --run "$run" --noise -1
 expect_refusal "a noise list with an empty item" "--fgsm" --run "$run" --fgsm 1,
+expect_refusal "a negative weight-noise level" "--weight-noise" --run "$run" --weight-noise 0.1,-2
 expect_refusal "an unknown option" "unknown option" --run "$run" --gamma 3
 expect_refusal "a missing checkpoint" "$work/none" --ckpt "$work/none/model.ckpt"
 head -c 2000 "$run/model.ckpt" > "$work/cut.ckpt"
