@@ -15,6 +15,7 @@ static size_t counter_bytes(const nn_model *m) { return 2 * (size_t)m->cfg.class
 
 rt_status nn_class_counts_begin(nn_model *m)
 {
+    m->pred_out = NULL, m->pred_cap = 0, m->pred_n = 0;
     rt_status s = RT_OK;
     if (!m->class_counts) s = rt_alloc(m->rt, counter_bytes(m), &m->class_counts);
     if (s == RT_OK) s = rt_fill_zero(m->rt, m->class_counts, 0, counter_bytes(m));
@@ -22,13 +23,47 @@ rt_status nn_class_counts_begin(nn_model *m)
     return s == RT_OK ? RT_OK : rt_wrap(m->rt, s, "per-class counters");
 }
 
+rt_status nn_class_counts_begin_pred(nn_model *m, int32_t *pred, int capacity)
+{
+    if (!pred || capacity < 0) return rt_fail(m->rt, RT_E_ARG, "predictions: no room given");
+    rt_status s = nn_class_counts_begin(m);
+    if (s != RT_OK) return s;
+    if (!m->pred_cos) m->pred_cos = malloc((size_t)m->max_batch * m->cfg.classes * sizeof *m->pred_cos);
+    if (!m->pred_cos) {
+        m->class_counts_on = 0;
+        return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");
+    }
+    m->pred_out = pred, m->pred_cap = capacity;
+    return RT_OK;
+}
+
+/* the batch's predictions from its cosines, read back: the first arg max, as dual_loss decides */
+static rt_status add_predictions(nn_model *m, int n)
+{
+    const int K = m->cfg.classes;
+    if (m->pred_n + n > m->pred_cap)
+        return rt_fail(m->rt, RT_E_ARG, "predictions: %d samples evaluated, room for %d",
+                       m->pred_n + n, m->pred_cap);
+    rt_status s = rt_read(m->rt, m->cosv, 0, m->pred_cos, (size_t)n * K * sizeof *m->pred_cos);
+    if (s != RT_OK) return rt_wrap(m->rt, s, "reading the cosines for the predictions");
+    for (int i = 0; i < n; i++) {
+        const float *c = m->pred_cos + (size_t)i * K;
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            if (c[k] > c[best]) best = k;
+        m->pred_out[m->pred_n++] = best;
+    }
+    return RT_OK;
+}
+
 rt_status nn_class_counts_add(nn_model *m, int n)
 {
     rt_kernel *k;
     rt_status s = nn_kernel(m, "dual_loss", "class_counts", &k);
-    if (s != RT_OK) return s;
-    return NN_ITEMS(m, k, (size_t)m->cfg.classes, RT_BUF(m->sample), RT_BUF(m->labels), RT_I32(n),
-                    RT_I32(m->cfg.classes), RT_BUF(m->class_counts));
+    if (s == RT_OK)
+        s = NN_ITEMS(m, k, (size_t)m->cfg.classes, RT_BUF(m->sample), RT_BUF(m->labels), RT_I32(n),
+                     RT_I32(m->cfg.classes), RT_BUF(m->class_counts));
+    return s == RT_OK && m->pred_out ? add_predictions(m, n) : s;
 }
 
 rt_status nn_class_counts_end(nn_model *m, int32_t *correct, int32_t *count)
@@ -36,6 +71,7 @@ rt_status nn_class_counts_end(nn_model *m, int32_t *correct, int32_t *count)
     if (!m->class_counts_on)
         return rt_fail(m->rt, RT_E_ARG, "per-class counts read without nn_class_counts_begin");
     m->class_counts_on = 0;
+    m->pred_out = NULL;
     const int K = m->cfg.classes;
     int32_t *h = malloc(counter_bytes(m));
     if (!h) return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");

@@ -220,6 +220,7 @@ void nn_model_free(nn_model *m)
                       m->cosv, m->dcos, m->dhn, m->dwn, m->sample, m->stats, m->bad,
                       m->class_counts};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_free(m->rt, bufs[i]);
+    free(m->pred_cos);
     free(m->spec);
     free(m);
 }

@@ -91,11 +91,12 @@ static const column SPLIT[] = {
 };
 
 /* after both SPLIT sets, so the columns before them keep their places: the shot groups of a
- * long-tailed run (empty otherwise) */
+ * long-tailed run (empty otherwise), then the prediction flips since the previous test pass */
 static const column TAIL[] = {
     {"test_acc_many", COL_ALWAYS, ROW(test_acc_shot[NN_SHOT_MANY]), "%.6f"},
     {"test_acc_medium", COL_ALWAYS, ROW(test_acc_shot[NN_SHOT_MEDIUM]), "%.6f"},
     {"test_acc_few", COL_ALWAYS, ROW(test_acc_shot[NN_SHOT_FEW]), "%.6f"},
+    {"test_flip_prev", COL_ALWAYS, ROW(test_flip_prev), "%.6f"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -369,6 +370,8 @@ int app_write_summary(const app_train_opts *o, rt_ctx *rt, nn_model *m, const ap
     cJSON_AddNumberToObject(f, "test_acc", last->test_acc);
     cJSON_AddNumberToObject(f, "bias", last->bias);
     cJSON_AddNumberToObject(f, "b_star", last->b_star);
+    if (isfinite(last->test_flip_prev)) cJSON_AddNumberToObject(f, "test_flip_prev", last->test_flip_prev);
+    else cJSON_AddNullToObject(f, "test_flip_prev");
     cJSON_AddNumberToObject(f, "train_seconds_this_process", train_seconds);
     cJSON_AddNumberToObject(f, "train_img_per_s", train_seconds > 0 ? train_images / train_seconds : 0);
     if (last_metrics && last_metrics->met.present)

@@ -32,6 +32,8 @@ typedef struct app_epoch_row {
     app_epoch_metrics met;
     double test_acc_shot[NN_SHOTS]; /* many-, medium-, few-shot test accuracy (NaN: not a
                                        long-tailed run, or a group without classes) */
+    double test_flip_prev;     /* test samples predicted otherwise than at the previous test pass
+                                  (NaN: the run's first) */
 } app_epoch_row;
 
 /* Per-class test accuracy of a run's latest test pass and, for a long-tailed (--imbalance) run,
@@ -44,6 +46,10 @@ typedef struct app_class_figures {
     int32_t *correct, *count;  /* the test pass: samples predicted right, samples, per class */
     double *acc;               /* correct / count (NaN: no test sample of the class) */
     nn_shot_groups shots;      /* grouped by train_counts, over the same test pass */
+    /* prediction stability: each test sample's prediction at this pass and the one before */
+    int32_t *pred, *prev;      /* test count each */
+    int prev_valid;            /* prev holds a pass (the checkpoint carries it across a resume) */
+    double flip_prev;          /* share of pred != prev (NaN: no pass before) */
 } app_class_figures;
 
 /* The convergence fit over the evaluated epochs (nn_convergence_fit). */

@@ -182,7 +182,7 @@ static int show_progress(run *r, int epoch, int step, int n_done)
 
 static int evaluate(run *r, nn_stats *test)
 {
-    if (nn_class_counts_begin(r->model) != RT_OK) return -1;
+    if (app_run_classes_begin(r) != RT_OK) return -1;
     for (int b = 0; b < r->test_batches; b++) {
         const int first = b * r->o->batch;
         const int n = r->test.count - first < r->o->batch ? r->test.count - first : r->o->batch;

@@ -66,7 +66,7 @@ int app_run_save_checkpoint(run *r, int epochs_done, int steps_in_epoch)
         if (!h || app_ckpt_add_tensor(&c, "run.epoch_stats", h, (size_t)steps_in_epoch * 4) != 0) s = RT_E_ALLOC;
         else s = nn_stats_raw(r->model, 0, steps_in_epoch, h);
     }
-    if (s == RT_OK && app_run_history_save(r, &c) != 0) s = RT_E_ALLOC;
+    if (s == RT_OK && (app_run_history_save(r, &c) != 0 || app_run_classes_save(r, &c) != 0)) s = RT_E_ALLOC;
     char path[1200], err[1024];
     snprintf(path, sizeof path, "%s/model.ckpt", r->o->out);
     int rc = 0;
@@ -104,7 +104,8 @@ int app_run_restore_checkpoint(run *r, nn_ckpt *c)
         if (r->rank == 0 && nn_stats_restore(r->model, 0, r->start_step, t->data) != RT_OK)
             return app_run_fail("--resume", rt_error(r->rt));
     }
-    return app_run_history_restore(r, c);
+    const int rc = app_run_history_restore(r, c);
+    return rc ? rc : app_run_classes_restore(r, c);
 }
 
 int app_run_resume_options(app_train_opts *o, nn_ckpt *c)

@@ -83,11 +83,15 @@ int app_run_history_save(const run *r, nn_ckpt *c);
 int app_run_history_restore(run *r, const nn_ckpt *c);
 void app_run_history_free(history *h);
 
-/* run_classes.c: the per-class counters go around every test pass (nn_class_counts_begin
- * before its first batch, app_run_classes_read after its last) */
+/* run_classes.c: the per-class counters and the predictions go around every test pass
+ * (app_run_classes_begin before its first batch, app_run_classes_read after its last); the
+ * checkpoint carries the latest pass's predictions (app_run_classes_save, _restore) */
 int app_run_classes_setup(run *r);
 void app_run_classes_free(run *r);
+rt_status app_run_classes_begin(run *r);
 rt_status app_run_classes_read(run *r);
+int app_run_classes_save(const run *r, nn_ckpt *c);
+int app_run_classes_restore(run *r, const nn_ckpt *c);
 /* class_acc.csv, keeping keep_rows rows as metrics.csv does (-1: a new file) */
 int app_run_classes_open(run *r, int keep_rows, char *err, size_t errlen);
 int app_run_classes_write(run *r, app_epoch_row *row);

@@ -118,7 +118,7 @@ int app_run_metrics(run *r, int epoch, double bias, app_epoch_metrics *met, nn_s
         s = nn_metrics_collect(m, r->mws, r->dtrain, r->mtrain_count, r->o->batch, r->steps + r->test_batches);
     if (s == RT_OK) s = nn_metrics_compute(m, r->mws, &met->train);
     const double t1 = app_now();
-    if (s == RT_OK) s = nn_class_counts_begin(m);
+    if (s == RT_OK) s = app_run_classes_begin(r);
     if (s == RT_OK) s = nn_metrics_collect(m, r->mws, r->dtest, r->test.count, r->o->batch, r->steps);
     if (s == RT_OK) s = rt_finish(r->rt);
     const double t2 = app_now();

@@ -264,6 +264,37 @@ static int plot_robustness(const plot_ctx *p, char *err, size_t errlen)
     return rc;
 }
 
+/* prediction stability: the share of test predictions that the last epoch changed (training's
+ * test passes before and after it), a line per kind, and dashed, the share on which two seeds'
+ * final models disagree (sweep_seeds.c) where a point has several seeds */
+static int plot_stability(const plot_ctx *p, char *err, size_t errlen)
+{
+    const int seeds = has_column(p, "seed_disagreement");
+    if (!has_column(p, "test_flip_prev") && !seeds) return 0;
+    app_figure f;
+    figure_setup(&f, p, "Prediction stability vs gamma", 1);
+    f.npanels = 1;
+    f.panel_width = 900, f.panel_height = 480; /* one panel: room for the figure's title */
+    panel_setup(&f.panels[0], seeds ? "test predictions changed by the last epoch (solid) and differing "
+                "between seeds (dashed)" : "test predictions changed by the last epoch",
+                "fraction of test predictions", 0);
+    line *lines = calloc(16, sizeof *lines);
+    if (!lines) return snprintf(err, errlen, "out of memory"), -1;
+    for (int k = 0; k < p->kinds && k < 8; k++) {
+        char label[96], label2[128];
+        kind_label(p, k, label, sizeof label);
+        collect(p, k, sw_col_index("test_flip_prev"), 1, &lines[k]);
+        add_series(&f.panels[0], &lines[k], label, k, 1 + k % 4, 0);
+        if (!seeds) continue;
+        snprintf(label2, sizeof label2, "%s, across seeds", label);
+        collect(p, k, sw_col_index("seed_disagreement"), 1, &lines[8 + k]);
+        add_series(&f.panels[0], &lines[8 + k], label2, k, 1 + k % 4, 1);
+    }
+    const int rc = save(p, "stability", &f, err, errlen);
+    free(lines);
+    return rc;
+}
+
 static int plot_bias(const plot_ctx *p, char *err, size_t errlen)
 {
     if (!bce_kinds(p)) return 0;
@@ -412,6 +443,7 @@ int sw_write_plots(const char *dir, const sw_cell *cells, const sw_result *res, 
             rc = plot_columns(&p, "open_set", "Open set: known vs unknown vs gamma", OPEN_SET, 6, 3, err, errlen);
         if (!rc) rc = plot_robustness(&p, err, errlen);
         if (!rc) rc = plot_bias(&p, err, errlen);
+        if (!rc) rc = plot_stability(&p, err, errlen);
     }
     sw_groups_free(p.g, p.ng);
     return rc;

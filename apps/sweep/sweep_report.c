@@ -103,11 +103,11 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
     fprintf(f, "Columns: test accuracy (%%); rate = −d ln E_t/d epoch of the trained loss on the training "
             "subset; compactness, smallest class-mean angle (degrees) and NC1 on the test set; uniform "
             "accuracy (one threshold for every sample); accuracy under input noise 8/255 and FGSM 1/255, "
-            "flip rate under feature noise 0.05 (%%); samples with cosine margin < 0.05 (%%); BCE's "
-            "learned bias b and the optimum b*.\n\n");
+            "flip rate under feature noise 0.05 (%%); test predictions the last epoch changed (%%); samples "
+            "with cosine margin < 0.05 (%%); BCE's learned bias b and the optimum b*.\n\n");
     fprintf(f, "| loss | gamma | n | test acc | rate | compact | min angle | NC1 | uniform acc | acc noise 8 | "
-            "acc FGSM 1 | flips feat 0.05 | margin < 0.05 | b | b* |\n");
-    fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            "acc FGSM 1 | flips feat 0.05 | flips last epoch | margin < 0.05 | b | b* |\n");
+    fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int k = 0; k < ng; k++) {
         char buf[96];
         fprintf(f, "| %s | %g | %d%s |", kind(&g[k], buf, sizeof buf), g[k].gamma, g[k].n,
@@ -121,12 +121,14 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
         cell(f, &g[k], res, "acc_input_noise_8", 100, 2);
         cell(f, &g[k], res, "acc_fgsm_1", 100, 2);
         cell(f, &g[k], res, "flip_feature_noise_0.05", 100, 2);
+        cell(f, &g[k], res, "test_flip_prev", 100, 2);
         cell(f, &g[k], res, "frac_margin_below_0.05", 100, 1);
         cell(f, &g[k], res, "bias", 1, 2);
         cell(f, &g[k], res, "b_star", 1, 2);
         fprintf(f, "\n");
     }
     const int lt = any_value(res, n, "acc_many_shot"), os = any_value(res, n, "auroc_max_cosine");
+    const int st = any_value(res, n, "test_flip_prev");
     if (lt)
         task_table(f, g, ng, res, "Long-tailed", "Test accuracy (%) on the balanced test set, overall and by the "
                    "training images of a class (`gammacl eval`: many-shot > n_max/5, few-shot < n_max/25).",
@@ -144,10 +146,11 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
         {"convergence_rate", "Convergence rate vs gamma"}, {"excess_loss", "Normalized excess loss E_t vs epoch"},
         {"geometry", "Feature geometry vs gamma"}, {"robustness", "Robustness vs gamma"},
         {"bias", "BCE's learned bias vs b*"}, {"long_tail", "Long-tailed: accuracy by shot group vs gamma"},
-        {"open_set", "Open set: AUROC and OSCR vs gamma"}};
+        {"open_set", "Open set: AUROC and OSCR vs gamma"},
+        {"stability", "Prediction stability vs gamma"}};
     fprintf(f, "\n## Plots\n\n");
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
-        if ((i != 5 || lt) && (i != 6 || os))
+        if ((i != 5 || lt) && (i != 6 || os) && (i != 7 || st))
             fprintf(f, "### %s\n\n![%s](plots/%s.png)\n\n", plots[i][1], plots[i][1], plots[i][0]);
     sw_groups_free(g, ng);
     const int bad = ferror(f) | (fflush(f) != 0);

@@ -39,4 +39,8 @@ void sw_groups_free(sw_group *g, int count);
  * left out; *used gets how many were used; std is NaN below 2) */
 void sw_group_stat(const sw_group *g, const sw_result *res, int col, double *mean, double *std, int *used);
 
+/* sweep_seeds.c: column col of every finished cell, its test predictions' mean disagreement with
+ * the other seeds of its point and split (NaN without one) */
+void sw_seed_disagreement(const char *dir, const sw_cell *cells, sw_result *res, int n, int col);
+
 #endif

@@ -16,7 +16,7 @@
 typedef struct col {
     const char *name;
     char src;                  /* S: summary.json path, E: eval.json key, P: eval.json path,
-                                  C: eval condition.field */
+                                  C: eval condition.field, X: across cells (sweep_seeds.c) */
     const char *path;
 } col;
 
@@ -52,6 +52,7 @@ static const col COLS[] = {
     COND(feature_noise_0.01), COND(feature_noise_0.02), COND(feature_noise_0.05),
     COND(feature_noise_0.1), COND(weight_noise_0.01), COND(weight_noise_0.02),
     COND(weight_noise_0.05), COND(weight_noise_0.1), COND(fgsm_1), COND(fgsm_2),
+    {"test_flip_prev", 'S', "final.test_flip_prev"}, {"seed_disagreement", 'X', ""},
     SHOT(many), SHOT(medium), SHOT(few), {"many_shot_above", 'P', "long_tail.many_above"},
     {"few_shot_below", 'P', "long_tail.few_below"}, {"closed_set_acc", 'P', "open_set.closed_set_acc"},
     OPEN(max_cosine), OPEN(max_logit), OPEN(max_sigmoid), OPEN(max_softmax),
@@ -111,6 +112,7 @@ static double column_value(const col *c, const cJSON *sum, const cJSON *eval)
     if (c->src == 'S') return number(at_path(sum, c->path));
     if (c->src == 'E') return number(cJSON_GetObjectItemCaseSensitive(eval, c->path));
     if (c->src == 'P') return number(at_path(eval, c->path));
+    if (c->src == 'X') return NAN;
     const char *dot = strrchr(c->path, '.');
     const cJSON *e = condition(eval, c->path, (size_t)(dot - c->path));
     return number(cJSON_GetObjectItemCaseSensitive(e, dot + 1));
@@ -372,6 +374,7 @@ int sw_write_tables(const char *dir, const sw_cell *cells, const sw_state *state
         else
             for (int i = 0; i < NCOLS; i++) res[c].v[i] = NAN;
     }
+    sw_seed_disagreement(dir, cells, res, n, sw_col_index("seed_disagreement"));
     if (write_sweep_csv(dir, cells, res, n, err, errlen) != 0) return -1;
     return write_summary_csv(dir, cells, res, n, err, errlen);
 }

@@ -110,8 +110,9 @@ def shots(run, rho, limit, order, with_eval):
     if head != ["epoch"] + [f"acc_class_{k}" for k in range(K)] or K != len(s["class_acc"]):
         fail(f"class_acc.csv header {head[:3]}.. for {len(s['class_acc'])} classes")
     cols = list(rows[0].keys())
-    if cols[-3:] != ["test_acc_many", "test_acc_medium", "test_acc_few"] or cols[:9][-1] != "test_acc":
-        fail(f"metrics.csv: the shot columns are not appended at the end: {cols[-4:]}")
+    # appended after the earlier columns, so those keep their places; only test_flip_prev after them
+    if cols[-4:] != ["test_acc_many", "test_acc_medium", "test_acc_few", "test_flip_prev"] or cols[:9][-1] != "test_acc":
+        fail(f"metrics.csv: the shot columns are not appended at the end: {cols[-5:]}")
     if [r["epoch"] for r in rows] != [c[0] for c in crows] or not rows:
         fail(f"epochs of metrics.csv {[r['epoch'] for r in rows]} vs class_acc.csv {[c[0] for c in crows]}")
     n = s["class_test_counts"]

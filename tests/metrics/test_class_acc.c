@@ -7,8 +7,11 @@
  * nn_class_counts_begin and nn_class_counts_end, with a training step in between (which must not
  * count). The reference reads each batch's cosines back ("cos") and counts, per label, the
  * samples and those whose first arg max is the label; the counts must match exactly, and sum to
- * the batch statistics' correct and count. A second begin zeroes the counters; end without begin
- * is refused; an evaluation outside begin .. end adds nothing.
+ * the batch statistics' correct and count. The pass records its predictions too
+ * (nn_class_counts_begin_pred): each must be the reference's first arg max, in order, with the
+ * training step's batch left out; more samples than the room given is refused. A second begin
+ * zeroes the counters; end without begin is refused; an evaluation outside begin .. end adds
+ * nothing.
  * Host: nn_class_sizes, nn_class_accuracy (NaN without test samples), nn_shot_group at the
  * boundaries (many > n_max/5, few < n_max/25) and nn_shot_groups_compute's sums and accuracies.
  */
@@ -71,9 +74,10 @@ static void device_counts(th *t)
 
     th_check(t, nn_class_counts_end(m, (int32_t[K]){0}, (int32_t[K]){0}) != RT_OK,
              "%s: end without begin must be refused", what);
-    int32_t ref_right[K] = {0}, ref_all[K] = {0}, right[K], all[K];
+    int32_t ref_right[K] = {0}, ref_all[K] = {0}, right[K], all[K], ref_pred[N], got_pred[N + 1];
     float cos[BATCH * K];
-    th_ok(t, nn_class_counts_begin(m), what);
+    for (int i = 0; i <= N; i++) got_pred[i] = -1;
+    th_ok(t, nn_class_counts_begin_pred(m, got_pred, N), what);
     for (int b = 0; b < BATCHES; b++) {
         const int first = b * BATCH, n = N - first < BATCH ? N - first : BATCH;
         if (!th_ok(t, nn_eval_batch(m, d, first, n, b), "eval batch") ||
@@ -82,7 +86,8 @@ static void device_counts(th *t)
         for (int i = 0; i < n; i++) {
             const int y = labels[first + i];
             ref_all[y]++;
-            ref_right[y] += first_argmax(cos + (size_t)i * K) == y;
+            ref_pred[first + i] = first_argmax(cos + (size_t)i * K);
+            ref_right[y] += ref_pred[first + i] == y;
         }
         /* a training step in the middle of the pass is not counted */
         if (b == 3) th_ok(t, nn_train_step(m, d, 0, BATCH, 0.05f, BATCHES), "training step");
@@ -100,6 +105,17 @@ static void device_counts(th *t)
         mixed += ref_right[k] > 0 && ref_right[k] < ref_all[k];
     }
     th_check(t, all[K - 1] == 0, "%s: class %d has no sample but counts %d", what, K - 1, all[K - 1]);
+    int pred_ok = got_pred[N] == -1, kinds = 0;
+    for (int i = 0; i < N; i++) pred_ok &= got_pred[i] == ref_pred[i];
+    for (int k = 0; k < K; k++)
+        for (int i = 0; i < N; i++)
+            if (ref_pred[i] == k) { kinds++; break; }
+    th_check(t, pred_ok, "%s: the recorded predictions differ from the cosines' first arg max", what);
+    th_check(t, kinds >= 2, "%s: the model predicts %d class (a weak test)", what, kinds);
+    th_ok(t, nn_class_counts_begin_pred(m, got_pred, BATCH - 1), what);
+    th_check(t, nn_eval_batch(m, d, 0, BATCH, 0) != RT_OK,
+             "%s: a batch of %d with room for %d predictions must be refused", what, BATCH, BATCH - 1);
+    th_ok(t, nn_class_counts_end(m, right, all), what);
     th_check(t, mixed >= 3, "%s: only %d classes have both right and wrong samples (a weak test)", what, mixed);
     th_check(t, sum_right == (long)st.correct && sum_all == (long)st.count && sum_all == N,
              "%s: the counts sum to %ld of %ld, the statistics %g of %g (N = %d)", what, sum_right,

@@ -67,13 +67,19 @@ case_kill_rerun() {
     check "8 cells done" grep -q '^8 of 8 cells done, 0 failed' "$a.out"
     check "summary.csv: CE gamma 1 test_acc mean and sd over 2 seeds" summary_matches "$a" ce 1 test_acc
     check "summary.csv: BCE gamma 8 test_compact mean and sd over 2 seeds" summary_matches "$a" bce 8 test_compact
-    for p in convergence_rate excess_loss geometry robustness bias; do
+    for p in convergence_rate excess_loss geometry robustness bias stability; do
         check "plots/$p.png is a PNG" png_ok "$a/plots/$p.png"
         check "plots/$p.svg is an SVG" svg_ok "$a/plots/$p.svg"
     done
     check "report.md has a row per point and the plots" \
         bash -c "[ \$(grep -c '^| \(CE\|BCE\)[ ,]' '$a/report.md') -eq 4 ] && grep -q 'plots/geometry.png' '$a/report.md'"
     check "eval figures reach sweep.csv" bash -c "head -1 '$a/sweep.csv' | grep -q flip_fgsm_1 && ! cut -d, -f2 '$a/sweep.csv' | grep -q pending"
+    check "seed_disagreement: each cell's share of test predictions differing from the other seed's" \
+        seeds_disagree "$a" ce-g1-s1 ce-g1-s2
+    check "seed_disagreement: the same for BCE at gamma 8" seeds_disagree "$a" bce-g8-s1-zero bce-g8-s2-zero
+    check "weight noise and the last epoch's prediction changes reach sweep.csv" bash -c \
+        "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if (\$i == \"flip_weight_noise_0.1\") w = i; if (\$i == \"test_flip_prev\") s = i } next }
+                  !(w && s && \$w != \"\" && \$s != \"\") { bad = 1 } END { exit bad || NR < 2 }' '$a/sweep.csv'"
 
     # the same sweep, killed while its second cell trains
     "$gammacl" "${SWEEP[@]}" --out "$b" --gammas 1,8 --seeds 2 > "$b.first.out" 2>&1 &
@@ -99,6 +105,18 @@ case_kill_rerun() {
         bash -c "[ $(starts "$b") -eq 1 ] && grep -q 'start ce-g8-s2 ' '$b.out'"
     check "a missing eval.json: evaluated again, not retrained" grep -q 'bce-g1-s2-zero' "$b.out"
     check "after the repairs sweep.csv equals the uninterrupted one" same_table "$a" "$b"
+}
+
+# seeds_disagree DIR CELL1 CELL2: both cells' seed_disagreement in sweep.csv is the share of
+# samples on which their test_predictions.csv differ (two seeds: each has the other only)
+seeds_disagree() {
+    local want
+    want=$(paste -d, "$1/cells/$2/test_predictions.csv" "$1/cells/$3/test_predictions.csv" |
+        awk -F, 'NR > 1 { n++; d += $3 != $6 } END { if (n) printf "%.9f", d / n }')
+    awk -F, -v a="$2" -v b="$3" -v want="$want" '
+        NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seed_disagreement") c = i; next }
+        $1 == a || $1 == b { d = $c - want; if ($c == "" || d > 1e-9 || d < -1e-9) bad = 1; seen++ }
+        END { if (want == "" || seen != 2 || bad) { printf "want %s\n", want; exit 1 } }' "$1/sweep.csv"
 }
 
 # wait_epoch1 PID DIR CELL: waits until the cell has finished its first epoch (its checkpoint is there)
