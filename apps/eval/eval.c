@@ -166,7 +166,8 @@ static int weight_noise(ev_ctx *e, int level, ev_condition *cond, const int *hos
                 norm += wk[j] * wk[j];
             }
             norm = sqrt(norm);
-            for (int j = 0; j < e->d; j++) wk[j] /= norm > 0 ? norm : 1;
+            /* sigma 0 keeps the stored weights, as host_predictions reads them: nothing flips */
+            for (int j = 0; sigma > 0 && j < e->d; j++) wk[j] /= norm > 0 ? norm : 1;
         }
         for (int i = 0; i < r->count; i++) {
             int best = 0;

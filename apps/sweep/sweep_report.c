@@ -128,7 +128,7 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
         fprintf(f, "\n");
     }
     const int lt = any_value(res, n, "acc_many_shot"), os = any_value(res, n, "auroc_max_cosine");
-    const int st = any_value(res, n, "test_flip_prev");
+    const int st = any_value(res, n, "test_flip_prev") || any_value(res, n, "seed_disagreement");
     if (lt)
         task_table(f, g, ng, res, "Long-tailed", "Test accuracy (%) on the balanced test set, overall and by the "
                    "training images of a class (`gammacl eval`: many-shot > n_max/5, few-shot < n_max/25).",
