@@ -11,7 +11,8 @@
  *   dBCE/db = sig(b - gamma c_y) - sum_{k!=y} sig(gamma c_k - b)
  * Gradients are of the batch mean (scaled by 1/N). The prediction is the first arg max of c.
  * sample[i] = {CE, BCE, correct, dBCE/db}; loss_reduce sums them in order into stats[slot], and
- * class_counts adds the batch's samples and correct ones per class (net/class_acc.h).
+ * class_counts adds the batch's samples and correct ones per class (net/class_acc.h), predictions
+ * writes each sample's predicted class for the same pass.
  */
 inline float softplus(float x) { return fmax(x, 0.0f) + log1p(exp(-fabs(x))); }
 inline float sigm(float x)
@@ -81,6 +82,18 @@ __kernel void loss_reduce(__global const float *sample, int N, __global float *s
     stats[4 * slot + 2] = correct;
     stats[4 * slot + 3] = (float)N;
     if (dbias_on) dbias[0] = db / (float)N;
+}
+
+/* pred[first + i] = the first arg max of sample i's cosines (the prediction `correct` counts) */
+__kernel void predictions(__global const float *cosv, int N, int K, __global int *pred, int first)
+{
+    const int i = (int)get_global_id(0);
+    if (i >= N) return;
+    __global const float *c = cosv + (size_t)i * K;
+    int best = 0;
+    for (int k = 1; k < K; k++)
+        if (c[k] > c[best]) best = k;
+    pred[first + i] = best;
 }
 
 /* counts[2k] += the batch's samples of label k, counts[2k + 1] += those predicted right

@@ -28,32 +28,33 @@ rt_status nn_class_counts_begin_pred(nn_model *m, int32_t *pred, int capacity)
     if (!pred || capacity < 0) return rt_fail(m->rt, RT_E_ARG, "predictions: no room given");
     rt_status s = nn_class_counts_begin(m);
     if (s != RT_OK) return s;
-    if (!m->pred_cos) m->pred_cos = malloc((size_t)m->max_batch * m->cfg.classes * sizeof *m->pred_cos);
-    if (!m->pred_cos) {
+    const size_t bytes = (size_t)(capacity > 0 ? capacity : 1) * sizeof(int32_t);
+    if (m->pred && rt_buf_size(m->pred) < bytes) {
+        rt_free(m->rt, m->pred);
+        m->pred = NULL;
+    }
+    if (!m->pred && (s = rt_alloc(m->rt, bytes, &m->pred)) != RT_OK) {
         m->class_counts_on = 0;
-        return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");
+        return rt_wrap(m->rt, s, "the test pass's predictions");
     }
     m->pred_out = pred, m->pred_cap = capacity;
     return RT_OK;
 }
 
-/* the batch's predictions from its cosines, read back: the first arg max, as dual_loss decides */
+/* the batch's predictions into the device buffer after those of the batches before (no wait:
+ * nn_class_counts_end reads them all at once) */
 static rt_status add_predictions(nn_model *m, int n)
 {
-    const int K = m->cfg.classes;
     if (m->pred_n + n > m->pred_cap)
         return rt_fail(m->rt, RT_E_ARG, "predictions: %d samples evaluated, room for %d",
                        m->pred_n + n, m->pred_cap);
-    rt_status s = rt_read(m->rt, m->cosv, 0, m->pred_cos, (size_t)n * K * sizeof *m->pred_cos);
-    if (s != RT_OK) return rt_wrap(m->rt, s, "reading the cosines for the predictions");
-    for (int i = 0; i < n; i++) {
-        const float *c = m->pred_cos + (size_t)i * K;
-        int best = 0;
-        for (int k = 1; k < K; k++)
-            if (c[k] > c[best]) best = k;
-        m->pred_out[m->pred_n++] = best;
-    }
-    return RT_OK;
+    rt_kernel *k;
+    rt_status s = nn_kernel(m, "dual_loss", "predictions", &k);
+    if (s == RT_OK)
+        s = NN_ITEMS(m, k, (size_t)n, RT_BUF(m->cosv), RT_I32(n), RT_I32(m->cfg.classes), RT_BUF(m->pred),
+                     RT_I32(m->pred_n));
+    if (s == RT_OK) m->pred_n += n;
+    return s;
 }
 
 rt_status nn_class_counts_add(nn_model *m, int n)
@@ -71,11 +72,14 @@ rt_status nn_class_counts_end(nn_model *m, int32_t *correct, int32_t *count)
     if (!m->class_counts_on)
         return rt_fail(m->rt, RT_E_ARG, "per-class counts read without nn_class_counts_begin");
     m->class_counts_on = 0;
+    int32_t *pred = m->pred_out;
     m->pred_out = NULL;
     const int K = m->cfg.classes;
     int32_t *h = malloc(counter_bytes(m));
     if (!h) return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");
-    const rt_status s = rt_read(m->rt, m->class_counts, 0, h, counter_bytes(m));
+    rt_status s = rt_read(m->rt, m->class_counts, 0, h, counter_bytes(m));
+    if (s == RT_OK && pred && m->pred_n > 0)
+        s = rt_read(m->rt, m->pred, 0, pred, (size_t)m->pred_n * sizeof *pred);
     for (int c = 0; s == RT_OK && c < K; c++) count[c] = h[2 * c], correct[c] = h[2 * c + 1];
     free(h);
     return s;

@@ -22,10 +22,10 @@
 
 /* Zeroes the K per-class counters of m and starts counting evaluation batches. */
 rt_status nn_class_counts_begin(nn_model *m);
-/* As nn_class_counts_begin, and until nn_class_counts_end every nn_eval_batch also writes its
- * samples' predictions (the first arg max of the cosines, the decision the counters count) into
- * pred, batch after batch in the order they ran; more than capacity of them is an error. The
- * cosines are read back after each batch (one wait a batch: for test passes, not training). */
+/* As nn_class_counts_begin, and every nn_eval_batch until nn_class_counts_end also records its
+ * samples' predictions (the first arg max of the cosines, the decision the counters count) on
+ * the device; nn_class_counts_end reads them into pred, batch after batch in the order they ran
+ * (no wait before then). More than capacity of them is an error. */
 rt_status nn_class_counts_begin_pred(nn_model *m, int32_t *pred, int capacity);
 /* Stops counting, waits for the queue and reads the counters: correct[k] (predicted k, label k)
  * and count[k] (label k), K each. */

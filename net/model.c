@@ -218,9 +218,8 @@ void nn_model_free(nn_model *m)
     }
     rt_buf *bufs[] = {m->x, m->dx, m->labels, m->hn, m->hnorm, m->wn, m->wnorm,
                       m->cosv, m->dcos, m->dhn, m->dwn, m->sample, m->stats, m->bad,
-                      m->class_counts};
+                      m->class_counts, m->pred};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) rt_free(m->rt, bufs[i]);
-    free(m->pred_cos);
     free(m->spec);
     free(m);
 }

@@ -79,9 +79,9 @@ struct nn_model {
     int stat_slots;
     rt_buf *class_counts;      /* int32 [2K]: per class, samples and correct (class_acc.c) */
     int class_counts_on;       /* nn_eval_batch adds to them (nn_class_counts_begin .. _end) */
-    int32_t *pred_out;         /* and writes its predictions here (nn_class_counts_begin_pred) */
+    int32_t *pred_out;         /* and its predictions go here at _end (nn_class_counts_begin_pred) */
     int pred_cap, pred_n;      /* room in pred_out, predictions written */
-    float *pred_cos;           /* host copy of a batch's cosines for them */
+    rt_buf *pred;              /* int32 [pred_cap]: the pass's predictions on the device */
     rt_buf *bad;               /* int [2 x nparams]: first step that made / found a tensor non-finite */
     long long steps_done;      /* optimizer steps taken (the step id the SGD kernel records) */
     rt_buf *packed[3];         /* the trainable tensors' values, gradients, momenta (sgd.c), or NULL */
