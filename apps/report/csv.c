@@ -8,7 +8,33 @@
 
 #include "files.h"
 
-/* Reads the header and the first keep data lines of path into a new buffer. */
+/* How many columns header has past an older header line (its first n characters, no newline):
+ * > 0 when header extends it at a column boundary (a later version appended columns), else 0. */
+static int added_columns(const char *header, const char *line, size_t n)
+{
+    if (n == 0 || strlen(header) <= n || strncmp(header, line, n) != 0 || header[n] != ',') return 0;
+    int added = 0;
+    for (const char *p = header + n; *p; p++) added += *p == ',';
+    return added;
+}
+
+/* Appends n bytes to the growing buffer *buf (capacity *cap, length *len); 0, or -1 when out of
+ * memory (the buffer is then freed). */
+static int append(char **buf, size_t *cap, size_t *len, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        char *nb = realloc(*buf, *cap = 2 * (*len + n + 1));
+        if (!nb) { free(*buf); *buf = NULL; return -1; }
+        *buf = nb;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    return 0;
+}
+
+/* Reads the header and the first keep data lines of path into a new buffer. A file whose header
+ * is an older version's (this header less its last columns) is upgraded: the new header, and
+ * each kept row with empty cells for the added columns (what a value that does not apply reads). */
 static char *read_prefix(const char *path, int keep, const char *header, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -18,25 +44,33 @@ static char *read_prefix(const char *path, int keep, const char *header, char *e
     }
     size_t cap = 4096, len = 0, line_cap = 0;
     char *buf = malloc(cap), *line = NULL;
-    int lines = 0;
+    int lines = 0, added = 0;
     ssize_t got;
     /* lines of any length (class_acc.csv has a cell per class) */
     while (buf && lines <= keep && (got = getline(&line, &line_cap, f)) > 0) {
-        const size_t n = (size_t)got;
-        if (lines == 0 && !(n == strlen(header) + 1 && strncmp(line, header, n - 1) == 0)) {
-            snprintf(err, errlen, "%s has a different header than this run writes; move it away", path);
-            free(buf), free(line);
-            fclose(f);
-            return NULL;
-        }
+        size_t n = (size_t)got;
         if (line[n - 1] != '\n') break; /* a torn last line is dropped */
-        if (len + n + 1 > cap) {
-            char *nb = realloc(buf, cap = 2 * (len + n + 1));
-            if (!nb) { free(buf); buf = NULL; break; }
-            buf = nb;
+        if (lines == 0 && !(n == strlen(header) + 1 && strncmp(line, header, n - 1) == 0)) {
+            if ((added = added_columns(header, line, n - 1)) == 0) {
+                snprintf(err, errlen, "%s has a different header than this run writes; move it away", path);
+                free(buf), free(line);
+                fclose(f);
+                return NULL;
+            }
+            if (append(&buf, &cap, &len, header, strlen(header)) != 0 || append(&buf, &cap, &len, "\n", 1) != 0)
+                break;
+            lines++;
+            continue;
         }
-        memcpy(buf + len, line, n);
-        len += n;
+        if (lines > 0 && added > 0) {
+            line[--n] = 0; /* the row less its newline, then the empty cells and the newline */
+            if (append(&buf, &cap, &len, line, n) != 0) break;
+            int ok = 0;
+            for (int i = 0; i < added && ok == 0; i++) ok = append(&buf, &cap, &len, ",", 1);
+            if (ok != 0 || append(&buf, &cap, &len, "\n", 1) != 0) break;
+        } else if (append(&buf, &cap, &len, line, n) != 0) {
+            break;
+        }
         lines++;
     }
     free(line);
