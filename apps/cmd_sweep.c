@@ -13,7 +13,8 @@ static void usage(void)
     printf("usage: gammacl sweep --out DIR [--gammas G1,G2,..] [--losses ce,bce] [--seeds N|S1,S2,..]\n"
            "                     [--bias-init zero|theory|B[,..]] [--rhos R1,R2,..]\n"
            "                     [--splits N|S1,S2,.. [--known-count M]] [--devices SPEC,SPEC|all]\n"
-           "                     [--shard I/N] [--fail-fast] [--retry-failed] [--no-eval] [--collect]\n"
+           "                     [--shard I/N] [--fail-fast] [--retry-failed] [--cell-timeout T]\n"
+           "                     [--no-eval] [--collect]\n"
            "                     [any gammacl train option]\n"
            "       mpirun -np N gammacl sweep --out DIR ...   (rank 0 hands the cells out)\n\n"
            "Runs the gamma study: one ordinary `gammacl train` run per cell (gamma x loss x seed,\n"
@@ -38,7 +39,12 @@ static void usage(void)
            "  --devices SPEC,..|all   devices to spread cells over, one cell per device at a time\n"
            "                          (default: the default device, or GAMMACL_DEVICE)\n"
            "  --fail-fast             stop at the first failed cell (default: record it, go on)\n"
-           "  --retry-failed          run again the cells recorded as failed\n"
+           "  --retry-failed          run again the cells recorded as failed (a stopped training\n"
+           "                          continues from its last checkpoint)\n"
+           "  --cell-timeout T        stop a cell's training or evaluation that runs longer than T\n"
+           "                          (seconds, or with s, m, h: 90m, 2h) and record it as failed:\n"
+           "                          SIGTERM (a training writes its checkpoint), then SIGKILL if\n"
+           "                          it has not ended T/10 (1 to 60 s) later; default: no limit\n"
            "  --no-eval               a cell is done when trained: no robustness evaluation (its\n"
            "                          columns stay empty; a later rerun without it evaluates)\n"
            "  --collect               run nothing: rebuild the tables, plots and report from the\n"
@@ -75,6 +81,17 @@ static int add_arg(sw_opts *o, const char *name, const char *value)
     return 0;
 }
 
+/* "600", "600s", "90m", "2h" -> seconds (> 0, at most a year); -1 when it is none of these */
+static int parse_duration(const char *v, double *out)
+{
+    char *end;
+    const double x = strtod(v, &end);
+    const double unit = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+    if (end == v || unit == 0 || !(x > 0) || x * unit > 366.0 * 86400) return -1;
+    *out = x * unit;
+    return 0;
+}
+
 /* the value of option i (--name=value or --name value); NULL when missing */
 static const char *value_of(int argc, char **argv, int *i, const char *eq)
 {
@@ -105,7 +122,8 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
         for (int g = 0; g < NGRID; g++)
             if (strcmp(name, grid_lists[g]) == 0) grid = g;
         const int own = grid >= 0 || strcmp(name, "out") == 0 || strcmp(name, "devices") == 0 ||
-                        strcmp(name, "known-count") == 0 || strcmp(name, "shard") == 0;
+                        strcmp(name, "known-count") == 0 || strcmp(name, "shard") == 0 ||
+                        strcmp(name, "cell-timeout") == 0;
         int takes = own ? 1 : app_train_option_takes_value(name);
         for (size_t k = 0; !own && k < sizeof not_shared / sizeof not_shared[0]; k++)
             if (strcmp(name, not_shared[k]) == 0) {
@@ -151,6 +169,12 @@ static int parse(int argc, char **argv, sw_opts *o, char *err, size_t errlen)
                 return 2;
             }
             o->shard = (int)i, o->shards = (int)n;
+        } else if (strcmp(name, "cell-timeout") == 0) {
+            if (parse_duration(v, &o->cell_timeout) != 0) {
+                snprintf(err, errlen, "--cell-timeout: '%.40s' is not a time above 0 (seconds, or a "
+                         "number with s, m or h: 600, 90m, 2h)", v);
+                return 2;
+            }
         } else if (strcmp(name, "devices") == 0) {
             snprintf(o->devices, sizeof o->devices, "%s", v);
         } else if (add_arg(o, name, v) != 0) {

@@ -2,13 +2,16 @@
  *
  * GAMMACL_FAULT is a comma-separated list: "alloc:N" fails the Nth buffer allocation as if the
  * device were out of memory, "launch:N" fails the Nth kernel launch with CL_OUT_OF_RESOURCES,
- * "lost:N" makes the device vanish at the Nth launch (every later call fails too), "build" fails
- * every program build. The counters live in the context; nothing is global.
+ * "lost:N" makes the device vanish at the Nth launch (every later call fails too), "hang:N" never
+ * returns from the Nth launch (a hung driver: signals are handled but the call goes on waiting,
+ * so only SIGKILL ends the process), "build" fails every program build. The counters live in the
+ * context; nothing is global.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rt_internal.h"
 
@@ -23,16 +26,18 @@ rt_status rt_fault_parse(rt_ctx *ctx, const char *spec)
         char *colon = strchr(tok, ':'), *end = NULL;
         long n = colon ? strtol(colon + 1, &end, 10) : 1;
         if (colon) *colon = 0;
-        const int counted = !strcmp(tok, "alloc") || !strcmp(tok, "launch") || !strcmp(tok, "lost");
+        const int counted = !strcmp(tok, "alloc") || !strcmp(tok, "launch") || !strcmp(tok, "lost") ||
+                            !strcmp(tok, "hang");
         if (counted && (!colon || !end || *end || n < 1))
             return rt_fail(ctx, RT_E_ARG, "GAMMACL_FAULT: '%s' needs a count N >= 1 (%s:N)", tok, tok);
         if (!strcmp(tok, "alloc")) ctx->fault.alloc_at = n;
         else if (!strcmp(tok, "launch")) ctx->fault.launch_at = n;
         else if (!strcmp(tok, "lost")) ctx->fault.lost_at = n;
+        else if (!strcmp(tok, "hang")) ctx->fault.hang_at = n;
         else if (!strcmp(tok, "build") && !colon) ctx->fault.build = 1;
         else
             return rt_fail(ctx, RT_E_ARG, "GAMMACL_FAULT: unknown fault '%s' (alloc:N, launch:N, "
-                           "lost:N or build)", tok);
+                           "lost:N, hang:N or build)", tok);
     }
     return RT_OK;
 }
@@ -51,6 +56,8 @@ rt_status rt_fault_check_alloc(rt_ctx *ctx, size_t bytes)
 rt_status rt_fault_check_launch(rt_ctx *ctx, const char *kernel)
 {
     ctx->fault.launches++;
+    if (ctx->fault.hang_at && ctx->fault.launches == ctx->fault.hang_at)
+        for (;;) pause();
     if (ctx->fault.launch_at && ctx->fault.launches == ctx->fault.launch_at)
         return rt_fail(ctx, RT_E_INJECTED,
                        "clEnqueueNDRangeKernel %s failed on '%s': CL_OUT_OF_RESOURCES injected by "

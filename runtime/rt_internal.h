@@ -44,6 +44,7 @@ typedef struct rt_prof_event { cl_event ev; int label; double host_ms; } rt_prof
 
 typedef struct rt_fault {
     long alloc_at, launch_at, lost_at;  /* fail the Nth call (1-based); 0 = never */
+    long hang_at;                        /* never return from the Nth launch; 0 = never */
     int build;                          /* 1: every program build fails */
     long allocs, launches;              /* calls so far */
 } rt_fault;

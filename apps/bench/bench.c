@@ -325,7 +325,9 @@ static int step_end(const bench_run *br, const bn_device *d, const char *what, i
 static int run_sweep(const bench_run *br, const bn_device *d, const char *devdir, int convergence)
 {
     const bn_recipe *r = &br->b->recipe;
-    char out[1300], log[1400], gammas[128] = "", seeds[16], epochs[16], batch[16], train[16], test[16];
+    char out[1300], log[1400], gammas[128] = "", seeds[16], epochs[16], batch[16], train[16], test[16], limit[32];
+    /* a cell whose driver hangs is stopped (and counted as failed) as a hung measurement is */
+    snprintf(limit, sizeof limit, "%.0f", CHILD_LIMIT_S);
     snprintf(out, sizeof out, "%s/%s", devdir, convergence ? "convergence" : "science");
     snprintf(log, sizeof log, "%s/%s.log", devdir, convergence ? "convergence" : "science");
     if (convergence) snprintf(gammas, sizeof gammas, "%.17g", r->conv_gamma);
@@ -339,7 +341,8 @@ static int run_sweep(const bench_run *br, const bn_device *d, const char *devdir
     char *argv[] = {"gammacl", "sweep", "--out", out, "--devices", (char *)d->spec, "--gammas", gammas,
                     "--losses", convergence ? (r->conv_loss ? "bce" : "ce") : "ce,bce", "--seeds", seeds,
                     "--model", (char *)r->science_model, "--epochs", epochs, "--batch", batch,
-                    "--train-limit", train, "--test-limit", test, "--metrics-train-limit", test, "--no-eval", NULL, NULL};
+                    "--train-limit", train, "--test-limit", test, "--metrics-train-limit", test, "--no-eval",
+                    "--cell-timeout", limit, NULL, NULL};
     /* a rerun of the bench gives the cells an earlier run recorded as failed another try */
     char sweep_json[1400], sweep_csv[1400];
     snprintf(sweep_json, sizeof sweep_json, "%s/sweep.json", out);

@@ -50,6 +50,8 @@ typedef struct sw_opts {
     int ntrain_args;
     char devices[512];         /* SPEC,SPEC or all ("" = the default device) */
     int fail_fast, retry_failed;
+    double cell_timeout;       /* --cell-timeout: seconds a cell's training or evaluation process
+                                  may run before it is stopped and recorded as failed (0: none) */
     int collect;               /* only rebuild the tables, plots and report from finished cells */
     int no_eval;               /* cells are done when trained: no `gammacl eval` (no robustness) */
     int shard, shards;         /* --shard I/N: only the cells k with k mod N == I - 1 (0: all) */

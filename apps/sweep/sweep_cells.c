@@ -9,6 +9,9 @@
  * that ran (their checkpoints are written at every epoch end). SIGINT/SIGTERM reach the children
  * (a terminal's Ctrl-C reaches the whole process group; the sweep passes SIGTERM on): each one
  * stops after its step with a checkpoint, and a rerun resumes it.
+ * --cell-timeout: a child running longer is sent SIGTERM (a training stops with a checkpoint),
+ * and SIGKILL if it has not ended a grace period later (a hung driver); the cell is recorded as
+ * failed, and --retry-failed continues it from its last checkpoint.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -125,6 +128,7 @@ static int start_cell(sweep *s, int slot, int c)
         return -1;
     }
     d->pid = pid, d->cell = c, d->stage = s->state[c] == SW_EVAL, d->t0 = app_now();
+    d->stopped_at = 0, d->killed = 0;
     if (s->started[c] == 0) s->started[c] = d->t0;
     if (s->state[c] != SW_EVAL) {
         char who[32] = "";
@@ -200,11 +204,13 @@ void sw_report_done(sweep *s, int c, const char *where, double t)
     fflush(stdout);
 }
 
-static void record_failure(sweep *s, int c, int stage, int status)
+/* why: the reason to record, or NULL to take it from the exit status and the cell's log */
+static void record_failure(sweep *s, int c, int stage, int status, const char *why)
 {
     char dir[1200], reason[1024];
     cell_dir(s, c, dir, sizeof dir);
-    if (WIFSIGNALED(status)) snprintf(reason, sizeof reason, "killed by signal %d", WTERMSIG(status));
+    if (why) snprintf(reason, sizeof reason, "%s", why);
+    else if (WIFSIGNALED(status)) snprintf(reason, sizeof reason, "killed by signal %d", WTERMSIG(status));
     else failure_reason(dir, reason, sizeof reason);
     sw_record_failure(dir, stage ? "eval" : "train", WIFEXITED(status) ? WEXITSTATUS(status) : -1, reason);
     count(s, c, -1);
@@ -224,11 +230,20 @@ static void child_ended(sweep *s, int slot, int status)
     d->pid = 0;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     int result;
-    if (code == 130 || code == 143 || (s->stopping && WIFSIGNALED(status))) {
+    if (d->stopped_at > 0 && !(code == 0 && !d->killed)) {
+        char why[256], limit[32];
+        sw_format_duration(s->o->cell_timeout, limit, sizeof limit);
+        snprintf(why, sizeof why, "ran past --cell-timeout %s and was stopped%s", limit,
+                 d->killed ? " with SIGKILL (it did not end after SIGTERM: a hung device or driver?)"
+                 : stage == 0 ? " (its last checkpoint is kept: --retry-failed continues it)" : "");
+        record_failure(s, c, stage, status, why);
+        if (s->o->fail_fast) s->stopping = 1;
+        result = SW_RESULT_FAILED;
+    } else if (code == 130 || code == 143 || (s->stopping && WIFSIGNALED(status))) {
         s->state[c] = SW_RESUME; /* stopped with a checkpoint; the rerun checks it again */
         result = SW_RESULT_STOPPED;
     } else if (code != 0) {
-        record_failure(s, c, stage, status);
+        record_failure(s, c, stage, status, NULL);
         if (s->o->fail_fast) s->stopping = 1;
         result = SW_RESULT_FAILED;
     } else if (stage == 0 && !s->o->no_eval) {
@@ -236,7 +251,7 @@ static void child_ended(sweep *s, int slot, int status)
         s->state[c] = SW_EVAL;
         if (s->stopping) result = SW_RESULT_STOPPED;
         else if (start_cell(s, slot, c) == 0) return;
-        else record_failure(s, c, 1, 1 << 8), result = SW_RESULT_FAILED;
+        else record_failure(s, c, 1, 1 << 8, NULL), result = SW_RESULT_FAILED;
     } else {
         count(s, c, -1);
         s->state[c] = SW_DONE;
@@ -259,6 +274,29 @@ int sw_next_cell(const sweep *s)
         if (!busy) return c;
     }
     return -1;
+}
+
+/* --cell-timeout: SIGTERM to a child past it, SIGKILL to one still running a grace period later
+ * (a tenth of the limit, 1 to 60 s: a training finishes its step and writes its checkpoint) */
+static void enforce_timeout(sweep *s)
+{
+    const double limit = s->o->cell_timeout, grace = fmin(60.0, fmax(1.0, 0.1 * limit)), now = app_now();
+    for (int k = 0; limit > 0 && k < s->ndev; k++) {
+        device_slot *d = &s->dev[k];
+        if (!d->pid) continue;
+        if (d->stopped_at == 0 && now - d->t0 > limit) {
+            char took[32];
+            sw_format_duration(limit, took, sizeof took);
+            printf("  stop  %-24s its %s ran past --cell-timeout %s\n", s->cells[d->cell].name,
+                   d->stage ? "evaluation" : "training", took);
+            fflush(stdout);
+            kill(d->pid, SIGTERM);
+            d->stopped_at = now;
+        } else if (d->stopped_at > 0 && !d->killed && now - d->stopped_at > grace) {
+            kill(d->pid, SIGKILL);
+            d->killed = 1;
+        }
+    }
 }
 
 static void pass_on(sweep *s, int sig)
@@ -310,6 +348,7 @@ void sw_run_cells(sweep *s)
             s->passed_on = 1;
         }
         fill_slots(s);
+        enforce_timeout(s);
         if (s->ranks > 1 && s->rank == 0) sw_serve_ranks(s);
         int running = 0;
         for (int k = 0; k < s->ndev; k++) running += s->dev[k].pid != 0;

@@ -19,7 +19,9 @@ typedef struct device_slot {
     pid_t pid;                 /* running child, 0 when free */
     int cell;                  /* the cell it runs */
     int stage;                 /* 0 train, 1 eval */
-    double t0;
+    double t0;                 /* when the child started */
+    double stopped_at;         /* when it was sent SIGTERM for running past --cell-timeout (0: not) */
+    int killed;                /* SIGKILL sent: it did not stop within the grace period */
 } device_slot;
 
 /* what a worker rank tells rank 0 of the cell it was given */

@@ -21,6 +21,10 @@
 #   failure     a cell that stops on NaN is recorded as failed with its reason and the sweep goes on
 #               (exit 1, tables say so); a rerun keeps it failed without training; --fail-fast
 #               stops at the first failure
+#   timeout     --cell-timeout: a training child that hangs in a launch (GAMMACL_FAULT=hang:N) is
+#               stopped (SIGTERM, then SIGKILL) and recorded as failed with the reason, the sweep
+#               goes on to its next cell and exits 1; a long training is stopped with a checkpoint
+#               that --retry-failed resumes from; bad limits are refused
 # shellcheck source=../reliability/lib.sh
 source "$(dirname "$0")/../reliability/lib.sh"
 case_name=${3:-}
@@ -198,6 +202,42 @@ case_failure() {
         bash -c "[ $rc -eq 1 ] && [ $(starts "$b") -eq 1 ] && grep -q '0 of 2 cells done, 1 failed' '$b.out'"
 }
 
+case_timeout() {
+    local a=$work/T t0 took
+    # every child hangs at its 30th kernel launch: only SIGKILL ends it
+    t0=$SECONDS
+    GAMMACL_FAULT=hang:30 run_sweep "$a" --gammas 1 --seeds 1 --cell-timeout 2
+    local rc=$? took=$((SECONDS - t0))
+    check "hung cells make the sweep exit 1 ($rc)" [ "$rc" -eq 1 ]
+    check "both hung cells were stopped, one after the other (${took}s for two 2 s limits)" \
+        bash -c "[ $took -lt 40 ] && [ \$(grep -c '^  stop  .*ran past --cell-timeout 2s' '$a.out') -eq 2 ]"
+    check "failed.json says it ran past the limit and needed SIGKILL" \
+        grep -q 'ran past --cell-timeout 2s and was stopped with SIGKILL' "$a/cells/ce-g1-s1/failed.json"
+    check "sweep.csv marks both cells failed" \
+        bash -c "[ \$(grep -c '^[a-z-]*g1-s1[a-z-]*,failed,.*cell-timeout' '$a/sweep.csv') -eq 2 ]"
+    check "no hung child outlives the sweep" bash -c "! pgrep -f '[t]rain .*$a/cells' > /dev/null"
+
+    # a long training (1000 epochs) stops with its checkpoint, and --retry-failed resumes it
+    local b=$work/TL
+    local long=(sweep --devices "$device" --epochs 1000 --train-limit 128 --test-limit 64
+                --metrics-every 0 --batch 64 --gammas 4 --losses ce --seeds 1 --out "$b")
+    timeout "$limit" "$gammacl" "${long[@]}" --cell-timeout 6 > "$b.out" 2>&1
+    rc=$?
+    check "a long cell past its limit: exit 1 ($rc)" [ "$rc" -eq 1 ]
+    check "failed.json: stopped, its checkpoint kept" \
+        grep -q 'ran past --cell-timeout 6s and was stopped (its last checkpoint is kept' "$b/cells/ce-g4-s1/failed.json"
+    local done_epochs
+    done_epochs=$(ckpt_epoch "$b/cells/ce-g4-s1/model.ckpt")
+    check "the stopped cell has a checkpoint past epoch 0 (${done_epochs:-none})" [ "${done_epochs:-0}" -ge 1 ]
+    timeout "$limit" "$gammacl" "${long[@]}" --cell-timeout 6 --retry-failed > "$b.retry.out" 2>&1
+    check "--retry-failed resumes it from that checkpoint" grep -q 'start ce-g4-s1 .*resuming' "$b.retry.out"
+    check "and it went on past the first run's epochs" \
+        [ "$(ckpt_epoch "$b/cells/ce-g4-s1/model.ckpt")" -gt "${done_epochs:-0}" ]
+
+    refused "--cell-timeout 0" "--cell-timeout: '0' is not a time above 0" sweep --out "$work/bad" --cell-timeout 0
+    refused "--cell-timeout 5x" "--cell-timeout: '5x'" sweep --out "$work/bad" --cell-timeout 5x
+}
+
 case_devices() {
     local a=$work/D
     if ! "$gammacl" devices 2>/dev/null | grep -qi llvmpipe; then
@@ -291,6 +331,7 @@ kill_rerun) case_kill_rerun ;;
 sigterm) case_sigterm ;;
 grid) case_grid ;;
 failure) case_failure ;;
+timeout) case_timeout ;;
 *) fail_now "unknown case '$case_name'" ;;
 esac
 done_checks
