@@ -336,8 +336,7 @@ static int plot_bias(const plot_ctx *p, char *err, size_t errlen)
 static int plot_excess(const plot_ctx *p, char *err, size_t errlen)
 {
     app_figure f;
-    figure_setup(&f, p, "Normalized excess loss E_t vs epoch (training subset, trained loss)",
-                 p->kinds < 3 ? p->kinds : 3);
+    figure_setup(&f, p, "Excess loss E_t vs epoch", p->kinds < 3 ? p->kinds : 3);
     f.npanels = p->kinds < APP_CHART_MAX_PANELS ? p->kinds : APP_CHART_MAX_PANELS;
     double (*ex)[MAXG][256] = calloc(APP_CHART_MAX_PANELS, sizeof *ex);
     double (*ey)[MAXG][256] = calloc(APP_CHART_MAX_PANELS, sizeof *ey);
@@ -350,12 +349,13 @@ static int plot_excess(const plot_ctx *p, char *err, size_t errlen)
         snprintf(pan->xlabel, sizeof pan->xlabel, "epoch");
         pan->logx = 0;
         pan->legend = 2;
+        /* what E_t is goes into the note: the title keeps the sweep's description whole */
         if (p->nmin == p->nmax)
-            snprintf(f.note, sizeof f.note, "each curve: mean over the %d seed%s of its gamma", p->nmax,
-                     p->nmax > 1 ? "s" : "");
+            snprintf(f.note, sizeof f.note, "the trained loss on the training subset, normalized to 1 at "
+                     "epoch 0; each curve: mean over the %d seed%s of its gamma", p->nmax, p->nmax > 1 ? "s" : "");
         else
-            snprintf(f.note, sizeof f.note, "each curve: mean over the seeds of its gamma (%d to %d)",
-                     p->nmin, p->nmax);
+            snprintf(f.note, sizeof f.note, "the trained loss on the training subset, normalized to 1 at "
+                     "epoch 0; each curve: mean over the seeds of its gamma (%d to %d)", p->nmin, p->nmax);
         int gi = 0;
         for (int i = 0; i < p->ng && gi < MAXG && gi < APP_CHART_MAX_SERIES; i++) {
             const sw_group *g = &p->g[i];
