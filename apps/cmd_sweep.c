@@ -60,7 +60,8 @@ static void usage(void)
            "                          platform's devices; rank 0 writes the tables, plots and report\n\n"
            "Every other option is a `gammacl train` option applied to every cell (see gammacl train\n"
            "--help), except --gamma, --loss, --seed, --out, --resume, --device and --progress.\n"
-           "Ctrl-C or SIGTERM stops every running cell with a checkpoint; rerun to continue.\n");
+           "Ctrl-C or SIGTERM stops every running cell with a checkpoint (a second one, a second or\n"
+           "more later, stops them at once, keeping their last finished epoch); rerun to continue.\n");
 }
 
 static const char *const grid_lists[] = {"gammas", "losses", "seeds", "bias-init", "rhos", "splits"};

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plot.h"
@@ -78,16 +79,46 @@ static double lr_at(const run *r, long long step)
 }
 
 /* SIGINT and SIGTERM set this flag; the loop polls it between steps. A signal handler cannot be
- * given a context, so this is the program's one piece of global mutable state. Handlers (rather
- * than blocked signals) work whichever thread the signal lands on: libraries start threads of
- * their own before main, and the OpenCL driver installs handlers of its own while it compiles
- * (it calls the handler it found, so ours still runs). */
+ * given a context, so this (with the time of the first signal) is the program's one piece of
+ * global mutable state. Handlers (rather than blocked signals) work whichever thread the signal
+ * lands on: libraries start threads of their own before main, and the OpenCL driver installs
+ * handlers of its own while it compiles (it calls the handler it found, so ours still runs). */
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal_ms; /* CLOCK_MONOTONIC milliseconds of the first one, mod 10^9 */
+static volatile sig_atomic_t stop_tty;       /* stderr is a terminal (a progress line may be open) */
 
-static void on_stop_signal(int sig) { stop_signal = sig; }
+static void say(const char *msg)
+{
+    if (stop_tty) (void)!write(STDERR_FILENO, "\n", 1);
+    (void)!write(STDERR_FILENO, msg, strlen(msg));
+}
+
+/* The first signal asks for a stop after the current step (which may take minutes on a slow
+ * device) and says so at once. Another one a second or more later quits at once, without the
+ * step or its checkpoint: the checkpoint of the last finished epoch stays (a checkpoint being
+ * written is replaced atomically, and --resume removes its temporary file). One within the
+ * second is the same Ctrl-C arriving twice, through the terminal and through a sweep that
+ * passes it on. Only async-signal-safe calls. */
+static void on_stop_signal(int sig)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const sig_atomic_t ms = (sig_atomic_t)((ts.tv_sec % 1000000) * 1000 + ts.tv_nsec / 1000000);
+    if (!stop_signal) {
+        stop_signal = sig, stop_signal_ms = ms;
+        say(sig == SIGINT ? "gammacl train: SIGINT: stopping after this step, with a checkpoint (another "
+                            "Ctrl-C quits at once, losing the unfinished epoch)\n"
+                          : "gammacl train: SIGTERM: stopping after this step, with a checkpoint\n");
+    } else if (ms - stop_signal_ms >= 1000 || ms < stop_signal_ms) { /* (ms wraps every 11.6 days) */
+        say("gammacl train: stopped at once by a second signal, without finishing the step; the "
+            "checkpoint of the last finished epoch is kept: continue with gammacl train --resume DIR\n");
+        _exit(128 + stop_signal);
+    }
+}
 
 static void catch_stop_signals(void)
 {
+    stop_tty = isatty(STDERR_FILENO);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;

@@ -101,8 +101,9 @@ static void usage(void)
            "Trains a normalized-feature network (logits gamma*cos, or gamma*cos - b for BCE) and\n"
            "writes OUT/metrics.csv (a row per epoch, both losses, feature metrics), OUT/class_acc.csv\n"
            "(per-class test accuracy), OUT/summary.json, OUT/hist/epoch_NNN.png and OUT/model.ckpt\n"
-           "(updated at every epoch end). Ctrl-C stops after the current step with a checkpoint;\n"
-           "--resume OUT continues.\n\noptions:\n");
+           "(updated at every epoch end). Ctrl-C stops after the current step with a checkpoint\n"
+           "(a second Ctrl-C quits at once, keeping the last finished epoch's); --resume OUT continues.\n"
+           "\noptions:\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",

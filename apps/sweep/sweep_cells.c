@@ -335,10 +335,15 @@ void sw_run_cells(sweep *s)
         if (sig && !s->stopping) {
             s->stopping = 1;
             if (s->rank == 0)
-                printf("gammacl sweep: stopping: every running cell writes a checkpoint; rerun "
-                       "`gammacl sweep --out %s` to continue\n", s->o->out);
+                printf("gammacl sweep: stopping: every running cell writes a checkpoint (another Ctrl-C "
+                       "stops them at once); rerun `gammacl sweep --out %s` to continue\n", s->o->out);
             fflush(stdout);
             pass_on(s, sig == SIGINT ? SIGINT : SIGTERM);
+            s->signals_passed = *s->signal_count;
+        } else if (sig && *s->signal_count > s->signals_passed) {
+            /* another signal: passed on too, so that the cells quit at once without their step */
+            pass_on(s, sig == SIGINT ? SIGINT : SIGTERM);
+            s->signals_passed = *s->signal_count;
         }
         if (s->ranks > 1 && s->rank > 0 && !s->stopping && sw_stop_asked(s)) s->stopping = 1;
         if (s->ranks > 1 && s->rank == 0 && s->stopping) sw_stop_ranks(s);

@@ -26,11 +26,16 @@
 #include "rt.h"
 #include "sweep_internal.h"
 
-/* The stop request of SIGINT/SIGTERM. A signal handler cannot be given a context, so this is
- * the sweep process's one piece of global mutable state (as in a training run). */
-static volatile sig_atomic_t sweep_signal;
+/* The stop request of SIGINT/SIGTERM, and how many came. A signal handler cannot be given a
+ * context, so this is the sweep process's one piece of global mutable state (as in a training
+ * run). */
+static volatile sig_atomic_t sweep_signal, sweep_signal_count;
 
-static void on_signal(int sig) { sweep_signal = sig; }
+static void on_signal(int sig)
+{
+    if (!sweep_signal) sweep_signal = sig;
+    sweep_signal_count++;
+}
 
 /* ---- the grid and the shared options ---- */
 
@@ -389,7 +394,7 @@ static void print_header(const sweep *s)
 
 int sw_run(sw_opts *o)
 {
-    sweep s = {.o = o, .t_start = app_now(), .signal_seen = &sweep_signal, .rank_lock = -1};
+    sweep s = {.o = o, .t_start = app_now(), .signal_seen = &sweep_signal, .signal_count = &sweep_signal_count, .rank_lock = -1};
     char err[SW_ERRLEN] = "";
     int lock = -1, together = 0;
     int rc = prepare(&s, &lock, &together, err, sizeof err);

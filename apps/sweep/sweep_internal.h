@@ -49,6 +49,8 @@ typedef struct sweep {
     int stopping;
     int passed_on;             /* --fail-fast has sent SIGTERM to the running cells */
     volatile sig_atomic_t *signal_seen;
+    volatile sig_atomic_t *signal_count; /* SIGINT/SIGTERM received so far */
+    int signals_passed;        /* of them, those passed on to the running cells */
 
     /* MPI: rank 0 hands cells to the other ranks; every rank runs one device */
     app_comm *comm;

@@ -24,7 +24,8 @@
 #   timeout     --cell-timeout: a training child that hangs in a launch (GAMMACL_FAULT=hang:N) is
 #               stopped (SIGTERM, then SIGKILL) and recorded as failed with the reason, the sweep
 #               goes on to its next cell and exits 1; a long training is stopped with a checkpoint
-#               that --retry-failed resumes from; bad limits are refused
+#               that --retry-failed resumes from; bad limits are refused; without a limit, a
+#               second SIGTERM to the sweep ends a hung cell at once
 # shellcheck source=../reliability/lib.sh
 source "$(dirname "$0")/../reliability/lib.sh"
 case_name=${3:-}
@@ -233,6 +234,27 @@ case_timeout() {
     check "--retry-failed resumes it from that checkpoint" grep -q 'start ce-g4-s1 .*resuming' "$b.retry.out"
     check "and it went on past the first run's epochs" \
         [ "$(ckpt_epoch "$b/cells/ce-g4-s1/model.ckpt")" -gt "${done_epochs:-0}" ]
+
+    # no limit, a hung cell, and two SIGTERMs to the sweep: the first is passed on and the cell
+    # keeps waiting for its step, the second (two seconds later) is passed on too and ends it
+    local h=$work/TH
+    GAMMACL_FAULT=hang:30 "$gammacl" "${SWEEP[@]}" --out "$h" --gammas 1 --seeds 1 --losses ce > "$h.out" 2>&1 &
+    local pid=$!
+    wait_for_line "$pid" "$h.out" '^  start ce-g1-s1' || fail_now "the sweep never started its cell"
+    sleep 3
+    kill -TERM "$pid"
+    sleep 2
+    check "one SIGTERM: the hung cell heard it and keeps waiting" bash -c \
+        "kill -0 $pid && grep -q 'SIGTERM: stopping after this step' '$h/cells/ce-g1-s1/log.txt'"
+    kill -TERM "$pid"
+    local deadline=$((SECONDS + 10))
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    wait "$pid"
+    rc=$?
+    check "a second SIGTERM ends the sweep and its hung cell at once: exit 143 ($rc)" [ "$rc" -eq 143 ]
+    check "the cell says it stopped at once" grep -q 'stopped at once by a second signal' "$h/cells/ce-g1-s1/log.txt"
+    check "no hung child outlives the sweep" bash -c "! pgrep -f '[t]rain .*$h/cells' > /dev/null"
 
     refused "--cell-timeout 0" "--cell-timeout: '0' is not a time above 0" sweep --out "$work/bad" --cell-timeout 0
     refused "--cell-timeout 5x" "--cell-timeout: '5x'" sweep --out "$work/bad" --cell-timeout 5x

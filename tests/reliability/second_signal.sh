@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/reliability/second_signal.sh — a stop request says at once that it was heard, and a second
+# one quits without waiting for the step (a hung or very slow device):
+#   - a run hung in a launch (GAMMACL_FAULT=hang:N, in epoch 2 on PoCL) gets SIGINT: it says it
+#     stops after this step and keeps waiting; a second SIGINT two seconds later ends it at once
+#     (exit 130) saying so; the checkpoint of epoch 1 stays, and --resume ends with the
+#     uninterrupted run's metrics.csv (every column but the wall-clock ones) and final tensors;
+#   - two signals within a second (a terminal's Ctrl-C that a sweep passes on as well) count as
+#     one: the run stops after its step with a checkpoint, as for one.
+#
+#   second_signal.sh GAMMACL CKPT_TOOL
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+RUN=(--seed 3 --progress 1)
+ref=$work/ref
+reference_run "$ref" "${RUN[@]}"
+
+# ---- hung in epoch 2: the first SIGINT is heard, the second quits ----
+run=$work/hung
+GAMMACL_FAULT=hang:${HANG_AT:-1800} "$gammacl" "${TRAIN[@]}" "${RUN[@]}" --out "$run" > "$run.out" 2> "$run.err" &
+pid=$!
+wait_for_line "$pid" "$run.err" '^epoch 2/3' || { cat "$run.err"; fail_now "the run never reached epoch 2"; }
+sleep 2
+check "the run is hung in epoch 2 (still running, checkpoint at epoch $(ckpt_epoch "$run/model.ckpt"))" \
+    bash -c "kill -0 $pid && [ '$(ckpt_epoch "$run/model.ckpt")' = 1 ]"
+kill -INT "$pid"
+sleep 2
+check "the first SIGINT is heard at once" has_line "$run.err" '^gammacl train: SIGINT: stopping after this step, with a checkpoint'
+check "and the hung run keeps waiting for its step" kill -0 "$pid"
+kill -INT "$pid"
+deadline=$((SECONDS + 10))
+while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+{ wait "$pid"; rc=$?; } 2>/dev/null
+check "the second SIGINT ends it at once: exit 130 (got $rc)" test "$rc" -eq 130
+check "saying so and how to continue" \
+    has_line "$run.err" '^gammacl train: stopped at once by a second signal, without finishing the step; the checkpoint of the last finished epoch is kept'
+check "the checkpoint of epoch 1 stays" test "$(ckpt_epoch "$run/model.ckpt")" = 1
+resume_matches "quit at once + resume" "$run" "$ref" "$run.r1" 0
+check "no checkpoint temporary is left in the run folder" no_temp_files "$run"
+
+# ---- two signals within a second: one stop request ----
+run=$work/twice
+"$gammacl" "${TRAIN[@]}" "${RUN[@]}" --out "$run" > "$run.out" 2> "$run.err" &
+pid=$!
+wait_for_line "$pid" "$run.err" '^epoch 2/3 +batch [2-7]/8' ||
+    { cat "$run.err"; fail_now "the second run never reached the middle of epoch 2"; }
+kill -INT "$pid"
+kill -INT "$pid"
+deadline=$((SECONDS + limit))
+while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+{ wait "$pid"; rc=$?; } 2>/dev/null
+check "two SIGINTs at once: exit 130 (got $rc)" test "$rc" -eq 130
+check "they stop it after its step with a checkpoint, as one does" \
+    has_line "$run.err" "stopped by SIGINT after epoch [23](, step [0-9]+)?; checkpoint written\. Continue with: gammacl train --resume $run"
+check "not at once" bash -c "! grep -q 'stopped at once' '$run.err'"
+resume_matches "two signals at once + resume" "$run" "$ref" "$run.r1" 0
+done_checks
