@@ -44,7 +44,7 @@ static void usage(void)
            "  --cell-timeout T        stop a cell's training or evaluation that runs longer than T\n"
            "                          (seconds, or with s, m, h: 90m, 2h) and record it as failed:\n"
            "                          SIGTERM (a training writes its checkpoint), then SIGKILL if\n"
-           "                          it has not ended T/10 (1 to 60 s) later; default: no limit\n"
+           "                          it has not ended T/10 (10 to 60 s) later; default: no limit\n"
            "  --no-eval               a cell is done when trained: no robustness evaluation (its\n"
            "                          columns stay empty; a later rerun without it evaluates)\n"
            "  --collect               run nothing: rebuild the tables, plots and report from the\n"

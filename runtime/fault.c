@@ -3,9 +3,9 @@
  * GAMMACL_FAULT is a comma-separated list: "alloc:N" fails the Nth buffer allocation as if the
  * device were out of memory, "launch:N" fails the Nth kernel launch with CL_OUT_OF_RESOURCES,
  * "lost:N" makes the device vanish at the Nth launch (every later call fails too), "hang:N" never
- * returns from the Nth launch (a hung driver: signals are handled but the call goes on waiting,
- * so only SIGKILL ends the process), "build" fails every program build. The counters live in the
- * context; nothing is global.
+ * returns from the Nth launch (a hung driver: signals are handled but the call goes on waiting;
+ * it says on stderr when it starts to, so that tests can wait for it), "build" fails every program
+ * build. The counters live in the context; nothing is global.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -56,8 +56,11 @@ rt_status rt_fault_check_alloc(rt_ctx *ctx, size_t bytes)
 rt_status rt_fault_check_launch(rt_ctx *ctx, const char *kernel)
 {
     ctx->fault.launches++;
-    if (ctx->fault.hang_at && ctx->fault.launches == ctx->fault.hang_at)
+    if (ctx->fault.hang_at && ctx->fault.launches == ctx->fault.hang_at) {
+        fprintf(stderr, "GAMMACL_FAULT: launch %ld (%s) hangs\n", ctx->fault.hang_at, kernel);
+        fflush(stderr);
         for (;;) pause();
+    }
     if (ctx->fault.launch_at && ctx->fault.launches == ctx->fault.launch_at)
         return rt_fail(ctx, RT_E_INJECTED,
                        "clEnqueueNDRangeKernel %s failed on '%s': CL_OUT_OF_RESOURCES injected by "

@@ -32,10 +32,12 @@ static int append(char **buf, size_t *cap, size_t *len, const char *s, size_t n)
     return 0;
 }
 
-/* Reads the header and the first keep data lines of path into a new buffer. A file whose header
- * is an older version's (this header less its last columns) is upgraded: the new header, and
- * each kept row with empty cells for the added columns (what a value that does not apply reads). */
-static char *read_prefix(const char *path, int keep, const char *header, char *err, size_t errlen)
+/* Reads the header and the first keep data lines of path into a new buffer. With upgrade, a file
+ * whose header is an older version's (this header less its last columns) is upgraded: the new
+ * header, and each kept row with empty cells for the added columns (what a value that does not
+ * apply reads). A torn header line counts as no header. */
+static char *read_prefix(const char *path, int keep, const char *header, int upgrade, char *err,
+                         size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -51,7 +53,7 @@ static char *read_prefix(const char *path, int keep, const char *header, char *e
         size_t n = (size_t)got;
         if (line[n - 1] != '\n') break; /* a torn last line is dropped */
         if (lines == 0 && !(n == strlen(header) + 1 && strncmp(line, header, n - 1) == 0)) {
-            if ((added = added_columns(header, line, n - 1)) == 0) {
+            if (!upgrade || (added = added_columns(header, line, n - 1)) == 0) {
                 snprintf(err, errlen, "%s has a different header than this run writes; move it away", path);
                 free(buf), free(line);
                 fclose(f);
@@ -89,14 +91,14 @@ static char *read_prefix(const char *path, int keep, const char *header, char *e
     return buf;
 }
 
-int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows, char *err,
-                 size_t errlen)
+int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows, int upgrade,
+                 char *err, size_t errlen)
 {
     c->f = NULL;
     const char *slash = strrchr(path, '/');
     snprintf(c->name, sizeof c->name, "%s", slash ? slash + 1 : path);
     char *prefix = NULL;
-    if (keep_rows >= 0 && !(prefix = read_prefix(path, keep_rows, header, err, errlen))) return -1;
+    if (keep_rows >= 0 && !(prefix = read_prefix(path, keep_rows, header, upgrade, err, errlen))) return -1;
     /* the kept rows (or the header) go to a new file that replaces the old one atomically, so a
      * crash in between never loses a finished epoch's row; later rows are appended to it */
     char *text = prefix;

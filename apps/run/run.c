@@ -79,13 +79,15 @@ static double lr_at(const run *r, long long step)
 }
 
 /* SIGINT and SIGTERM set this flag; the loop polls it between steps. A signal handler cannot be
- * given a context, so this (with the time of the first signal) is the program's one piece of
- * global mutable state. Handlers (rather than blocked signals) work whichever thread the signal
+ * given a context, so this (with the time of the first signal, whether stderr is a terminal and
+ * the message of a second signal, both set before the handlers are installed) is the program's
+ * one piece of global mutable state. Handlers (rather than blocked signals) work whichever thread the signal
  * lands on: libraries start threads of their own before main, and the OpenCL driver installs
  * handlers of its own while it compiles (it calls the handler it found, so ours still runs). */
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t stop_signal_ms; /* CLOCK_MONOTONIC milliseconds of the first one, mod 10^9 */
 static volatile sig_atomic_t stop_tty;       /* stderr is a terminal (a progress line may be open) */
+static char stop_quit_msg[1400];             /* written once, before the handlers are installed */
 
 static void say(const char *msg)
 {
@@ -101,28 +103,35 @@ static void say(const char *msg)
  * passes it on. Only async-signal-safe calls. */
 static void on_stop_signal(int sig)
 {
+    const int saved_errno = errno;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     const sig_atomic_t ms = (sig_atomic_t)((ts.tv_sec % 1000000) * 1000 + ts.tv_nsec / 1000000);
     if (!stop_signal) {
-        stop_signal = sig, stop_signal_ms = ms;
+        stop_signal_ms = ms; /* before the flag: a handler on another thread reads them in turn */
+        stop_signal = sig;
         say(sig == SIGINT ? "gammacl train: SIGINT: stopping after this step, with a checkpoint (another "
                             "Ctrl-C quits at once, losing the unfinished epoch)\n"
                           : "gammacl train: SIGTERM: stopping after this step, with a checkpoint\n");
     } else if (ms - stop_signal_ms >= 1000 || ms < stop_signal_ms) { /* (ms wraps every 11.6 days) */
-        say("gammacl train: stopped at once by a second signal, without finishing the step; the "
-            "checkpoint of the last finished epoch is kept: continue with gammacl train --resume DIR\n");
+        say(stop_quit_msg);
         _exit(128 + stop_signal);
     }
+    errno = saved_errno;
 }
 
-static void catch_stop_signals(void)
+static void catch_stop_signals(const char *out)
 {
     stop_tty = isatty(STDERR_FILENO);
+    snprintf(stop_quit_msg, sizeof stop_quit_msg,
+             "gammacl train: stopped at once by a second signal, without finishing the step; the last "
+             "checkpoint written (if any) is kept: continue with gammacl train --resume %s\n", out);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT); /* not re-entered on its own thread */
+    sigaddset(&sa.sa_mask, SIGTERM);
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -401,7 +410,8 @@ static int prepare_output(run *r)
     app_csv_header(header, sizeof header);
     /* a resumed run keeps the rows of its finished epochs, and the epoch-0 row when it has one */
     const int keep = r->o->resume[0] ? r->start_epoch + (r->o->metrics_every > 0) : -1;
-    if (app_csv_open(&r->csv, path, header, keep, err, sizeof err) != 0) return app_run_fail("", err);
+    /* an older version's metrics.csv (fewer columns at the end) is upgraded */
+    if (app_csv_open(&r->csv, path, header, keep, 1, err, sizeof err) != 0) return app_run_fail("", err);
     if (app_run_classes_open(r, keep, err, sizeof err) != 0) return app_run_fail("", err);
     return 0;
 }
@@ -446,7 +456,7 @@ int app_train_run(app_train_opts *o)
     if (!rc) r.classes = r.train.classes;
     if (!rc) rc = app_setup_spec("train", o, &r.train, &r.spec);
     if (!rc) rc = app_dp_open_device(&r);
-    catch_stop_signals(); /* after the driver set up its own handlers, so ours stays in charge */
+    catch_stop_signals(o->out); /* after the driver set up its own handlers, so ours stays in charge */
     if (!rc) rc = build_model(&r);
     if (!rc) rc = app_run_classes_setup(&r);
     if (!rc && o->resume[0]) rc = app_run_restore_checkpoint(&r, &resume);

@@ -99,7 +99,7 @@ int app_run_classes_open(run *r, int keep_rows, char *err, size_t errlen)
     if (!header) return snprintf(err, errlen, "out of memory"), -1;
     snprintf(path, sizeof path, "%s/class_acc.csv", r->o->out);
     app_class_csv_header(r->classes, header, len);
-    const int rc = app_csv_open(&r->class_csv, path, header, keep_rows, err, errlen);
+    const int rc = app_csv_open(&r->class_csv, path, header, keep_rows, 0, err, errlen);
     free(header);
     return rc;
 }

@@ -11,7 +11,8 @@
  * stops after its step with a checkpoint, and a rerun resumes it.
  * --cell-timeout: a child running longer is sent SIGTERM (a training stops with a checkpoint),
  * and SIGKILL if it has not ended a grace period later (a hung driver); the cell is recorded as
- * failed, and --retry-failed continues it from its last checkpoint.
+ * failed, and --retry-failed continues it from its last checkpoint. A child stuck where not even
+ * SIGKILL ends it (uninterruptible sleep in a kernel driver) keeps its device busy.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -128,7 +129,7 @@ static int start_cell(sweep *s, int slot, int c)
         return -1;
     }
     d->pid = pid, d->cell = c, d->stage = s->state[c] == SW_EVAL, d->t0 = app_now();
-    d->stopped_at = 0, d->killed = 0;
+    d->stopped_at = 0, d->timeout_sent = 0, d->killed = 0;
     if (s->started[c] == 0) s->started[c] = d->t0;
     if (s->state[c] != SW_EVAL) {
         char who[32] = "";
@@ -230,7 +231,8 @@ static void child_ended(sweep *s, int slot, int status)
     d->pid = 0;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     int result;
-    if (d->stopped_at > 0 && !(code == 0 && !d->killed)) {
+    /* past the limit: failed, unless it ended well, or ended on the sweep's own stop signal */
+    if ((d->timeout_sent || d->killed) && !(code == 0 && !d->killed)) {
         char why[256], limit[32];
         sw_format_duration(s->o->cell_timeout, limit, sizeof limit);
         snprintf(why, sizeof why, "ran past --cell-timeout %s and was stopped%s", limit,
@@ -277,10 +279,12 @@ int sw_next_cell(const sweep *s)
 }
 
 /* --cell-timeout: SIGTERM to a child past it, SIGKILL to one still running a grace period later
- * (a tenth of the limit, 1 to 60 s: a training finishes its step and writes its checkpoint) */
+ * (a tenth of the limit, 10 to 60 s: a training finishes its step, and at an epoch's end its test
+ * pass, and writes its checkpoint). A child past it while the sweep stops has its stop signal
+ * already: a second one would make it quit without its step, so it only gets the SIGKILL. */
 static void enforce_timeout(sweep *s)
 {
-    const double limit = s->o->cell_timeout, grace = fmin(60.0, fmax(1.0, 0.1 * limit)), now = app_now();
+    const double limit = s->o->cell_timeout, grace = fmin(60.0, fmax(10.0, 0.1 * limit)), now = app_now();
     for (int k = 0; limit > 0 && k < s->ndev; k++) {
         device_slot *d = &s->dev[k];
         if (!d->pid) continue;
@@ -290,7 +294,7 @@ static void enforce_timeout(sweep *s)
             printf("  stop  %-24s its %s ran past --cell-timeout %s\n", s->cells[d->cell].name,
                    d->stage ? "evaluation" : "training", took);
             fflush(stdout);
-            kill(d->pid, SIGTERM);
+            if (!s->stopping) kill(d->pid, SIGTERM), d->timeout_sent = 1;
             d->stopped_at = now;
         } else if (d->stopped_at > 0 && !d->killed && now - d->stopped_at > grace) {
             kill(d->pid, SIGKILL);
@@ -299,10 +303,12 @@ static void enforce_timeout(sweep *s)
     }
 }
 
+/* the sweep's stop to its running cells (not to one the timeout already stopped: it is on its
+ * way out, and a second signal would cost it its step) */
 static void pass_on(sweep *s, int sig)
 {
     for (int k = 0; k < s->ndev; k++)
-        if (s->dev[k].pid) kill(s->dev[k].pid, sig);
+        if (s->dev[k].pid && !s->dev[k].timeout_sent) kill(s->dev[k].pid, sig);
 }
 
 /* Fills free slots: this process's next cells, or a worker's from rank 0. */
@@ -338,12 +344,13 @@ void sw_run_cells(sweep *s)
                 printf("gammacl sweep: stopping: every running cell writes a checkpoint (another Ctrl-C "
                        "stops them at once); rerun `gammacl sweep --out %s` to continue\n", s->o->out);
             fflush(stdout);
-            pass_on(s, sig == SIGINT ? SIGINT : SIGTERM);
             s->signals_passed = *s->signal_count;
+            pass_on(s, sig == SIGINT ? SIGINT : SIGTERM);
         } else if (sig && *s->signal_count > s->signals_passed) {
-            /* another signal: passed on too, so that the cells quit at once without their step */
-            pass_on(s, sig == SIGINT ? SIGINT : SIGTERM);
+            /* another signal: passed on too, so that the cells quit at once without their step
+             * (under mpirun: rank 0's cells; the others got the stop once) */
             s->signals_passed = *s->signal_count;
+            pass_on(s, sig == SIGINT ? SIGINT : SIGTERM);
         }
         if (s->ranks > 1 && s->rank > 0 && !s->stopping && sw_stop_asked(s)) s->stopping = 1;
         if (s->ranks > 1 && s->rank == 0 && s->stopping) sw_stop_ranks(s);

@@ -20,8 +20,10 @@ typedef struct device_slot {
     int cell;                  /* the cell it runs */
     int stage;                 /* 0 train, 1 eval */
     double t0;                 /* when the child started */
-    double stopped_at;         /* when it was sent SIGTERM for running past --cell-timeout (0: not) */
-    int killed;                /* SIGKILL sent: it did not stop within the grace period */
+    double stopped_at;         /* when it ran past --cell-timeout (0: not yet) */
+    int timeout_sent;          /* the timeout sent it SIGTERM (not sent while the sweep stops:
+                                  it has its stop signal already) */
+    int killed;                /* SIGKILL sent: it did not end within the grace period */
 } device_slot;
 
 /* what a worker rank tells rank 0 of the cell it was given */

@@ -22,10 +22,12 @@
 #               (exit 1, tables say so); a rerun keeps it failed without training; --fail-fast
 #               stops at the first failure
 #   timeout     --cell-timeout: a training child that hangs in a launch (GAMMACL_FAULT=hang:N) is
-#               stopped (SIGTERM, then SIGKILL) and recorded as failed with the reason, the sweep
-#               goes on to its next cell and exits 1; a long training is stopped with a checkpoint
-#               that --retry-failed resumes from; bad limits are refused; without a limit, a
-#               second SIGTERM to the sweep ends a hung cell at once
+#               stopped (SIGTERM, then SIGKILL 10 s later) and recorded as failed with the reason,
+#               the sweep goes on to its next cell and exits 1; a long training is stopped with a
+#               checkpoint that --retry-failed resumes from; bad limits are refused; without a
+#               limit, a second SIGTERM to the sweep ends a hung cell at once; a Ctrl-C to the
+#               sweep's process group (the cell gets it twice: from the terminal and from the
+#               sweep) stops the cell after its step with a checkpoint, as one signal does
 # shellcheck source=../reliability/lib.sh
 source "$(dirname "$0")/../reliability/lib.sh"
 case_name=${3:-}
@@ -205,15 +207,16 @@ case_failure() {
 
 case_timeout() {
     local a=$work/T t0 took
-    # every child hangs at its 30th kernel launch: only SIGKILL ends it
+    # every child hangs at its 30th kernel launch: SIGTERM does not end it, SIGKILL does
     t0=$SECONDS
-    GAMMACL_FAULT=hang:30 run_sweep "$a" --gammas 1 --seeds 1 --cell-timeout 2
+    GAMMACL_FAULT=hang:30 run_sweep "$a" --gammas 1 --seeds 1 --cell-timeout 5
     local rc=$? took=$((SECONDS - t0))
     check "hung cells make the sweep exit 1 ($rc)" [ "$rc" -eq 1 ]
-    check "both hung cells were stopped, one after the other (${took}s for two 2 s limits)" \
-        bash -c "[ $took -lt 40 ] && [ \$(grep -c '^  stop  .*ran past --cell-timeout 2s' '$a.out') -eq 2 ]"
+    check "both hung cells were stopped, one after the other (${took}s for two 5 s limits and 10 s graces)" \
+        bash -c "[ $took -lt 60 ] && [ \$(grep -c '^  stop  .*ran past --cell-timeout 5s' '$a.out') -eq 2 ]"
+    check "they were hung in their launch" grep -q '^GAMMACL_FAULT: launch 30 .* hangs' "$a/cells/ce-g1-s1/log.txt"
     check "failed.json says it ran past the limit and needed SIGKILL" \
-        grep -q 'ran past --cell-timeout 2s and was stopped with SIGKILL' "$a/cells/ce-g1-s1/failed.json"
+        grep -q 'ran past --cell-timeout 5s and was stopped with SIGKILL' "$a/cells/ce-g1-s1/failed.json"
     check "sweep.csv marks both cells failed" \
         bash -c "[ \$(grep -c '^[a-z-]*g1-s1[a-z-]*,failed,.*cell-timeout' '$a/sweep.csv') -eq 2 ]"
     check "no hung child outlives the sweep" bash -c "! pgrep -f '[t]rain .*$a/cells' > /dev/null"
@@ -240,8 +243,9 @@ case_timeout() {
     local h=$work/TH
     GAMMACL_FAULT=hang:30 "$gammacl" "${SWEEP[@]}" --out "$h" --gammas 1 --seeds 1 --losses ce > "$h.out" 2>&1 &
     local pid=$!
-    wait_for_line "$pid" "$h.out" '^  start ce-g1-s1' || fail_now "the sweep never started its cell"
-    sleep 3
+    wait_for_file "$pid" "$h/cells/ce-g1-s1/log.txt" &&
+        wait_for_line "$pid" "$h/cells/ce-g1-s1/log.txt" '^GAMMACL_FAULT: launch 30 .* hangs' ||
+        fail_now "the sweep's cell never reached its hanging launch"
     kill -TERM "$pid"
     sleep 2
     check "one SIGTERM: the hung cell heard it and keeps waiting" bash -c \
@@ -255,6 +259,20 @@ case_timeout() {
     check "a second SIGTERM ends the sweep and its hung cell at once: exit 143 ($rc)" [ "$rc" -eq 143 ]
     check "the cell says it stopped at once" grep -q 'stopped at once by a second signal' "$h/cells/ce-g1-s1/log.txt"
     check "no hung child outlives the sweep" bash -c "! pgrep -f '[t]rain .*$h/cells' > /dev/null"
+
+    # Ctrl-C at a terminal: SIGINT to the sweep's whole process group (a background job of this
+    # shell leads its own), so the cell gets it from there and again from the sweep
+    local g=$work/TG
+    "$gammacl" "${SWEEP[@]}" --out "$g" --gammas 4 --seeds 1 --losses ce --train-limit 2048 > "$g.out" 2>&1 &
+    pid=$!
+    wait_epoch1 "$pid" "$g" ce-g4-s1
+    kill -INT -- "-$pid"
+    wait "$pid"
+    rc=$?
+    check "Ctrl-C to the process group: the sweep exits 130 ($rc)" [ "$rc" -eq 130 ]
+    check "the cell got it twice and stopped after its step with a checkpoint, as for one" bash -c \
+        "grep -q 'stopped by SIGINT.*checkpoint written' '$g/cells/ce-g4-s1/log.txt' &&
+         ! grep -q 'stopped at once' '$g/cells/ce-g4-s1/log.txt'"
 
     refused "--cell-timeout 0" "--cell-timeout: '0' is not a time above 0" sweep --out "$work/bad" --cell-timeout 0
     refused "--cell-timeout 5x" "--cell-timeout: '5x'" sweep --out "$work/bad" --cell-timeout 5x
