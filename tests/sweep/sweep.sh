@@ -80,6 +80,9 @@ case_kill_rerun() {
     done
     check "report.md has a row per point and the plots" \
         bash -c "[ \$(grep -c '^| \(CE\|BCE\)[ ,]' '$a/report.md') -eq 4 ] && grep -q 'plots/geometry.png' '$a/report.md'"
+    check "report.md: no learned b for CE (it trains none), a number for BCE; b* for both" \
+        bash -c "[ \$(grep -Ec '^\| CE \|.*\| – \| [0-9.]+( ± [0-9.]+)? \|\$' '$a/report.md') -eq 2 ] &&
+                 [ \$(grep -Ec '^\| BCE.*\| -?[0-9.]+( ± [0-9.]+)? \| [0-9.]+( ± [0-9.]+)? \|\$' '$a/report.md') -eq 2 ]"
     check "eval figures reach sweep.csv" bash -c "head -1 '$a/sweep.csv' | grep -q flip_fgsm_1 && ! cut -d, -f2 '$a/sweep.csv' | grep -q pending"
     check "seed_disagreement: each cell's share of test predictions differing from the other seed's" \
         seeds_disagree "$a" ce-g1-s1 ce-g1-s2
