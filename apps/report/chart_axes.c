@@ -61,11 +61,15 @@ static void bar_span(const app_panel *p, span *sy)
     if (sy->any && !p->logy) grow(sy, 0);
 }
 
-/* every x is a power of two, from 1/1024 to 2^20 (beyond, powers of ten read better) */
+/* every x of the points (the series with markers; a line without markers, such as a theory curve
+ * on a fine grid, follows them) is a power of two, from 1/1024 to 2^20 (beyond, powers of ten
+ * read better); with no marked series, every x of every series */
 static int all_pow2(const app_panel *p)
 {
+    int marked = 0;
+    for (int k = 0; k < p->nseries; k++) marked |= p->series[k].marker != 0;
     for (int k = 0; k < p->nseries; k++)
-        for (int i = 0; i < p->series[k].n; i++) {
+        for (int i = 0; (p->series[k].marker || !marked) && i < p->series[k].n; i++) {
             const double x = p->series[k].x[i];
             int e;
             if (chart_point_ok(p, &p->series[k], i) && (frexp(x, &e) != 0.5 || e < -9 || e > 21)) return 0;

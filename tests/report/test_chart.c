@@ -1,5 +1,5 @@
 /* tests/report/test_chart.c — the chart writer: figures of every axis kind (log x on powers of two
- * with error bars, log y with left-out points, a 2 x 2 grid with legends below, a panel without
+ * with error bars, kept with an unmarked theory curve beside the points, log y with left-out points, a 2 x 2 grid with legends below, a panel without
  * data, reference lines) and bar panels (grouped on a log y axis with value labels and a long
  * category name, stacked shares in percent with two-line labels, many thin grouped bars with a
  * missing one and negative values) must come out as a PNG whose header states the size
@@ -8,6 +8,7 @@
  * invalid text, empty fixed ranges, bar category counts and series lengths) must be refused with a
  * message naming the file or the cause, and no temporary file may be left behind. */
 #include "chart.h"
+#include "chart_internal.h"
 
 #include <cairo.h>
 #include <dirent.h>
@@ -196,6 +197,42 @@ static void test_log2(const char *dir, int *fails)
     const uint32_t want[2] = {BLUE, VERMILLION};
     write_and_check(dir, "log2", f, want, 2, fails);
     free(f);
+}
+
+/* the x ticks of panel p as chart_setup_frame fits them; 1 if one of them is v */
+static int has_x_tick(const app_panel *p, double v, int *pow2)
+{
+    cairo_surface_t *srf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 480, 360);
+    cairo_t *cr = cairo_create(srf);
+    frame fr;
+    chart_setup_frame(cr, p, (rect){0, 0, 480, 360}, &fr);
+    cairo_destroy(cr);
+    cairo_surface_destroy(srf);
+    *pow2 = fr.x.pow2;
+    for (int i = 0; i < fr.x.nticks; i++)
+        if (fabs(fr.x.tick[i] - v) < 1e-9 * v) return 1;
+    return 0;
+}
+
+/* a line without markers (a theory curve on a fine grid) beside the points keeps the powers of
+ * two that the points' gammas call for; alone, it gets decimal ticks */
+static void test_pow2_with_curve(int *fails)
+{
+    static double gx[64], gy[64];
+    for (int i = 0; i < 64; i++) gx[i] = 0.5 * pow(128.0, i / 63.0), gy[i] = log(gx[i]);
+    app_panel *p = calloc(1, sizeof *p);
+    gamma_panel(p, 1);
+    add_series(p, "theory", 64, gx, gy, 2);
+    int pow2 = 0;
+    const int t8 = has_x_tick(p, 8, &pow2);
+    CHECK(pow2 && t8, "points at powers of two and an unmarked curve: pow2 %d, a tick at 8 %d", pow2, t8);
+    memset(p, 0, sizeof *p);
+    snprintf(p->title, sizeof p->title, "a curve alone");
+    p->logx = 1;
+    add_series(p, "theory", 64, gx, gy, 2);
+    const int t5 = has_x_tick(p, 5, &pow2);
+    CHECK(!pow2 && t5, "an unmarked curve alone: pow2 %d (want 0), a tick at 5 %d (want 1)", pow2, t5);
+    free(p);
 }
 
 static void test_logy(const char *dir, int *fails)
@@ -508,6 +545,7 @@ int main(void)
         return 1;
     }
     test_log2(dir, fails);
+    test_pow2_with_curve(fails);
     test_logy(dir, fails);
     test_grid(dir, fails);
     test_no_data(dir, fails);
