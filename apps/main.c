@@ -41,6 +41,9 @@ int main(int argc, char **argv)
     /* past a file size limit, a write must fail with EFBIG (and be reported) rather than kill
      * the process mid-checkpoint */
     signal(SIGXFSZ, SIG_IGN);
+    /* a reader of the output that goes away (`| head`, a closed `| tee`) must not kill a training
+     * or a sweep mid-epoch: writes to it fail instead, and the files are written as always */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
