@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "text.h"
 
 /* How many columns header has past an older header line (its first n characters, no newline):
  * > 0 when header extends it at a column boundary (a later version appended columns), else 0. */
@@ -16,20 +17,6 @@ static int added_columns(const char *header, const char *line, size_t n)
     int added = 0;
     for (const char *p = header + n; *p; p++) added += *p == ',';
     return added;
-}
-
-/* Appends n bytes to the growing buffer *buf (capacity *cap, length *len); 0, or -1 when out of
- * memory (the buffer is then freed). */
-static int append(char **buf, size_t *cap, size_t *len, const char *s, size_t n)
-{
-    if (*len + n + 1 > *cap) {
-        char *nb = realloc(*buf, *cap = 2 * (*len + n + 1));
-        if (!nb) { free(*buf); *buf = NULL; return -1; }
-        *buf = nb;
-    }
-    memcpy(*buf + *len, s, n);
-    *len += n;
-    return 0;
 }
 
 /* Reads the header and the first keep data lines of path into a new buffer. With upgrade, a file
@@ -44,51 +31,46 @@ static char *read_prefix(const char *path, int keep, const char *header, int upg
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, len = 0, line_cap = 0;
-    char *buf = malloc(cap), *line = NULL;
+    app_text t = {0};
+    size_t line_cap = 0;
+    char *line = NULL;
     int lines = 0, added = 0;
     ssize_t got;
     /* lines of any length (class_acc.csv has a cell per class) */
-    while (buf && lines <= keep && (got = getline(&line, &line_cap, f)) > 0) {
-        size_t n = (size_t)got;
+    while (!t.failed && lines <= keep && (got = getline(&line, &line_cap, f)) > 0) {
+        const size_t n = (size_t)got;
         if (line[n - 1] != '\n') break; /* a torn last line is dropped */
         if (lines == 0 && !(n == strlen(header) + 1 && strncmp(line, header, n - 1) == 0)) {
             if (!upgrade || (added = added_columns(header, line, n - 1)) == 0) {
                 snprintf(err, errlen, "%s has a different header than this run writes; move it away", path);
-                free(buf), free(line);
+                free(t.s), free(line);
                 fclose(f);
                 return NULL;
             }
-            if (append(&buf, &cap, &len, header, strlen(header)) != 0 || append(&buf, &cap, &len, "\n", 1) != 0)
-                break;
-            lines++;
-            continue;
-        }
-        if (lines > 0 && added > 0) {
-            line[--n] = 0; /* the row less its newline, then the empty cells and the newline */
-            if (append(&buf, &cap, &len, line, n) != 0) break;
-            int ok = 0;
-            for (int i = 0; i < added && ok == 0; i++) ok = append(&buf, &cap, &len, ",", 1);
-            if (ok != 0 || append(&buf, &cap, &len, "\n", 1) != 0) break;
-        } else if (append(&buf, &cap, &len, line, n) != 0) {
-            break;
+            app_text_put(&t, "%s\n", header);
+        } else if (lines > 0 && added > 0) {
+            app_text_put(&t, "%.*s", (int)(n - 1), line); /* the row, then its empty new cells */
+            for (int i = 0; i < added; i++) app_text_put(&t, ",");
+            app_text_put(&t, "\n");
+        } else {
+            app_text_put(&t, "%s", line);
         }
         lines++;
     }
     free(line);
     fclose(f);
-    if (!buf) {
+    if (t.failed) {
+        free(t.s);
         snprintf(err, errlen, "out of memory reading %s", path);
         return NULL;
     }
-    buf[len] = 0;
     if (lines < keep + 1) {
         snprintf(err, errlen, "%s has %d epoch rows but the checkpoint is at epoch %d", path,
                  lines > 0 ? lines - 1 : 0, keep);
-        free(buf);
+        free(t.s);
         return NULL;
     }
-    return buf;
+    return t.s;
 }
 
 int app_csv_open(app_csv *c, const char *path, const char *header, int keep_rows, int upgrade,

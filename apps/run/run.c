@@ -81,9 +81,10 @@ static double lr_at(const run *r, long long step)
 /* SIGINT and SIGTERM set this flag; the loop polls it between steps. A signal handler cannot be
  * given a context, so this (with the time of the first signal, whether stderr is a terminal and
  * the message of a second signal, both set before the handlers are installed) is the program's
- * one piece of global mutable state. Handlers (rather than blocked signals) work whichever thread the signal
- * lands on: libraries start threads of their own before main, and the OpenCL driver installs
- * handlers of its own while it compiles (it calls the handler it found, so ours still runs). */
+ * one piece of global mutable state. Handlers (rather than blocked signals) work whichever
+ * thread the signal lands on: libraries start threads of their own before main, and the OpenCL
+ * driver installs handlers of its own while it compiles (it calls the handler it found, so ours
+ * still runs). */
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t stop_signal_ms; /* CLOCK_MONOTONIC milliseconds of the first one, mod 10^9 */
 static volatile sig_atomic_t stop_tty;       /* stderr is a terminal (a progress line may be open) */

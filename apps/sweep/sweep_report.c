@@ -123,9 +123,7 @@ int sw_write_report(const char *dir, const sw_cell *cells, const sw_result *res,
         cell(f, &g[k], res, "flip_feature_noise_0.05", 100, 2);
         cell(f, &g[k], res, "test_flip_prev", 100, 2);
         cell(f, &g[k], res, "frac_margin_below_0.05", 100, 1);
-        /* a CE run trains no bias (its BCE figures are measured at b*): no b to show */
-        if (g[k].loss) cell(f, &g[k], res, "bias", 1, 2);
-        else fprintf(f, " – |");
+        cell(f, &g[k], res, "bias", 1, 2); /* empty for CE: it trains none (sweep_table.c) */
         cell(f, &g[k], res, "b_star", 1, 2);
         fprintf(f, "\n");
     }

@@ -166,13 +166,16 @@ static int read_curves(const char *dir, sw_result *r)
     return 0;
 }
 
-static void read_cell(const char *dir, sw_result *r)
+/* loss: the cell's (1 BCE); a CE run trains no bias (summary.json's final.bias is the b* its BCE
+ * figures are measured at), so its learned-bias column stays empty */
+static void read_cell(const char *dir, int loss, sw_result *r)
 {
     for (int i = 0; i < NCOLS; i++) r->v[i] = NAN;
     cJSON *sum = load_json(dir, "summary.json"), *eval = load_json(dir, "eval.json");
     /* no eval.json: a sweep run with --no-eval (robustness columns empty) */
     if (sum && read_curves(dir, r) == 0) {
-        for (int i = 0; i < NCOLS; i++) r->v[i] = column_value(&COLS[i], sum, eval);
+        for (int i = 0; i < NCOLS; i++)
+            r->v[i] = !loss && strcmp(COLS[i].name, "bias") == 0 ? NAN : column_value(&COLS[i], sum, eval);
         const cJSON *name = at_path(sum, "device.name"), *plat = at_path(sum, "device.platform");
         snprintf(r->device, sizeof r->device, "%s (%s)", cJSON_IsString(name) ? name->valuestring : "?",
                  cJSON_IsString(plat) ? plat->valuestring : "?");
@@ -370,7 +373,7 @@ int sw_write_tables(const char *dir, const sw_cell *cells, const sw_state *state
         res[c].state = state[c];
         if (state[c] == SW_FAILED) /* its failed.json holds the reason */
             sw_cell_state(cdir, epochs, 0, res[c].reason, sizeof res[c].reason);
-        if (state[c] == SW_DONE) read_cell(cdir, &res[c]);
+        if (state[c] == SW_DONE) read_cell(cdir, cells[c].loss, &res[c]);
         else
             for (int i = 0; i < NCOLS; i++) res[c].v[i] = NAN;
     }
