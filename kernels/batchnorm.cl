@@ -149,11 +149,24 @@ __kernel void bn_eval_stats(__global const float *run_mean, __global const float
     invstd[c] = 1.0f / sqrt(run_var[c] + eps);
 }
 
+/* The output y may lie in a layout other than x's (runtime/rt.h rt_plane_layout): a channel's M
+ * values are its planes of H rows of W, plane i of channel c at OFF + (c * M / (H W) + i) * PS,
+ * row h of it h * RP further. Dense: PS = H * W, RP = W, OFF = 0; the zero-padded input of the
+ * convolution that reads y otherwise (net/model.c), which then needs no padding copy. */
+#define Y_ARGS int H, int W, int PS, int RP, int OFF
+#define Y_DENSE (PS == H * W && RP == W && OFF == 0)
+inline __global float *bn_out_row(__global float *y, int c, int M, int r, int H, int W, int PS,
+                                  int RP, int OFF)
+{
+    const int planes = M / (H * W);
+    return y + OFF + ((size_t)c * planes + r / H) * PS + (size_t)(r % H) * RP;
+}
+
 /* y = gamma * (x - mean) * invstd + beta, then max(y, 0) when relu = 1 (a following ReLU fused
  * in); 2-D launch: dim 1 = channel, dim 0 = chunk */
 __kernel void bn_apply(__global const float *x, __global float *y, int M,
                        __global const float *mean, __global const float *invstd,
-                       __global const float *gamma, __global const float *beta, int relu)
+                       __global const float *gamma, __global const float *beta, int relu, Y_ARGS)
 {
     const int c = (int)get_global_id(1);
     const int i0 = (int)get_global_id(0) * RT_CHUNK;
@@ -161,11 +174,22 @@ __kernel void bn_apply(__global const float *x, __global float *y, int M,
     const int i1 = min(i0 + RT_CHUNK, M);
     const float a = gamma[c] * invstd[c], b = beta[c] - mean[c] * a;
     __global const float *xc = x + (size_t)c * M;
-    __global float *yc = y + (size_t)c * M;
-    if (relu)
-        for (int i = i0; i < i1; i++) yc[i] = fmax(fma(xc[i], a, b), 0.0f);
-    else
-        for (int i = i0; i < i1; i++) yc[i] = fma(xc[i], a, b);
+    if (Y_DENSE) {
+        __global float *yc = y + (size_t)c * M;
+        if (relu)
+            for (int i = i0; i < i1; i++) yc[i] = fmax(fma(xc[i], a, b), 0.0f);
+        else
+            for (int i = i0; i < i1; i++) yc[i] = fma(xc[i], a, b);
+        return;
+    }
+    for (int i = i0; i < i1;) { /* row by row */
+        const int r = i / W, j0 = i % W, j1 = min(W, j0 + (i1 - i));
+        __global float *yr = bn_out_row(y, c, M, r, H, W, PS, RP, OFF);
+        for (int j = j0; j < j1; j++, i++) {
+            const float v = fma(xc[i], a, b);
+            yr[j] = relu ? fmax(v, 0.0f) : v;
+        }
+    }
 }
 
 /* With a fused ReLU the gradient that reaches the batch norm is dy where its output was > 0,
@@ -294,12 +318,12 @@ __kernel void bn_bwd_dx(__global const float *x, __global const float *dy, int r
 __kernel void bn_train_fwd(__global const float *x, __global float *y, int M, int C,
                            __global float *mean, __global float *invstd, __global float *run_mean,
                            __global float *run_var, float momentum, float eps,
-                           __global const float *gamma, __global const float *beta, int relu)
+                           __global const float *gamma, __global const float *beta, int relu,
+                           Y_ARGS)
 {
     const int c = (int)get_global_id(0);
     if (c >= C) return;
     __global const float *xc = x + (size_t)c * M;
-    __global float *yc = y + (size_t)c * M;
     float s;
     CHANNEL_SUM(s, M, V_X, S_X)
     const float mu = s / (float)M;
@@ -312,14 +336,20 @@ __kernel void bn_train_fwd(__global const float *x, __global float *y, int M, in
     run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mu;
     run_var[c] = (1.0f - momentum) * run_var[c] + momentum * unbiased;
     const float a = gamma[c] * is, b = beta[c] - mu * a;
-    int i = 0;
-    for (; i + 8 <= M; i += 8) {
-        const float8 v = fma(vload8(0, xc + i), (float8)a, (float8)b);
-        vstore8(relu ? fmax(v, 0.0f) : v, 0, yc + i);
-    }
-    for (; i < M; i++) {
-        const float v = fma(xc[i], a, b);
-        yc[i] = relu ? fmax(v, 0.0f) : v;
+    /* dense: the channel as one row */
+    const int rows = Y_DENSE ? 1 : M / W, len = Y_DENSE ? M : W;
+    for (int r = 0; r < rows; r++) {
+        __global const float *xr = xc + (size_t)r * len;
+        __global float *yr = Y_DENSE ? y + (size_t)c * M : bn_out_row(y, c, M, r, H, W, PS, RP, OFF);
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            const float8 v = fma(vload8(0, xr + i), (float8)a, (float8)b);
+            vstore8(relu ? fmax(v, 0.0f) : v, 0, yr + i);
+        }
+        for (; i < len; i++) {
+            const float v = fma(xr[i], a, b);
+            yr[i] = relu ? fmax(v, 0.0f) : v;
+        }
     }
 }
 

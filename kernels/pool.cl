@@ -102,14 +102,16 @@ inline float8 pool_interleave4(float4 a, float4 b)
 /* 2x2 windows, one work-item per output row (dim 0 = row, dim 1 = plane). The forward pass
  * also stores which of the four inputs was the (first) maximum, one byte per output, so the
  * backward pass reads only dy and that byte; same results as maxpool_fwd/bwd with K = 2.
- * Rows go in vectors of 8 windows, then 4 (cnn5's rows of 14 and 7), then one by one. */
+ * Rows go in vectors of 8 windows, then 4 (cnn5's rows of 14 and 7), then one by one. The
+ * output plane pl starts at OFF + pl * PS, its rows RP apart (runtime/rt.h rt_plane_layout):
+ * dense, or the zero-padded input of the convolution that reads it. */
 __kernel void maxpool2_fwd(__global const float *x, __global float *y, __global uchar *arg,
-                           int planes, int H, int W)
+                           int planes, int H, int W, int PS, int RP, int OFF)
 {
     const int oh = (int)get_global_id(0), pl = (int)get_global_id(1), OH = H / 2, OW = W / 2;
     if (oh >= OH || pl >= planes) return;
     __global const float *r0 = x + ((size_t)pl * H + 2 * oh) * W, *r1 = r0 + W;
-    __global float *yr = y + ((size_t)pl * OH + oh) * OW;
+    __global float *yr = y + OFF + (size_t)pl * PS + (size_t)oh * RP;
     __global uchar *ar = arg + ((size_t)pl * OH + oh) * OW;
     int ow = 0;
     POOL2_VECTORS(POOL2_FWD_VEC)

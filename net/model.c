@@ -104,6 +104,11 @@ rt_buf *nn_dx_target(nn_model *m, const nn_node *n, int which, int *acc)
     return m->nodes[i].dy;
 }
 
+size_t nn_y_span(const nn_node *n, int batch)
+{
+    return (size_t)batch * n->out.c * n->ylay.plane;
+}
+
 /* ---- creation ---- */
 
 static void auto_labels(nn_model *m)
@@ -136,23 +141,48 @@ static void fuse_bn_relu(nn_model *m)
     }
 }
 
+/* A batch norm (its ReLU fused or not) or a 2x2 max-pool read only by a convolution that pads
+ * its input writes its output straight into the convolution's padded copy, which then needs no
+ * padding pass (runtime/rt.h rt_conv_take_padded_input): y is that buffer, in its layout. Only
+ * layers that never read their own output back do so. */
+static void lend_padded_inputs(nn_model *m)
+{
+    for (int j = 0; j < m->nnodes; j++) {
+        nn_node *conv = &m->nodes[j];
+        if (conv->ops != &nn_layer_conv || conv->in < 0) continue;
+        nn_node *src = &m->nodes[conv->in];
+        nn_node *prod = src->fused && src->ops == &nn_layer_relu ? &m->nodes[src->in] : src;
+        const int writes = prod->ops == &nn_layer_bn || (prod->ops == &nn_layer_maxpool && prod->arg[0] == 2);
+        if (src->consumers != 1 || !writes) continue;
+        rt_buf *buf;
+        rt_plane_layout lay;
+        if (!rt_conv_take_padded_input(conv->plan, &buf, &lay)) continue;
+        prod->y = buf, prod->ylay = lay, prod->y_lent = 1;
+    }
+}
+
 static rt_status allocate_nodes(nn_model *m)
 {
     fuse_bn_relu(m);
     for (int i = 0; i < m->nnodes; i++) {
         nn_node *n = &m->nodes[i];
         for (int j = 0; j < 4; j++) n->param[j] = -1;
+        n->ylay = (rt_plane_layout){n->out.h * n->out.w, n->out.w, 0};
         rt_status s = n->ops->setup(m, n);
         if (s != RT_OK) return rt_wrap(m->rt, s, "layer %s (spec line %d)", n->label, n->line);
+    }
+    lend_padded_inputs(m);
+    for (int i = 0; i < m->nnodes; i++) {
+        nn_node *n = &m->nodes[i];
         if (n->fused && n->ops == &nn_layer_relu) { /* shares the batch norm's buffers */
-            n->y = m->nodes[n->in].y;
-            n->dy = m->nodes[n->in].dy;
+            const nn_node *bn = &m->nodes[n->in];
+            n->y = bn->y, n->dy = bn->dy, n->ylay = bn->ylay, n->y_lent = 1;
             continue;
         }
         const size_t bytes = (size_t)m->max_batch * n->out.c * n->out.h * n->out.w * sizeof(float);
-        if ((s = rt_alloc(m->rt, bytes, &n->y)) != RT_OK ||
-            (s = rt_alloc(m->rt, bytes, &n->dy)) != RT_OK)
-            return rt_wrap(m->rt, s, "activations of layer %s", n->label);
+        rt_status s = n->y_lent ? RT_OK : rt_alloc(m->rt, bytes, &n->y);
+        if (s == RT_OK) s = rt_alloc(m->rt, bytes, &n->dy);
+        if (s != RT_OK) return rt_wrap(m->rt, s, "activations of layer %s", n->label);
     }
     return RT_OK;
 }
@@ -210,7 +240,7 @@ void nn_model_free(nn_model *m)
     nn_sgd_unpack_free(m); /* after the views into it */
     for (int i = 0; i < m->nnodes; i++) {
         if (!(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu)) {
-            rt_free(m->rt, m->nodes[i].y);
+            if (!m->nodes[i].y_lent) rt_free(m->rt, m->nodes[i].y);
             rt_free(m->rt, m->nodes[i].dy);
         }
         for (int j = 0; j < 4; j++) rt_free(m->rt, m->nodes[i].aux[j]);
@@ -531,7 +561,7 @@ static rt_status diagnose(nn_model *m, nn_data *d, int first, int n, char *where
         nn_node *nd = &m->nodes[i];
         int bad = 0;
         if ((s = nd->ops->forward(m, nd, n, 1)) != RT_OK) break;
-        if ((s = first_nonfinite(m, nd->y, (size_t)n * nd->out.c * nd->out.h * nd->out.w, &bad)) != RT_OK)
+        if ((s = first_nonfinite(m, nd->y, nn_y_span(nd, n), &bad)) != RT_OK)
             break;
         if (bad) {
             snprintf(where, len, "the output of layer %s (spec line %d, %s)", nd->label, nd->line,

@@ -42,6 +42,9 @@ struct nn_node {
     int arg[4];                /* op arguments (conv: out, k, stride, pad; pool: k; linear: out) */
     nn_shape in_shape, out;
     rt_buf *y, *dy;            /* output and its gradient, sized for the largest batch */
+    rt_plane_layout ylay;      /* where y's values lie: dense, or in the padded input of the
+                                  convolution that reads it (y_lent: that buffer, not the node's) */
+    int y_lent;
     rt_buf *aux[4];            /* state kept from forward to backward (batch-norm mean, invstd) */
     void *plan;                /* a layer's runtime object (convolutions: rt_conv) */
     int fused;                 /* bn: applies the next ReLU; relu: done by the bn before it */
@@ -122,6 +125,13 @@ const rt_buf *nn_input_y(nn_model *m, const nn_node *n, int which); /* which: 0 
 /* The buffer a layer writes its input gradient into, and whether to add to it (a node read by
  * several layers gets the sum of their gradients). Returns NULL when no gradient is needed. */
 rt_buf *nn_dx_target(nn_model *m, const nn_node *n, int which, int *acc);
+/* the floats from the start of n's y that hold its values for `batch` (with the padding between
+ * them when y lies in a convolution's padded input) */
+size_t nn_y_span(const nn_node *n, int batch);
+/* n's y layout as kernel arguments: H, W, plane stride, row pitch, offset (kernels' Y_ARGS) */
+#define NN_Y_ARGS(n)                                                                          \
+    RT_I32((n)->out.h), RT_I32((n)->out.w), RT_I32((n)->ylay.plane), RT_I32((n)->ylay.pitch),   \
+        RT_I32((n)->ylay.offset)
 rt_status nn_kernel(nn_model *m, const char *program, const char *name, rt_kernel **k);
 /* work-items for an element-wise launch over n values */
 size_t nn_items(const nn_model *m, size_t n);

@@ -13,6 +13,8 @@
  * "same" 3x3 convolution run as F(2x2, 3x3) on the same padded layout (runtime/conv_wino.c),
  * 2.25x fewer multiplications than the direct kernels.
  * A 1x1 stride-1 convolution without padding is a plain GEMM on x in both paths.
+ * The layer that produces the input may write it into the padded copy itself
+ * (rt_conv_take_padded_input: a batch norm or a max-pool, net/model.c), which saves the copy.
  */
 #include <stdlib.h>
 
@@ -25,6 +27,7 @@ struct rt_conv {
     int wino;            /* forward and both gradients by Winograd F(2x2, 3x3) where it fits */
     int hp, wp;          /* padded input size (fused path): rows, row pitch */
     rt_buf *xp;          /* the padded input kept from forward to backward */
+    int producer_pads;   /* the layer before writes its output into xp (rt_conv_take_padded_input) */
 };
 
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow)
@@ -196,6 +199,27 @@ static rt_status check_batch(rt_ctx *ctx, const rt_conv *c, int n)
     return RT_OK;
 }
 
+int rt_conv_take_padded_input(rt_conv *c, rt_buf **buf, rt_plane_layout *layout)
+{
+    if (!c->fused) return 0;
+    c->producer_pads = 1;
+    *buf = c->xp;
+    *layout = (rt_plane_layout){c->hp * c->wp, c->wp, c->d.pad * c->wp + c->d.pad};
+    return 1;
+}
+
+/* The input of a batch of n as the fused kernels read it: padded here, or by its producer, who
+ * writes only the values of its n * cin planes; the slack after them (the kernels' overreads)
+ * then holds a larger batch's values, zeroed here. */
+static rt_status padded_input(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x)
+{
+    const rt_conv_desc *d = &c->d;
+    if (!c->producer_pads) return pad(ctx, x, c->xp, d->cin * n, d->h, d->w, d->pad, c->pitched);
+    if (n == c->max_batch) return RT_OK;
+    const size_t end = (size_t)d->cin * n * c->hp * c->wp;
+    return rt_fill_zero(ctx, c->xp, end * sizeof(float), pad_slack(c->wp) * sizeof(float));
+}
+
 rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w, rt_buf *y)
 {
     rt_status s = check_batch(ctx, c, n);
@@ -203,7 +227,7 @@ rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const
     const rt_conv_desc *d = &c->d;
     const int kk = d->cin * d->k * d->k, pixels = n * c->oh * c->ow;
     if (c->fused) {
-        if ((s = pad(ctx, x, c->xp, d->cin * n, d->h, d->w, d->pad, c->pitched)) != RT_OK) return s;
+        if ((s = padded_input(ctx, c, n, x)) != RT_OK) return s;
         rt_wino_plan p;
         if (c->wino && rt_wino_plan_conv(ctx, n, d->cin, d->cout, c->oh, c->ow, &p))
             return rt_wino_conv(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, w, 0, y, 0);

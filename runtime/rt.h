@@ -395,6 +395,15 @@ int rt_conv_pass_runs(const rt_ctx *ctx, const rt_conv *c, int n, int pass);
 void rt_conv_free(rt_ctx *ctx, rt_conv *c);
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow);
 rt_status rt_conv_forward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w, rt_buf *y);
+/* Where a value of a tensor in the layout C x N x H x W lies: value (c, n, h, w) of a batch of N
+ * at offset + (c * N + n) * plane + h * pitch + w floats. Dense: plane = H * W, pitch = W, 0. */
+typedef struct rt_plane_layout { int plane, pitch, offset; } rt_plane_layout;
+/* The zero-padded copy of the input that the fused kernels read, handed to the layer that
+ * produces the input, so that it writes its output there and the padding copy is skipped (only
+ * the values, never the zeros around them). Returns 1 with *buf and *layout set, after which
+ * rt_conv_forward ignores its x and reads the buffer as the producer left it; 0 where the
+ * convolution reads its input as it is (nothing changes). */
+int rt_conv_take_padded_input(rt_conv *c, rt_buf **buf, rt_plane_layout *layout);
 /* dw (Cout x Cin*k*k) is overwritten; dx (NULL: not needed) is written, or added to when
  * accumulate = 1. Uses what rt_conv_forward kept for the same x. */
 rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w,

@@ -155,7 +155,7 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
                         RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[RMEAN]].value),
                         RT_BUF(p[n->param[RVAR]].value), RT_F32(BN_MOMENTUM), RT_F32(BN_EPS),
                         RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
-                        RT_I32(n->fused));
+                        RT_I32(n->fused), NN_Y_ARGS(n));
     }
     if (train && rt_device_params(m->rt)->red_wg > 1) {
         s = seg_stats(m, n, x, C, M);
@@ -174,7 +174,7 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
     if ((s = nn_kernel(m, "batchnorm", "bn_apply", &k)) != RT_OK) return s;
     return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->y), RT_I32(M), RT_BUF(n->aux[0]),
                        RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
-                       RT_BUF(p[n->param[BETA]].value), RT_I32(n->fused));
+                       RT_BUF(p[n->param[BETA]].value), RT_I32(n->fused), NN_Y_ARGS(n));
 }
 
 static rt_status backward(nn_model *m, nn_node *n, int batch)

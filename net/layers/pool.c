@@ -70,7 +70,8 @@ static rt_status fwd_max(nn_model *m, nn_node *n, int batch, int train)
         if (s != RT_OK) return s;
         return LAUNCH_ROWS(m, k, n->out.h, batch * n->out.c, RT_BUF(nn_input_y(m, n, 0)), RT_BUF(n->y),
                            RT_BUF(n->aux[0]), RT_I32(batch * n->out.c), RT_I32(n->in_shape.h),
-                           RT_I32(n->in_shape.w));
+                           RT_I32(n->in_shape.w), RT_I32(n->ylay.plane), RT_I32(n->ylay.pitch),
+                           RT_I32(n->ylay.offset));
     }
     rt_status s = nn_kernel(m, "pool", "maxpool_fwd", &k);
     if (s != RT_OK) return s;

@@ -6,6 +6,7 @@
  *   mode and in eval mode with running statistics set beforehand;
  *   a residual block with a 1x1 stride-2 projection shortcut (labels, `< label`, `add`), whose stem
  *   output feeds two branches so its gradient is the sum of both;
+ *   batch norms and a max-pool writing into the padded inputs of the convolutions that read them;
  *   two fan-out graphs where one node is read by several layers (maxpool k=2 on an odd size and
  *   k=3, BN, ReLU, fused and pointwise convolutions, gap, linear), so every layer's backward also
  *   runs in its mode that adds to a gradient another reader already wrote.
@@ -14,25 +15,35 @@
 
 #include "lt.h"
 
-static void plain_stack(th *t, int train)
+/* a chain of layers, each reading the one before: op and its four arguments a row */
+typedef struct chain_layer { ref_op op; int a, b, c, d; } chain_layer;
+
+static void check_chain(th *t, unsigned seed, const int in[4], const chain_layer *ls, int count,
+                        int train, const lt_opts *o, const char *what)
 {
-    th_rng r = {7};
+    th_rng r = {seed};
     ref_net net;
-    ref_net_init(&net, 3, 9, 9, 3);
-    ref_add(&net, REF_CONV, NULL, REF_PREV, 6, 3, 1, 1);
-    ref_add(&net, REF_BN, NULL, REF_PREV, 0, 0, 0, 0);
-    ref_add(&net, REF_RELU, NULL, REF_PREV, 0, 0, 0, 0);
-    ref_add(&net, REF_MAXPOOL, NULL, REF_PREV, 2, 0, 0, 0);
-    ref_add(&net, REF_CONV, NULL, REF_PREV, 8, 3, 1, 1);
-    ref_add(&net, REF_BN, NULL, REF_PREV, 0, 0, 0, 0);
-    ref_add(&net, REF_RELU, NULL, REF_PREV, 0, 0, 0, 0);
-    ref_add(&net, REF_GAP, NULL, REF_PREV, 0, 0, 0, 0);
-    char err[128];
+    ref_net_init(&net, in[0], in[1], in[2], in[3]);
+    for (int i = 0; i < count; i++) ref_add(&net, ls[i].op, NULL, REF_PREV, ls[i].a, ls[i].b, ls[i].c, ls[i].d);
+    char err[128], name[160];
     if (!th_check(t, ref_net_finish(&net, err, sizeof err) == 0, "%s", err)) return;
     lt_randomize(&net, &r);
-    lt_check_net(t, &net, train, NULL, train ? "conv-bn-relu-maxpool-conv-bn-relu-gap (train)"
-                                           : "conv-bn-relu-maxpool-conv-bn-relu-gap (eval)");
+    snprintf(name, sizeof name, "%s (%s)", what, train ? "train" : "eval");
+    lt_check_net(t, &net, train, o, name);
     ref_net_free(&net);
+}
+
+#define BN {REF_BN, 0, 0, 0, 0}
+#define RELU {REF_RELU, 0, 0, 0, 0}
+#define GAP {REF_GAP, 0, 0, 0, 0}
+#define POOL2 {REF_MAXPOOL, 2, 0, 0, 0}
+#define CONV3(out) {REF_CONV, (out), 3, 1, 1}
+
+static void plain_stack(th *t, int train)
+{
+    static const int in[4] = {3, 9, 9, 3};
+    static const chain_layer ls[] = {CONV3(6), BN, RELU, POOL2, CONV3(8), BN, RELU, GAP};
+    check_chain(t, 7, in, ls, 8, train, NULL, "conv-bn-relu-maxpool-conv-bn-relu-gap");
 }
 
 static void residual_block(th *t)
@@ -107,10 +118,24 @@ static void fan_out_b(th *t)
     ref_net_free(&net);
 }
 
+/* Batch norms (with and without a ReLU) and a 2x2 max-pool read only by convolutions write into
+ * the convolutions' padded inputs (pitched 16-channel layers, Winograd where the device runs
+ * it): checked after a larger batch, whose values then lie past the checked planes. */
+static void padded_handoff(th *t, int train)
+{
+    static const int in[4] = {3, 10, 10, 2};
+    static const chain_layer ls[] = {CONV3(16), BN, RELU, CONV3(16), BN, CONV3(16), POOL2, CONV3(16),
+                                     BN, RELU, GAP};
+    const lt_opts o = {.spare_batch = 2, .lent_outputs = 3};
+    check_chain(t, 12, in, ls, 11, train, &o, "bn, bn+relu, maxpool into padded conv inputs");
+}
+
 static void body(th *t)
 {
     plain_stack(t, 1);
     plain_stack(t, 0);
+    padded_handoff(t, 1);
+    padded_handoff(t, 0);
     residual_block(t);
     fan_out_a(t);
     fan_out_b(t);
