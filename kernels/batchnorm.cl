@@ -149,10 +149,11 @@ __kernel void bn_eval_stats(__global const float *run_mean, __global const float
     invstd[c] = 1.0f / sqrt(run_var[c] + eps);
 }
 
-/* The output y may lie in a layout other than x's (runtime/rt.h rt_plane_layout): a channel's M
- * values are its planes of H rows of W, plane i of channel c at OFF + (c * M / (H W) + i) * PS,
- * row h of it h * RP further. Dense: PS = H * W, RP = W, OFF = 0; the zero-padded input of the
- * convolution that reads y otherwise (net/model.c), which then needs no padding copy. */
+/* The output y (forward) or dx (backward) may lie in a layout other than x's (runtime/rt.h
+ * rt_plane_layout): a channel's M values are its planes of H rows of W, plane i of channel c at
+ * OFF + (c * M / (H W) + i) * PS, row h of it h * RP further. Dense: PS = H * W, RP = W, OFF = 0;
+ * otherwise the zero-padded input of the convolution that reads y, or the zero-padded dy of the
+ * convolution whose output x is (net/model.c), which then needs no padding copy. */
 #define Y_ARGS int H, int W, int PS, int RP, int OFF
 #define Y_DENSE (PS == H * W && RP == W && OFF == 0)
 inline __global float *bn_out_row(__global float *y, int c, int M, int r, int H, int W, int PS,
@@ -160,6 +161,32 @@ inline __global float *bn_out_row(__global float *y, int c, int M, int r, int H,
 {
     const int planes = M / (H * W);
     return y + OFF + ((size_t)c * planes + r / H) * PS + (size_t)(r % H) * RP;
+}
+
+/* A row's last n < 8 values (7 of cnn5's rows of 7, 6 of its rows of 14) as one vector, not a
+ * scalar loop (which made the backward pass onto padded 7 x 7 maps 10x slower). Where the
+ * layout leaves 8 or more floats between a plane's last value and the next plane's first (OVR:
+ * a padded one), a whole vector is stored, the lanes past the row as zeros: onto the padding,
+ * or onto the next row's values, which the same work-item writes after. The lanes load the
+ * values after the row (BN_VLOAD: but never past the last channel). Elsewhere lanes [0, n) go
+ * one by one through a private vector (bn_store_part, bn_load_part). */
+#define BN_LIVE(n) (((int8)(0, 1, 2, 3, 4, 5, 6, 7)) < (int8)(n))
+#define OVR (PS - (H - 1) * RP - W >= 8)
+#define BN_VLOAD(p, idx, n) ((size_t)c * M + (idx) + 8 <= (size_t)C * M ? vload8(0, (p) + (idx)) : bn_load_part((p) + (idx), (n)))
+/* lanes [0, n) of v stored to p */
+inline void bn_store_part(__global float *p, float8 v, int n)
+{
+    float t[8];
+    vstore8(v, 0, t);
+    for (int l = 0; l < n; l++) p[l] = t[l];
+}
+
+/* lanes [0, n) loaded from p, the others 0 */
+inline float8 bn_load_part(__global const float *p, int n)
+{
+    float t[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    for (int l = 0; l < n; l++) t[l] = p[l];
+    return vload8(0, t);
 }
 
 /* y = gamma * (x - mean) * invstd + beta, then max(y, 0) when relu = 1 (a following ReLU fused
@@ -174,17 +201,9 @@ __kernel void bn_apply(__global const float *x, __global float *y, int M,
     const int i1 = min(i0 + RT_CHUNK, M);
     const float a = gamma[c] * invstd[c], b = beta[c] - mean[c] * a;
     __global const float *xc = x + (size_t)c * M;
-    if (Y_DENSE) {
-        __global float *yc = y + (size_t)c * M;
-        if (relu)
-            for (int i = i0; i < i1; i++) yc[i] = fmax(fma(xc[i], a, b), 0.0f);
-        else
-            for (int i = i0; i < i1; i++) yc[i] = fma(xc[i], a, b);
-        return;
-    }
-    for (int i = i0; i < i1;) { /* row by row */
-        const int r = i / W, j0 = i % W, j1 = min(W, j0 + (i1 - i));
-        __global float *yr = bn_out_row(y, c, M, r, H, W, PS, RP, OFF);
+    for (int i = i0; i < i1;) { /* row by row of y's layout (a dense one is one row) */
+        const int len = Y_DENSE ? M : W, r = i / len, j0 = i % len, j1 = min(len, j0 + (i1 - i));
+        __global float *yr = Y_DENSE ? y + (size_t)c * M : bn_out_row(y, c, M, r, H, W, PS, RP, OFF);
         for (int j = j0; j < j1; j++, i++) {
             const float v = fma(xc[i], a, b);
             yr[j] = relu ? fmax(v, 0.0f) : v;
@@ -287,7 +306,7 @@ __kernel void bn_bwd_dx(__global const float *x, __global const float *dy, int r
                         int M, __global const float *mean, __global const float *invstd,
                         __global const float *gamma, __global const float *beta,
                         __global const float *dgamma, __global const float *dbeta, int acc,
-                        int batch_stats)
+                        int batch_stats, Y_ARGS)
 {
     const int c = (int)get_global_id(1);
     const int i0 = (int)get_global_id(0) * RT_CHUNK;
@@ -299,11 +318,14 @@ __kernel void bn_bwd_dx(__global const float *x, __global const float *dy, int r
     const float mgx = batch_stats ? dgamma[c] / (float)M : 0.0f;
     __global const float *xc = x + (size_t)c * M;
     __global const float *gc = dy + (size_t)c * M;
-    __global float *dc = dx + (size_t)c * M;
-    for (int i = i0; i < i1; i++) {
-        const float g = S_RELU(gc[i], i);
-        const float v = k * (g - mg - (xc[i] - mu) * is * mgx);
-        dc[i] = acc ? dc[i] + v : v;
+    for (int i = i0; i < i1;) { /* row by row of dx's layout (a dense one is one row) */
+        const int len = Y_DENSE ? M : W, r = i / len, j0 = i % len, j1 = min(len, j0 + (i1 - i));
+        __global float *dr = Y_DENSE ? dx + (size_t)c * M : bn_out_row(dx, c, M, r, H, W, PS, RP, OFF);
+        for (int j = j0; j < j1; j++, i++) {
+            const float g = S_RELU(gc[i], i);
+            const float v = k * (g - mg - (xc[i] - mu) * is * mgx);
+            dr[j] = acc ? dr[j] + v : v;
+        }
     }
 }
 
@@ -346,9 +368,13 @@ __kernel void bn_train_fwd(__global const float *x, __global float *y, int M, in
             const float8 v = fma(vload8(0, xr + i), (float8)a, (float8)b);
             vstore8(relu ? fmax(v, 0.0f) : v, 0, yr + i);
         }
-        for (; i < len; i++) {
-            const float v = fma(xr[i], a, b);
-            yr[i] = relu ? fmax(v, 0.0f) : v;
+        if (i < len) {
+            const int n = len - i, ovr = OVR;
+            const float8 xv = ovr ? BN_VLOAD(xc, r * len + i, n) : bn_load_part(xr + i, n);
+            float8 v = fma(xv, (float8)a, (float8)b);
+            if (relu) v = fmax(v, 0.0f);
+            if (ovr) vstore8(select((float8)0.0f, v, BN_LIVE(n)), 0, yr + i);
+            else bn_store_part(yr + i, v, n);
         }
     }
 }
@@ -357,13 +383,12 @@ __kernel void bn_train_fwd(__global const float *x, __global float *y, int M, in
 __kernel void bn_bwd_fused(__global const float *x, __global const float *dy, int relu, __global float *dx,
                            int M, int C, __global const float *mean, __global const float *invstd,
                            __global const float *gamma, __global const float *beta,
-                           __global float *dgamma, __global float *dbeta, int acc)
+                           __global float *dgamma, __global float *dbeta, int acc, Y_ARGS)
 {
     const int c = (int)get_global_id(0);
     if (c >= C) return;
     __global const float *xc = x + (size_t)c * M;
     __global const float *gc = dy + (size_t)c * M;
-    __global float *dc = dx + (size_t)c * M;
     const float mu = mean[c], is = invstd[c], a = gamma[c] * is, b = beta[c] - mu * a;
     float sg, sgx;
     CHANNEL_SUM2(sg, sgx, M, V_G, S_G, V_GX, S_GX)
@@ -371,16 +396,32 @@ __kernel void bn_bwd_fused(__global const float *x, __global const float *dy, in
     dbeta[c] = sg;
     dgamma[c] = dg;
     const float k = a, mg = sg / (float)M, mgx = dg / (float)M;
-    int i = 0;
-    for (; i + 8 <= M; i += 8) {
-        const float8 g = V_RELU(vload8(0, gc + i), i);
-        const float8 v = k * (g - mg - (vload8(0, xc + i) - mu) * is * mgx);
-        vstore8(acc ? vload8(0, dc + i) + v : v, 0, dc + i);
-    }
-    for (; i < M; i++) {
-        const float g = S_RELU(gc[i], i);
-        const float v = k * (g - mg - (xc[i] - mu) * is * mgx);
-        dc[i] = acc ? dc[i] + v : v;
+    /* dx in its layout, row by row (a dense one is one row); i runs over the channel's values */
+    const int rows = Y_DENSE ? 1 : M / W, len = Y_DENSE ? M : W;
+    for (int r = 0; r < rows; r++) {
+        __global float *dc = Y_DENSE ? dx + (size_t)c * M : bn_out_row(dx, c, M, r, H, W, PS, RP, OFF);
+        const int base = r * len;
+        int j = 0;
+        for (; j + 8 <= len; j += 8) {
+            const int i = base + j;
+            const float8 g = V_RELU(vload8(0, gc + i), i);
+            const float8 v = k * (g - mg - (vload8(0, xc + i) - mu) * is * mgx);
+            vstore8(acc ? vload8(0, dc + j) + v : v, 0, dc + j);
+        }
+        if (j < len) {
+            const int i = base + j, n = len - j, ovr = OVR;
+            const float8 xv = ovr ? BN_VLOAD(xc, i, n) : bn_load_part(xc + i, n);
+            const float8 gv = ovr ? BN_VLOAD(gc, i, n) : bn_load_part(gc + i, n);
+            const float8 g = relu ? select((float8)0.0f, gv, isgreater(fma(xv, (float8)a, (float8)b), (float8)0.0f)) : gv;
+            float8 v = k * (g - mg - (xv - mu) * is * mgx);
+            if (ovr) {
+                v = select((float8)0.0f, v, BN_LIVE(n));
+                vstore8(acc ? vload8(0, dc + j) + v : v, 0, dc + j);
+            } else {
+                if (acc) v += bn_load_part(dc + j, n);
+                bn_store_part(dc + j, v, n);
+            }
+        }
     }
 }
 #endif

@@ -257,7 +257,8 @@ __kernel void conv_wino3(__global const float *xp, __global const float *U, __gl
  * dw = G^T dU G. conv_wino3_wgrad: a work-item owns a slice of tile rows (and a block of KB
  * output channels), walks it in blocks of RPI rows, and for each block makes V (as above) and
  * D[p][t][k] = (A dy A^T)[p] of its tiles from the transposed dy (rows of K channels, lanes
- * over k; the outputs past the map are zeros), then for each chunk of CB input channels V and adds sum_t V[p][c][t] D[p][t][k] into its
+ * over k; the outputs past the map are zeros; the rows are dy's positions in its layout, image n
+ * at n * DPS + DOFF, rows DRP apart: dense, or dy's zero-padded copy transposed whole), then for each chunk of CB input channels V and adds sum_t V[p][c][t] D[p][t][k] into its
  * slice of part[p][c][k]: WINO_CR input channels (V broadcast) x WINO_KV vectors of 16 output
  * channels at a time, tiles in order. wino_wgrad_out sums the slices in order and applies
  * G^T . G. */
@@ -273,7 +274,7 @@ __kernel void conv_wino3(__global const float *xp, __global const float *U, __gl
 __kernel void conv_wino3_wgrad(__global const float *xp, __global const float *dyT, __global float *part,
                                __local float *V, __local float *D, int N, int C, int K, int HP, int WP,
                                int OH, int OW, int TH, int TW, int RPI, int KB, int CB, int per,
-                               int pstride)
+                               int pstride, int DPS, int DRP, int DOFF)
 {
     const int rows = N * TH, first = (int)get_global_id(0) * per;
     if (first >= rows) return;
@@ -289,13 +290,13 @@ __kernel void conv_wino3_wgrad(__global const float *xp, __global const float *d
             const int n = (r0 + r) / TH, oy = 2 * ((r0 + r) % TH), down = oy + 1 < OH;
             for (int tx = 0; tx < TW; tx++) {
                 const int ox = 2 * tx, right = ox + 1 < OW;
-                __global const float *g = dyT + ((size_t)(n * OH + oy) * OW + ox) * K + kb0;
+                __global const float *g = dyT + ((size_t)n * DPS + DOFF + oy * DRP + ox) * K + kb0;
                 __local float *d = D + (r * TW + tx) * KB;
                 for (int k = 0; k < KN; k += 16) {
                     const float16 a = vload16(0, g + k), z = 0.0f;
                     const float16 b = right ? vload16(0, g + K + k) : z;
-                    const float16 c = down ? vload16(0, g + (size_t)OW * K + k) : z;
-                    const float16 e = down && right ? vload16(0, g + (size_t)(OW + 1) * K + k) : z;
+                    const float16 c = down ? vload16(0, g + (size_t)DRP * K + k) : z;
+                    const float16 e = down && right ? vload16(0, g + (size_t)(DRP + 1) * K + k) : z;
                     float16 u[4][2];
                     u[0][0] = a, u[0][1] = b, u[1][0] = a + c, u[1][1] = b + e;
                     u[2][0] = a - c, u[2][1] = b - e, u[3][0] = -c, u[3][1] = -e;

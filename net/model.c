@@ -104,6 +104,13 @@ rt_buf *nn_dx_target(nn_model *m, const nn_node *n, int which, int *acc)
     return m->nodes[i].dy;
 }
 
+rt_plane_layout nn_dx_layout(const nn_model *m, const nn_node *n, int which)
+{
+    const int i = which ? n->in2 : n->in;
+    if (i >= 0) return m->nodes[i].dylay;
+    return (rt_plane_layout){m->in.h * m->in.w, m->in.w, 0};
+}
+
 size_t nn_y_span(const nn_node *n, int batch)
 {
     return (size_t)batch * n->out.c * n->ylay.plane;
@@ -161,17 +168,39 @@ static void lend_padded_inputs(nn_model *m)
     }
 }
 
+/* Likewise a batch norm that alone reads a convolution's output writes its input gradient into
+ * the convolution's padded dy (rt_conv_take_padded_dy): the convolution's dy is that buffer. */
+static rt_status lend_padded_dys(nn_model *m)
+{
+    for (int j = 0; j < m->nnodes; j++) {
+        nn_node *conv = &m->nodes[j];
+        if (conv->ops != &nn_layer_conv || conv->consumers != 1 || j + 1 >= m->nnodes) continue;
+        int reader = -1;
+        for (int i = j + 1; i < m->nnodes; i++)
+            if (m->nodes[i].in == j || m->nodes[i].in2 == j) reader = i;
+        if (reader < 0 || m->nodes[reader].ops != &nn_layer_bn) continue;
+        int taken = 0;
+        const int dx = conv->in >= 0 || m->dx != NULL;
+        rt_status s = rt_conv_take_padded_dy(m->rt, conv->plan, dx, &taken, &conv->dy, &conv->dylay);
+        if (s != RT_OK) return rt_wrap(m->rt, s, "layer %s", conv->label);
+        conv->dy_lent = taken;
+    }
+    return RT_OK;
+}
+
 static rt_status allocate_nodes(nn_model *m)
 {
     fuse_bn_relu(m);
     for (int i = 0; i < m->nnodes; i++) {
         nn_node *n = &m->nodes[i];
         for (int j = 0; j < 4; j++) n->param[j] = -1;
-        n->ylay = (rt_plane_layout){n->out.h * n->out.w, n->out.w, 0};
+        n->ylay = n->dylay = (rt_plane_layout){n->out.h * n->out.w, n->out.w, 0};
         rt_status s = n->ops->setup(m, n);
         if (s != RT_OK) return rt_wrap(m->rt, s, "layer %s (spec line %d)", n->label, n->line);
     }
     lend_padded_inputs(m);
+    rt_status s = lend_padded_dys(m);
+    if (s != RT_OK) return s;
     for (int i = 0; i < m->nnodes; i++) {
         nn_node *n = &m->nodes[i];
         if (n->fused && n->ops == &nn_layer_relu) { /* shares the batch norm's buffers */
@@ -180,8 +209,8 @@ static rt_status allocate_nodes(nn_model *m)
             continue;
         }
         const size_t bytes = (size_t)m->max_batch * n->out.c * n->out.h * n->out.w * sizeof(float);
-        rt_status s = n->y_lent ? RT_OK : rt_alloc(m->rt, bytes, &n->y);
-        if (s == RT_OK) s = rt_alloc(m->rt, bytes, &n->dy);
+        s = n->y_lent ? RT_OK : rt_alloc(m->rt, bytes, &n->y);
+        if (s == RT_OK && !n->dy_lent) s = rt_alloc(m->rt, bytes, &n->dy);
         if (s != RT_OK) return rt_wrap(m->rt, s, "activations of layer %s", n->label);
     }
     return RT_OK;
@@ -241,7 +270,7 @@ void nn_model_free(nn_model *m)
     for (int i = 0; i < m->nnodes; i++) {
         if (!(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu)) {
             if (!m->nodes[i].y_lent) rt_free(m->rt, m->nodes[i].y);
-            rt_free(m->rt, m->nodes[i].dy);
+            if (!m->nodes[i].dy_lent) rt_free(m->rt, m->nodes[i].dy);
         }
         for (int j = 0; j < 4; j++) rt_free(m->rt, m->nodes[i].aux[j]);
         if (m->nodes[i].ops->release) m->nodes[i].ops->release(m, &m->nodes[i]);

@@ -44,7 +44,8 @@ struct nn_node {
     rt_buf *y, *dy;            /* output and its gradient, sized for the largest batch */
     rt_plane_layout ylay;      /* where y's values lie: dense, or in the padded input of the
                                   convolution that reads it (y_lent: that buffer, not the node's) */
-    int y_lent;
+    rt_plane_layout dylay;     /* where dy's: dense, or (a convolution's) in its padded dy */
+    int y_lent, dy_lent;
     rt_buf *aux[4];            /* state kept from forward to backward (batch-norm mean, invstd) */
     void *plan;                /* a layer's runtime object (convolutions: rt_conv) */
     int fused;                 /* bn: applies the next ReLU; relu: done by the bn before it */
@@ -128,10 +129,13 @@ rt_buf *nn_dx_target(nn_model *m, const nn_node *n, int which, int *acc);
 /* the floats from the start of n's y that hold its values for `batch` (with the padding between
  * them when y lies in a convolution's padded input) */
 size_t nn_y_span(const nn_node *n, int batch);
-/* n's y layout as kernel arguments: H, W, plane stride, row pitch, offset (kernels' Y_ARGS) */
-#define NN_Y_ARGS(n)                                                                          \
-    RT_I32((n)->out.h), RT_I32((n)->out.w), RT_I32((n)->ylay.plane), RT_I32((n)->ylay.pitch),   \
-        RT_I32((n)->ylay.offset)
+/* the layout of the gradient nn_dx_target gives n for input `which` */
+rt_plane_layout nn_dx_layout(const nn_model *m, const nn_node *n, int which);
+/* a layout of H x W planes as kernel arguments: H, W, plane stride, row pitch, offset (Y_ARGS) */
+#define NN_LAYOUT_ARGS(h, w, lay)                                                             \
+    RT_I32(h), RT_I32(w), RT_I32((lay).plane), RT_I32((lay).pitch), RT_I32((lay).offset)
+#define NN_Y_ARGS(n) NN_LAYOUT_ARGS((n)->out.h, (n)->out.w, (n)->ylay)
+#define NN_DX_ARGS(m, n) NN_LAYOUT_ARGS((n)->in_shape.h, (n)->in_shape.w, nn_dx_layout((m), (n), 0))
 rt_status nn_kernel(nn_model *m, const char *program, const char *name, rt_kernel **k);
 /* work-items for an element-wise launch over n values */
 size_t nn_items(const nn_model *m, size_t n);

@@ -7,11 +7,19 @@
 
 #include "nn_internal.h"
 
-/* Finds a named tensor: its buffer and its float count for `batch`; *laid_out is the node whose
- * y it is when that y lies in a layout other than the dense one, else NULL. */
-static rt_buf *lookup(nn_model *m, const char *name, int batch, size_t *count, const nn_node **laid_out)
+/* a node's tensor and where its values lie */
+typedef struct laid_tensor { const nn_node *node; rt_plane_layout lay; } laid_tensor;
+
+static int dense(const nn_node *nd, const rt_plane_layout *l)
 {
-    *laid_out = NULL;
+    return l->offset == 0 && l->plane == nd->out.h * nd->out.w && l->pitch == nd->out.w;
+}
+
+/* Finds a named tensor: its buffer and its float count for `batch`; laid_out->node is the node
+ * whose y or dy it is when that lies in a layout other than the dense one, else NULL. */
+static rt_buf *lookup(nn_model *m, const char *name, int batch, size_t *count, laid_tensor *laid_out)
+{
+    laid_out->node = NULL;
     const size_t K = (size_t)m->cfg.classes;
     if (strcmp(name, "x") == 0 || strcmp(name, "x.grad") == 0) {
         *count = (size_t)batch * m->in.c * m->in.h * m->in.w;
@@ -35,11 +43,11 @@ static rt_buf *lookup(nn_model *m, const char *name, int batch, size_t *count, c
         const size_t n = strlen(nd->label);
         if (strncmp(name, nd->label, n) != 0) continue;
         *count = (size_t)batch * nd->out.c * nd->out.h * nd->out.w;
-        if (strcmp(name + n, ".y") == 0) {
-            if (nd->ylay.offset != 0 || nd->ylay.plane != nd->out.h * nd->out.w) *laid_out = nd;
-            return nd->y;
-        }
-        if (strcmp(name + n, ".dy") == 0) return nd->dy;
+        const int y = strcmp(name + n, ".y") == 0;
+        if (!y && strcmp(name + n, ".dy") != 0) continue;
+        const rt_plane_layout *l = y ? &nd->ylay : &nd->dylay;
+        if (!dense(nd, l)) *laid_out = (laid_tensor){nd, *l};
+        return y ? nd->y : nd->dy;
     }
     *count = 0;
     return NULL;
@@ -48,23 +56,24 @@ static rt_buf *lookup(nn_model *m, const char *name, int batch, size_t *count, c
 size_t nn_test_size(nn_model *m, const char *name, int batch)
 {
     size_t n = 0;
-    const nn_node *laid;
+    laid_tensor laid;
     return lookup(m, name, batch, &n, &laid) ? n : 0;
 }
 
-/* a node's y in its layout (nd->ylay) read into, or written from, the dense values: the span is
- * read whole, so that a write keeps the zeros between the values */
-static rt_status laid_out_copy(nn_model *m, const nn_node *nd, rt_buf *b, int batch, float *dense,
+/* a node's y or dy in its layout read into, or written from, the dense values: the span is read
+ * whole, so that a write keeps the zeros between the values */
+static rt_status laid_out_copy(nn_model *m, const laid_tensor *t, rt_buf *b, int batch, float *dense,
                                int write)
 {
-    const size_t span = nn_y_span(nd, batch), planes = (size_t)batch * nd->out.c;
+    const nn_node *nd = t->node;
+    const size_t planes = (size_t)batch * nd->out.c, span = planes * t->lay.plane;
     const int H = nd->out.h, W = nd->out.w;
     float *h = malloc(span * sizeof *h);
     if (!h) return rt_fail(m->rt, RT_E_ALLOC, "out of host memory");
     rt_status s = rt_read(m->rt, b, 0, h, span * sizeof *h);
     for (size_t q = 0; s == RT_OK && q < planes; q++)
         for (int r = 0; r < H; r++) {
-            float *laid = h + nd->ylay.offset + q * nd->ylay.plane + (size_t)r * nd->ylay.pitch;
+            float *laid = h + t->lay.offset + q * t->lay.plane + (size_t)r * t->lay.pitch;
             float *d = dense + (q * H + r) * W;
             memcpy(write ? laid : d, write ? d : laid, (size_t)W * sizeof *h);
         }
@@ -76,20 +85,20 @@ static rt_status laid_out_copy(nn_model *m, const nn_node *nd, rt_buf *b, int ba
 rt_status nn_test_read(nn_model *m, const char *name, int batch, float *out)
 {
     size_t n = 0;
-    const nn_node *laid;
+    laid_tensor laid;
     rt_buf *b = lookup(m, name, batch, &n, &laid);
     if (!b) return rt_fail(m->rt, RT_E_ARG, "no tensor named '%s'", name);
-    if (laid) return laid_out_copy(m, laid, b, batch, out, 0);
+    if (laid.node) return laid_out_copy(m, &laid, b, batch, out, 0);
     return rt_read(m->rt, b, 0, out, n * sizeof(float));
 }
 
 rt_status nn_test_write(nn_model *m, const char *name, int batch, const float *in)
 {
     size_t n = 0;
-    const nn_node *laid;
+    laid_tensor laid;
     rt_buf *b = lookup(m, name, batch, &n, &laid);
     if (!b) return rt_fail(m->rt, RT_E_ARG, "no tensor named '%s'", name);
-    if (laid) return laid_out_copy(m, laid, b, batch, (float *)in, 1);
+    if (laid.node) return laid_out_copy(m, &laid, b, batch, (float *)in, 1);
     return rt_write(m->rt, b, 0, in, n * sizeof(float));
 }
 
@@ -99,7 +108,8 @@ int nn_test_lent_outputs(const nn_model *m)
 {
     int n = 0;
     for (int i = 0; i < m->nnodes; i++)
-        n += m->nodes[i].y_lent && !(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu);
+        n += (m->nodes[i].y_lent && !(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu)) +
+             m->nodes[i].dy_lent;
     return n;
 }
 

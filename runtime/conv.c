@@ -28,6 +28,7 @@ struct rt_conv {
     int hp, wp;          /* padded input size (fused path): rows, row pitch */
     rt_buf *xp;          /* the padded input kept from forward to backward */
     int producer_pads;   /* the layer before writes its output into xp (rt_conv_take_padded_input) */
+    rt_buf *dyp;         /* dy padded by the layer after (rt_conv_take_padded_dy), else NULL */
 };
 
 void rt_conv_out_size(const rt_conv_desc *d, int *oh, int *ow)
@@ -111,6 +112,7 @@ void rt_conv_free(rt_ctx *ctx, rt_conv *c)
 {
     if (!c) return;
     rt_free(ctx, c->xp);
+    rt_free(ctx, c->dyp);
     free(c);
 }
 
@@ -321,15 +323,22 @@ int rt_conv_pass_runs(const rt_ctx *ctx, const rt_conv *c, int n, int pass)
     return !pointwise(d) && dgrad_fused_ok(c) ? RT_CONV_RUNS_FUSED : RT_CONV_RUNS_GEMM;
 }
 
-/* dy padded by K-1-P into scratch, in the layout (pitched or not) of the padded x */
-static rt_status pad_dy(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, rt_buf **dyp, int *hp,
-                        int *wp, int *p2, int *pitched)
+/* dy padded by K-1-P: rows, row pitch, padding, in the layout (pitched or not) of the padded x */
+static void dy_geometry(const rt_conv *c, int *hp, int *wp, int *p2, int *pitched)
 {
     const rt_conv_desc *d = &c->d;
     *p2 = d->k - 1 - d->pad;
     *hp = c->oh + 2 * *p2;
     *pitched = c->pitched && 2 * *p2 == d->k - 1;
     *wp = c->ow + (*pitched ? 1 : 2) * *p2;
+}
+
+/* dy padded into scratch */
+static rt_status pad_dy(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *dy, rt_buf **dyp, int *hp,
+                        int *wp, int *p2, int *pitched)
+{
+    const rt_conv_desc *d = &c->d;
+    dy_geometry(c, hp, wp, p2, pitched);
     rt_status s = rt_scratch(ctx, RT_SCRATCH_DYPAD, padded_floats(d->cout, n, *hp, *wp) * sizeof(float), dyp);
     return s == RT_OK ? pad(ctx, dy, *dyp, d->cout * n, c->oh, c->ow, *p2, *pitched) : s;
 }
@@ -407,29 +416,86 @@ static rt_status dgrad_fused(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, co
     return s == RT_OK ? dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc) : s;
 }
 
+/* How the weight gradient of a "same" 3x3 convolution runs for a batch of n: as Winograd (from
+ * dy transposed), in the transposed-dy kernel (a tuned choice, mr = 0, for small maps with many
+ * channels: its lanes run over 16 output channels instead of the map's positions), or from the
+ * padded dy (conv_wgrad_q3, or without an input gradient and with few input channels from dy as
+ * it is: rows); the last two need dy dense. */
+typedef struct same3_plan { rt_wino_plan p; int wino_wg, transposed, padded_wg, rows; } same3_plan;
+
+static same3_plan plan_same3(const rt_ctx *ctx, const rt_conv *c, int n, int dx)
+{
+    const rt_conv_desc *d = &c->d;
+    same3_plan q = {0};
+    const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(d->cout));
+    q.wino_wg = c->wino && rt_wino_plan_wgrad(ctx, n, d->cin, d->cout, c->oh, c->ow, &q.p);
+    q.transposed = !q.wino_wg && wc.mr == 0 && wgrad_fused_ok(c);
+    q.padded_wg = !q.wino_wg && !q.transposed;
+    q.rows = q.padded_wg && wgrad_rows_ok(c, dx);
+    return q;
+}
+
+rt_status rt_conv_take_padded_dy(rt_ctx *ctx, rt_conv *c, int dx, int *taken, rt_buf **buf,
+                                 rt_plane_layout *layout)
+{
+    int hp, wp, p2, pitched;
+    *taken = 0;
+    const same3_plan q = plan_same3(ctx, c, c->max_batch, dx);
+    if (!same3(c) || q.transposed || q.rows) return RT_OK;
+    dy_geometry(c, &hp, &wp, &p2, &pitched);
+    if (!c->dyp) {
+        const size_t bytes = padded_floats(c->d.cout, c->max_batch, hp, wp) * sizeof(float);
+        rt_status s = rt_alloc(ctx, bytes, &c->dyp);
+        if (s == RT_OK) s = rt_fill_zero(ctx, c->dyp, 0, bytes);
+        if (s != RT_OK) {
+            rt_free(ctx, c->dyp);
+            c->dyp = NULL;
+            return s;
+        }
+    }
+    *taken = 1;
+    *buf = c->dyp;
+    *layout = (rt_plane_layout){hp * wp, wp, p2 * wp + p2};
+    return RT_OK;
+}
+
+/* dy as the layer after left it in c->dyp (rt_conv_take_padded_dy): the slack after a batch of n
+ * zeroed (as padded_input) */
+static rt_status lent_dy(rt_ctx *ctx, rt_conv *c, int n, int hp, int wp)
+{
+    if (n == c->max_batch) return RT_OK;
+    const size_t end = (size_t)c->d.cout * n * hp * wp;
+    return rt_fill_zero(ctx, c->dyp, end * sizeof(float), pad_slack(wp) * sizeof(float));
+}
+
 /* the fused backward of a "same" 3x3 convolution: dy padded once for the kernels that read it
  * padded (the input gradient, the transpose-free weight gradient), both gradients from it */
 static rt_status backward_same3(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *w, const rt_buf *dy,
                                 rt_buf *dw, rt_buf *dx, int acc)
 {
     const rt_conv_desc *d = &c->d;
-    rt_buf *dyp = NULL;
+    rt_buf *dyp = c->dyp;
     int hp, wp, p2, pitched;
-    rt_wino_plan p;
-    /* the tuned choice may be the transposed-dy kernel (mr = 0), which suits small maps with
-     * many channels: its lanes run over 16 output channels instead of the map's positions */
-    const rt_tune_choice wc = rt_tune_choice_for(ctx, RT_TUNE_CONV_WGRAD, rt_tune_class_of(d->cout));
-    const int wino_wg = c->wino && rt_wino_plan_wgrad(ctx, n, d->cin, d->cout, c->oh, c->ow, &p);
-    const int transposed = !wino_wg && wc.mr == 0 && wgrad_fused_ok(c);
-    const int padded_wg = !wino_wg && !transposed; /* the weight gradient from the padded dy */
-    if (padded_wg && wgrad_rows_ok(c, dx != NULL)) return wgrad_q3(ctx, c, n, "conv_wgrad_q3_rows", dy, c->ow, dw);
+    same3_plan q = plan_same3(ctx, c, n, dx != NULL);
+    const int lent = c->dyp != NULL;
+    rt_status s = RT_OK;
+    if (lent) {
+        /* the plan does not change with the batch: rt_conv_take_padded_dy lent dy for it */
+        if (q.transposed || q.rows)
+            return rt_fail(ctx, RT_E_ARG, "convolution's weight gradient needs dy dense, but it was lent padded");
+        dy_geometry(c, &hp, &wp, &p2, &pitched);
+        if ((s = lent_dy(ctx, c, n, hp, wp)) != RT_OK) return s;
+    }
+    if (q.rows) return wgrad_q3(ctx, c, n, "conv_wgrad_q3_rows", dy, c->ow, dw);
     /* the weight gradients that read dy as it is come first, so that the padded copy is made just
      * before the kernels that read it, while it is still in cache */
-    rt_status s = RT_OK;
-    if (wino_wg) s = rt_wino_wgrad(ctx, &p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, dy, dw);
-    else if (transposed) s = wgrad_fused(ctx, c, n, dy, dw);
-    if (s == RT_OK && (dx || padded_wg)) s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
-    if (s == RT_OK && padded_wg) s = wgrad_q3(ctx, c, n, "conv_wgrad_q3", dyp, p2 * wp + p2, dw);
+    const rt_plane_layout dyl = lent ? (rt_plane_layout){hp * wp, wp, p2 * wp + p2} : (rt_plane_layout){0};
+    if (q.wino_wg)
+        s = rt_wino_wgrad(ctx, &q.p, n, d->cin, d->cout, c->hp, c->wp, c->oh, c->ow, c->xp, lent ? dyp : dy,
+                          lent ? &dyl : NULL, dw);
+    else if (q.transposed) s = wgrad_fused(ctx, c, n, dy, dw);
+    if (s == RT_OK && !lent && (dx || q.padded_wg)) s = pad_dy(ctx, c, n, dy, &dyp, &hp, &wp, &p2, &pitched);
+    if (s == RT_OK && q.padded_wg) s = wgrad_q3(ctx, c, n, "conv_wgrad_q3", dyp, p2 * wp + p2, dw);
     if (s == RT_OK && dx) s = dgrad_padded(ctx, c, n, w, dyp, hp, wp, pitched, dx, acc);
     return s;
 }

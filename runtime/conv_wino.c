@@ -125,9 +125,12 @@ rt_status rt_wino_conv(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, 
 }
 
 rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
-                        int ow, const rt_buf *xp, const rt_buf *dy, rt_buf *dw)
+                        int ow, const rt_buf *xp, const rt_buf *dy, const rt_plane_layout *dyl,
+                        rt_buf *dw)
 {
-    const int P = n * oh * ow;
+    /* dy's positions in its layout, transposed whole (the zeros of a padded one too) */
+    const rt_plane_layout dense = {oh * ow, ow, 0}, *dl = dyl ? dyl : &dense;
+    const int P = n * dl->plane;
     const size_t pstride = (size_t)16 * C * K;
     rt_buf *dyt, *part;
     rt_kernel *kg, *out;
@@ -142,7 +145,8 @@ rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K,
     s = RT_LAUNCH(ctx, kg, 2, g, l, RT_BUF(xp), RT_BUF(dyt), RT_BUF(part), RT_LOCAL(v_bytes(p->cb, p->tv)),
                   RT_LOCAL(d_bytes(p->kb, p->tv)), RT_I32(n), RT_I32(C), RT_I32(K), RT_I32(hp),
                   RT_I32(wp), RT_I32(oh), RT_I32(ow), RT_I32(p->th), RT_I32(p->tw), RT_I32(p->rpi),
-                  RT_I32(p->kb), RT_I32(p->cb), RT_I32(p->per), RT_I32(pstride));
+                  RT_I32(p->kb), RT_I32(p->cb), RT_I32(p->per), RT_I32(pstride), RT_I32(dl->plane),
+                  RT_I32(dl->pitch), RT_I32(dl->offset));
     if (s != RT_OK) return s;
     /* the slices summed in order and transformed back in one pass */
     size_t ol = 16, og = ((size_t)C * (K / 16) + ol - 1) / ol * ol;

@@ -404,6 +404,13 @@ typedef struct rt_plane_layout { int plane, pitch, offset; } rt_plane_layout;
  * rt_conv_forward ignores its x and reads the buffer as the producer left it; 0 where the
  * convolution reads its input as it is (nothing changes). */
 int rt_conv_take_padded_input(rt_conv *c, rt_buf **buf, rt_plane_layout *layout);
+/* The same for the output gradient dy of a stride-1 "same" convolution: the layer that reads the
+ * output writes its input gradient, dy, into the zero-padded copy of dy that the input gradient
+ * and the weight gradient read (dx: the layer's input gradient will be asked for). Sets *taken
+ * to 1 with *buf (the convolution's own) and *layout, after which rt_conv_backward ignores its
+ * dy and reads the buffer; to 0 where the backward pass reads dy as it is. */
+rt_status rt_conv_take_padded_dy(rt_ctx *ctx, rt_conv *c, int dx, int *taken, rt_buf **buf,
+                                 rt_plane_layout *layout);
 /* dw (Cout x Cin*k*k) is overwritten; dx (NULL: not needed) is written, or added to when
  * accumulate = 1. Uses what rt_conv_forward kept for the same x. */
 rt_status rt_conv_backward(rt_ctx *ctx, rt_conv *c, int n, const rt_buf *x, const rt_buf *w,

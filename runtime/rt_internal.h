@@ -160,9 +160,11 @@ rt_status rt_wino_conv(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, 
                        int ow, const rt_buf *xp, const rt_buf *w, int flip, rt_buf *y, int acc);
 /* 1 and *p set if the weight gradient of a C -> K convolution fits (K a multiple of 16) */
 int rt_wino_plan_wgrad(const rt_ctx *ctx, int n, int C, int K, int oh, int ow, rt_wino_plan *p);
-/* dw = the weight gradient from the padded x and dy [K][n][oh][ow] */
+/* dw = the weight gradient from the padded x and dy [K][n][oh][ow], dense (dyl NULL) or in the
+ * layout *dyl (its zero-padded copy) */
 rt_status rt_wino_wgrad(rt_ctx *ctx, const rt_wino_plan *p, int n, int C, int K, int hp, int wp, int oh,
-                        int ow, const rt_buf *xp, const rt_buf *dy, rt_buf *dw);
+                        int ow, const rt_buf *xp, const rt_buf *dy, const rt_plane_layout *dyl,
+                        rt_buf *dw);
 
 /* fault.c */
 rt_status rt_fault_parse(rt_ctx *ctx, const char *spec);

@@ -191,7 +191,8 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
         return PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->dy), RT_I32(n->fused), RT_BUF(dx),
                         RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]), RT_BUF(n->aux[1]),
                         RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
-                        RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad), RT_I32(acc));
+                        RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad), RT_I32(acc),
+                        NN_DX_ARGS(m, n));
     }
     if (rt_device_params(m->rt)->red_wg > 1) {
         s = seg_grad(m, n, x, C, M);
@@ -209,7 +210,7 @@ static rt_status backward(nn_model *m, nn_node *n, int batch)
                        RT_I32(M), RT_BUF(n->aux[0]), RT_BUF(n->aux[1]),
                        RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
                        RT_BUF(p[n->param[GAMMA]].grad), RT_BUF(p[n->param[BETA]].grad),
-                       RT_I32(acc), RT_I32(n->train_mode));
+                       RT_I32(acc), RT_I32(n->train_mode), NN_DX_ARGS(m, n));
 }
 
 const nn_layer_ops nn_layer_bn = {
