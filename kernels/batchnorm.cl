@@ -358,23 +358,26 @@ __kernel void bn_train_fwd(__global const float *x, __global float *y, int M, in
     run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mu;
     run_var[c] = (1.0f - momentum) * run_var[c] + momentum * unbiased;
     const float a = gamma[c] * is, b = beta[c] - mu * a;
-    /* dense: the channel as one row */
-    const int rows = Y_DENSE ? 1 : M / W, len = Y_DENSE ? M : W;
-    for (int r = 0; r < rows; r++) {
-        __global const float *xr = xc + (size_t)r * len;
-        __global float *yr = Y_DENSE ? y + (size_t)c * M : bn_out_row(y, c, M, r, H, W, PS, RP, OFF);
-        int i = 0;
-        for (; i + 8 <= len; i += 8) {
-            const float8 v = fma(vload8(0, xr + i), (float8)a, (float8)b);
-            vstore8(relu ? fmax(v, 0.0f) : v, 0, yr + i);
-        }
-        if (i < len) {
-            const int n = len - i, ovr = OVR;
-            const float8 xv = ovr ? BN_VLOAD(xc, r * len + i, n) : bn_load_part(xr + i, n);
-            float8 v = fma(xv, (float8)a, (float8)b);
-            if (relu) v = fmax(v, 0.0f);
-            if (ovr) vstore8(select((float8)0.0f, v, BN_LIVE(n)), 0, yr + i);
-            else bn_store_part(yr + i, v, n);
+    /* plane by plane, row by row (dense: the channel as one row), no division a row */
+    const int planes = Y_DENSE ? 1 : M / (H * W), hh = Y_DENSE ? 1 : H, len = Y_DENSE ? M : W;
+    for (int pl = 0, r = 0; pl < planes; pl++) {
+        for (int h = 0; h < hh; h++, r++) {
+            __global const float *xr = xc + (size_t)r * len;
+            __global float *yr = Y_DENSE ? y + (size_t)c * M
+                                         : y + OFF + ((size_t)c * planes + pl) * PS + (size_t)h * RP;
+            int i = 0;
+            for (; i + 8 <= len; i += 8) {
+                const float8 v = fma(vload8(0, xr + i), (float8)a, (float8)b);
+                vstore8(relu ? fmax(v, 0.0f) : v, 0, yr + i);
+            }
+            if (i < len) {
+                const int n = len - i, ovr = OVR;
+                const float8 xv = ovr ? BN_VLOAD(xc, r * len + i, n) : bn_load_part(xr + i, n);
+                float8 v = fma(xv, (float8)a, (float8)b);
+                if (relu) v = fmax(v, 0.0f);
+                if (ovr) vstore8(select((float8)0.0f, v, BN_LIVE(n)), 0, yr + i);
+                else bn_store_part(yr + i, v, n);
+            }
         }
     }
 }
@@ -396,30 +399,34 @@ __kernel void bn_bwd_fused(__global const float *x, __global const float *dy, in
     dbeta[c] = sg;
     dgamma[c] = dg;
     const float k = a, mg = sg / (float)M, mgx = dg / (float)M;
-    /* dx in its layout, row by row (a dense one is one row); i runs over the channel's values */
-    const int rows = Y_DENSE ? 1 : M / W, len = Y_DENSE ? M : W;
-    for (int r = 0; r < rows; r++) {
-        __global float *dc = Y_DENSE ? dx + (size_t)c * M : bn_out_row(dx, c, M, r, H, W, PS, RP, OFF);
-        const int base = r * len;
-        int j = 0;
-        for (; j + 8 <= len; j += 8) {
-            const int i = base + j;
-            const float8 g = V_RELU(vload8(0, gc + i), i);
-            const float8 v = k * (g - mg - (vload8(0, xc + i) - mu) * is * mgx);
-            vstore8(acc ? vload8(0, dc + j) + v : v, 0, dc + j);
-        }
-        if (j < len) {
-            const int i = base + j, n = len - j, ovr = OVR;
-            const float8 xv = ovr ? BN_VLOAD(xc, i, n) : bn_load_part(xc + i, n);
-            const float8 gv = ovr ? BN_VLOAD(gc, i, n) : bn_load_part(gc + i, n);
-            const float8 g = relu ? select((float8)0.0f, gv, isgreater(fma(xv, (float8)a, (float8)b), (float8)0.0f)) : gv;
-            float8 v = k * (g - mg - (xv - mu) * is * mgx);
-            if (ovr) {
-                v = select((float8)0.0f, v, BN_LIVE(n));
+    /* dx in its layout, plane by plane, row by row (a dense one is one row), as bn_train_fwd;
+     * i runs over the channel's values */
+    const int planes = Y_DENSE ? 1 : M / (H * W), hh = Y_DENSE ? 1 : H, len = Y_DENSE ? M : W;
+    for (int pl = 0, r = 0; pl < planes; pl++) {
+        for (int h = 0; h < hh; h++, r++) {
+            __global float *dc = Y_DENSE ? dx + (size_t)c * M
+                                         : dx + OFF + ((size_t)c * planes + pl) * PS + (size_t)h * RP;
+            const int base = r * len;
+            int j = 0;
+            for (; j + 8 <= len; j += 8) {
+                const int i = base + j;
+                const float8 g = V_RELU(vload8(0, gc + i), i);
+                const float8 v = k * (g - mg - (vload8(0, xc + i) - mu) * is * mgx);
                 vstore8(acc ? vload8(0, dc + j) + v : v, 0, dc + j);
-            } else {
-                if (acc) v += bn_load_part(dc + j, n);
-                bn_store_part(dc + j, v, n);
+            }
+            if (j < len) {
+                const int i = base + j, n = len - j, ovr = OVR;
+                const float8 xv = ovr ? BN_VLOAD(xc, i, n) : bn_load_part(xc + i, n);
+                const float8 gv = ovr ? BN_VLOAD(gc, i, n) : bn_load_part(gc + i, n);
+                const float8 g = relu ? select((float8)0.0f, gv, isgreater(fma(xv, (float8)a, (float8)b), (float8)0.0f)) : gv;
+                float8 v = k * (g - mg - (xv - mu) * is * mgx);
+                if (ovr) {
+                    v = select((float8)0.0f, v, BN_LIVE(n));
+                    vstore8(acc ? vload8(0, dc + j) + v : v, 0, dc + j);
+                } else {
+                    if (acc) v += bn_load_part(dc + j, n);
+                    bn_store_part(dc + j, v, n);
+                }
             }
         }
     }
