@@ -108,8 +108,7 @@ int nn_test_lent_outputs(const nn_model *m)
 {
     int n = 0;
     for (int i = 0; i < m->nnodes; i++)
-        n += (m->nodes[i].y_lent && !(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu)) +
-             m->nodes[i].dy_lent;
+        n += m->nodes[i].y_lent && !(m->nodes[i].fused && m->nodes[i].ops == &nn_layer_relu);
     return n;
 }
 

@@ -34,8 +34,8 @@ int nn_test_packed(const nn_model *m);
 size_t nn_test_size(nn_model *m, const char *name, int batch);
 rt_status nn_test_read(nn_model *m, const char *name, int batch, float *out);
 rt_status nn_test_write(nn_model *m, const char *name, int batch, const float *in);
-/* How many layers write their output straight into a convolution's padded input, plus how many
- * convolutions get their dy padded by the layer after them (net/model.c) */
+/* How many layers write their output straight into a convolution's padded input (net/model.c;
+ * which convolutions get their dy padded by the layer after them depends on the tuning too) */
 int nn_test_lent_outputs(const nn_model *m);
 /* The label of the last layer (its ".y" is the feature). */
 const char *nn_test_last_label(const nn_model *m);

@@ -201,9 +201,14 @@ static rt_status check_batch(rt_ctx *ctx, const rt_conv *c, int n)
     return RT_OK;
 }
 
+static int same3(const rt_conv *c);
+static int wgrad_fused_ok(const rt_conv *c);
+
 int rt_conv_take_padded_input(rt_conv *c, rt_buf **buf, rt_plane_layout *layout)
 {
-    if (!c->fused) return 0;
+    /* only where the backward pass, too, reads the padded copy and never x itself (the im2col
+     * weight gradient of the other fused shapes reads x dense) */
+    if (!c->fused || !(same3(c) || wgrad_fused_ok(c))) return 0;
     c->producer_pads = 1;
     *buf = c->xp;
     *layout = (rt_plane_layout){c->hp * c->wp, c->wp, c->d.pad * c->wp + c->d.pad};

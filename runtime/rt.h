@@ -401,8 +401,8 @@ typedef struct rt_plane_layout { int plane, pitch, offset; } rt_plane_layout;
 /* The zero-padded copy of the input that the fused kernels read, handed to the layer that
  * produces the input, so that it writes its output there and the padding copy is skipped (only
  * the values, never the zeros around them). Returns 1 with *buf and *layout set, after which
- * rt_conv_forward ignores its x and reads the buffer as the producer left it; 0 where the
- * convolution reads its input as it is (nothing changes). */
+ * rt_conv_forward ignores its x and reads the buffer as the producer left it (rt_conv_backward
+ * too); 0 where either pass reads its input as it is (nothing changes). */
 int rt_conv_take_padded_input(rt_conv *c, rt_buf **buf, rt_plane_layout *layout);
 /* The same for the output gradient dy of a stride-1 "same" convolution: the layer that reads the
  * output writes its input gradient, dy, into the zero-padded copy of dy that the input gradient

@@ -186,7 +186,7 @@ void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *
     snprintf(buf, sizeof buf, "%s: create model", what);
     if (!th_ok(t, nn_model_create(t->rt, &cfg, &m), buf)) return;
     if (o && o->lent_outputs > 0 && rt_device_params(t->rt)->conv_fused)
-        th_check(t, nn_test_lent_outputs(m) >= o->lent_outputs,
+        th_check(t, nn_test_lent_outputs(m) == o->lent_outputs,
                  "%s: %d layers write into a convolution's padded input, expected %d", what,
                  nn_test_lent_outputs(m), o->lent_outputs);
 

@@ -29,7 +29,7 @@ typedef struct lt_opts {
     int spare_batch;           /* > 0: the model holds batch + spare_batch samples, and a full
                                   forward and backward at that size runs first, so the checked
                                   (smaller) batch meets buffers full of stale values */
-    int lent_outputs;          /* > 0: on a device whose convolutions run fused, at least this
+    int lent_outputs;          /* > 0: on a device whose convolutions run fused, exactly this
                                   many layers write into a convolution's padded input */
 } lt_opts;
 

@@ -118,18 +118,24 @@ static void fan_out_b(th *t)
     ref_net_free(&net);
 }
 
-/* Batch norms (with and without a ReLU) and a 2x2 max-pool read only by convolutions write into
- * the convolutions' padded inputs, and the batch norms' input gradients go into the padded dy
- * of the convolutions before them (pitched 16-channel layers, Winograd where the device runs
- * it; 10 x 10 and 5 x 5 rows end in partial vectors): checked after a larger batch, whose
- * values then lie past the checked planes. */
+/* Batch norms (with and without a ReLU) and 2x2 max-pools read only by convolutions write into
+ * the convolutions' padded inputs, and batch norms' input gradients go into the padded dy of
+ * the convolutions before them: pitched and unpadded-row layouts, Winograd where the device
+ * runs it, rows of 10, 5 and 2 (whole-vector row ends, and the one-by-one ends of 2x2 maps,
+ * whose planes lie too close for them), enough channels for the one-pass batch-norm kernels
+ * on every core count; a 5x5 convolution, whose weight gradient reads its input dense, keeps
+ * its own padding copy. Checked after a larger batch, whose values then lie past the checked
+ * planes. */
 static void padded_handoff(th *t, int train)
 {
     static const int in[4] = {3, 10, 10, 2};
-    static const chain_layer ls[] = {CONV3(16), BN, RELU, CONV3(16), BN, CONV3(16), POOL2, CONV3(16),
-                                     BN, RELU, GAP};
-    const lt_opts o = {.spare_batch = 2, .lent_outputs = 6};
-    check_chain(t, 12, in, ls, 11, train, &o, "bn, bn+relu, maxpool into padded conv inputs");
+    const unsigned cu = rt_device(t->rt)->compute_units;
+    const int C = cu > 4 ? 4 * (int)cu : 16;
+    const chain_layer ls[] = {CONV3(C), BN, RELU, CONV3(C), BN, {REF_CONV, C, 5, 1, 2}, BN, RELU,
+                              CONV3(C), POOL2, CONV3(C), BN, RELU, POOL2, CONV3(C), BN, RELU, GAP};
+    const lt_opts o = {.spare_batch = 2, .lent_outputs = 4};
+    check_chain(t, 12, in, ls, (int)(sizeof ls / sizeof ls[0]), train, &o,
+                "bn, bn+relu, maxpool into padded conv inputs and dy");
 }
 
 static void body(th *t)
