@@ -211,6 +211,60 @@ __kernel void bn_apply(__global const float *x, __global float *y, int M,
     }
 }
 
+/* ---- a 2x2 max-pool that alone reads the batch norm, computed with it (net/model.c): the
+ * normalized values (with the ReLU) of a window's two rows, their maximum stored at yr in the
+ * pool's layout and the first maximum's index (0-3, row-major) at ar, exactly as
+ * pool.cl maxpool2_fwd computes them from the stored output, which is then never written: 8
+ * windows at once, then 4, then 2, then one; an odd last row or column is in no window. */
+/* N windows at once: the even and odd lanes of 2N values of the two rows */
+#define BN_POOL2_VEC(N, N2)                                                                          \
+    for (; ow + N <= OW; ow += N) {                                                                  \
+        float##N2 t = fma(vload##N2(0, r0 + 2 * ow), (float##N2)a, (float##N2)b);                   \
+        float##N2 u = fma(vload##N2(0, r1 + 2 * ow), (float##N2)a, (float##N2)b);                   \
+        if (relu) t = fmax(t, 0.0f), u = fmax(u, 0.0f);                                             \
+        const float##N pa = t.even, pb = t.odd, pc = u.even, pd = u.odd;                             \
+        const float##N mx = fmax(fmax(pa, pb), fmax(pc, pd));                                        \
+        vstore##N(mx, 0, yr + ow);                                                                   \
+        const int##N i = select(select(select((int##N)3, (int##N)2, pc == mx), (int##N)1, pb == mx), \
+                                (int##N)0, pa == mx);                                                \
+        vstore##N(convert_uchar##N(i), 0, ar + ow);                                                  \
+    }
+
+inline void bn_pool2_row(__global const float *r0, __global const float *r1, float a, float b, int relu,
+                         int OW, __global float *yr, __global uchar *ar)
+{
+    int ow = 0;
+    BN_POOL2_VEC(8, 16)
+    BN_POOL2_VEC(4, 8)
+    BN_POOL2_VEC(2, 4)
+    for (; ow < OW; ow++) {
+        float pa = fma(r0[2 * ow], a, b), pb = fma(r0[2 * ow + 1], a, b);
+        float pc = fma(r1[2 * ow], a, b), pd = fma(r1[2 * ow + 1], a, b);
+        if (relu) pa = fmax(pa, 0.0f), pb = fmax(pb, 0.0f), pc = fmax(pc, 0.0f), pd = fmax(pd, 0.0f);
+        const float mx = fmax(fmax(pa, pb), fmax(pc, pd));
+        yr[ow] = mx;
+        const int na = pa != mx, nb = na & (pb != mx), nc = nb & (pc != mx);
+        ar[ow] = (uchar)(na + nb + nc);
+    }
+}
+
+/* bn_apply and the pool: one output row (dim 0) of a plane (dim 1: channel c = plane / N); the
+ * pool's output plane pl at OFF + pl * PS, rows RP apart (Y_ARGS of the pool's layout, H x W
+ * the batch norm's maps) */
+__kernel void bn_pool2_apply(__global const float *x, int N, int planes, __global const float *mean,
+                             __global const float *invstd, __global const float *gamma,
+                             __global const float *beta, int relu, __global float *py,
+                             __global uchar *parg, Y_ARGS)
+{
+    const int oh = (int)get_global_id(0), pl = (int)get_global_id(1), OH = H / 2, OW = W / 2;
+    if (oh >= OH || pl >= planes) return;
+    const int c = pl / N;
+    const float a = gamma[c] * invstd[c], b = beta[c] - mean[c] * a;
+    __global const float *r0 = x + ((size_t)pl * H + 2 * oh) * W;
+    bn_pool2_row(r0, r0 + W, a, b, relu, OW, py + OFF + (size_t)pl * PS + (size_t)oh * RP,
+                 parg + ((size_t)pl * OH + oh) * OW);
+}
+
 /* With a fused ReLU the gradient that reaches the batch norm is dy where its output was > 0,
  * that is where fma(x, a, b) > 0 with bn_apply's a and b: recomputed from x, bit for bit the
  * forward's decision, so the backward pass never reads the output (a third less traffic). */
@@ -336,16 +390,12 @@ __kernel void bn_bwd_dx(__global const float *x, __global const float *dy, int r
  * same order and the same element-wise formulas as the kernels above: bit-identical results.
  * runtime: net/layers/bn.c uses these where there are enough channels to keep every core busy. */
 
-/* bn_stats, then bn_apply for the channel */
-__kernel void bn_train_fwd(__global const float *x, __global float *y, int M, int C,
-                           __global float *mean, __global float *invstd, __global float *run_mean,
-                           __global float *run_var, float momentum, float eps,
-                           __global const float *gamma, __global const float *beta, int relu,
-                           Y_ARGS)
+/* bn_stats for channel c (the statistics and running statistics); returns y = a x + b's a and b */
+inline float2 bn_train_stats(__global const float *xc, int c, int M, __global float *mean,
+                             __global float *invstd, __global float *run_mean, __global float *run_var,
+                             float momentum, float eps, __global const float *gamma,
+                             __global const float *beta)
 {
-    const int c = (int)get_global_id(0);
-    if (c >= C) return;
-    __global const float *xc = x + (size_t)c * M;
     float s;
     CHANNEL_SUM(s, M, V_X, S_X)
     const float mu = s / (float)M;
@@ -357,7 +407,23 @@ __kernel void bn_train_fwd(__global const float *x, __global float *y, int M, in
     const float unbiased = M > 1 ? var * (float)M / (float)(M - 1) : var;
     run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * mu;
     run_var[c] = (1.0f - momentum) * run_var[c] + momentum * unbiased;
-    const float a = gamma[c] * is, b = beta[c] - mu * a;
+    const float a = gamma[c] * is;
+    return (float2)(a, beta[c] - mu * a);
+}
+
+#define BN_TRAIN_ARGS                                                                     \
+    __global const float *x, int M, int C, __global float *mean, __global float *invstd,  \
+        __global float *run_mean, __global float *run_var, float momentum, float eps,      \
+        __global const float *gamma, __global const float *beta, int relu
+
+/* bn_stats, then bn_apply for the channel */
+__kernel void bn_train_fwd(__global float *y, BN_TRAIN_ARGS, Y_ARGS)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    __global const float *xc = x + (size_t)c * M;
+    const float2 ab = bn_train_stats(xc, c, M, mean, invstd, run_mean, run_var, momentum, eps, gamma, beta);
+    const float a = ab.x, b = ab.y;
     /* plane by plane, row by row (dense: the channel as one row), no division a row */
     const int planes = Y_DENSE ? 1 : M / (H * W), hh = Y_DENSE ? 1 : H, len = Y_DENSE ? M : W;
     for (int pl = 0, r = 0; pl < planes; pl++) {
@@ -378,6 +444,24 @@ __kernel void bn_train_fwd(__global const float *x, __global float *y, int M, in
                 if (ovr) vstore8(select((float8)0.0f, v, BN_LIVE(n)), 0, yr + i);
                 else bn_store_part(yr + i, v, n);
             }
+        }
+    }
+}
+
+/* bn_stats, then bn_pool2_apply for the channel's planes */
+__kernel void bn_train_fwd_pool2(__global float *py, __global uchar *parg, BN_TRAIN_ARGS, Y_ARGS)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C) return;
+    __global const float *xc = x + (size_t)c * M;
+    const float2 ab = bn_train_stats(xc, c, M, mean, invstd, run_mean, run_var, momentum, eps, gamma, beta);
+    const int N = M / (H * W), OH = H / 2, OW = W / 2;
+    for (int n = 0; n < N; n++) {
+        const size_t pl = (size_t)c * N + n;
+        for (int oh = 0; oh < OH; oh++) {
+            __global const float *r0 = xc + ((size_t)n * H + 2 * oh) * W;
+            bn_pool2_row(r0, r0 + W, ab.x, ab.y, relu, OW, py + OFF + pl * PS + (size_t)oh * RP,
+                         parg + (pl * OH + oh) * OW);
         }
     }
 }

@@ -39,6 +39,18 @@ rt_status nn_launch_items(nn_model *m, rt_kernel *k, size_t count, unsigned narg
     return rt_launch1(m->rt, k, count, nargs, args);
 }
 
+rt_status nn_launch_rows(nn_model *m, rt_kernel *k, int rows, int planes, unsigned nargs,
+                         const rt_arg *args)
+{
+    /* groups of about 16 x the table's size: these items are small, and PoCL pays per group */
+    const size_t want = 16 * (size_t)rt_device_params(m->rt)->wg;
+    size_t l0 = rt_local_size(m->rt, (size_t)rows), l1 = want / l0 ? want / l0 : 1;
+    if (l1 > (size_t)planes) l1 = (size_t)planes;
+    while (l0 * l1 > 256) l1 /= 2; /* stay within every device's work-group limit */
+    size_t gws[2] = {(size_t)rows, (size_t)planes}, lws[2] = {l0, l1 ? l1 : 1};
+    return rt_launch(m->rt, k, 2, gws, lws, nargs, args);
+}
+
 rt_status nn_launch_channels(nn_model *m, rt_kernel *k, int channels, size_t M, unsigned nargs,
                              const rt_arg *args)
 {
@@ -148,6 +160,26 @@ static void fuse_bn_relu(nn_model *m)
     }
 }
 
+/* A 2x2 max-pool that alone reads a batch norm (its ReLU fused or not) runs inside the batch
+ * norm's forward kernel, which then never stores its own output: the batch norm's backward
+ * pass reads its input and gradient, the pool's only its arg-max bytes (kernels/batchnorm.cl
+ * bn_pool2_row: the pool's values bit for bit). The two nodes keep their gradients. */
+static void fuse_bn_pool(nn_model *m)
+{
+    for (int i = 0; i < m->nnodes; i++) {
+        nn_node *bn = &m->nodes[i];
+        if (bn->ops != &nn_layer_bn || bn->consumers != 1) continue;
+        const int src = bn->fused ? i + 1 : i; /* the fused ReLU's node carries the output */
+        if (m->nodes[src].consumers != 1) continue;
+        for (int j = src + 1; j < m->nnodes; j++) {
+            nn_node *pool = &m->nodes[j];
+            if (pool->in != src) continue;
+            if (pool->ops == &nn_layer_maxpool && pool->arg[0] == 2) bn->pool = j, pool->fused = 1;
+            break;
+        }
+    }
+}
+
 /* A batch norm (its ReLU fused or not) or a 2x2 max-pool read only by a convolution that pads
  * its input writes its output straight into the convolution's padded copy, which then needs no
  * padding pass (runtime/rt.h rt_conv_take_padded_input): y is that buffer, in its layout. Only
@@ -191,6 +223,7 @@ static rt_status lend_padded_dys(nn_model *m)
 static rt_status allocate_nodes(nn_model *m)
 {
     fuse_bn_relu(m);
+    fuse_bn_pool(m);
     for (int i = 0; i < m->nnodes; i++) {
         nn_node *n = &m->nodes[i];
         for (int j = 0; j < 4; j++) n->param[j] = -1;
@@ -209,7 +242,7 @@ static rt_status allocate_nodes(nn_model *m)
             continue;
         }
         const size_t bytes = (size_t)m->max_batch * n->out.c * n->out.h * n->out.w * sizeof(float);
-        s = n->y_lent ? RT_OK : rt_alloc(m->rt, bytes, &n->y);
+        s = n->y_lent || n->pool ? RT_OK : rt_alloc(m->rt, bytes, &n->y);
         if (s == RT_OK && !n->dy_lent) s = rt_alloc(m->rt, bytes, &n->dy);
         if (s != RT_OK) return rt_wrap(m->rt, s, "activations of layer %s", n->label);
     }
@@ -590,6 +623,7 @@ static rt_status diagnose(nn_model *m, nn_data *d, int first, int n, char *where
         nn_node *nd = &m->nodes[i];
         int bad = 0;
         if ((s = nd->ops->forward(m, nd, n, 1)) != RT_OK) break;
+        if (!nd->y) continue; /* a batch norm computing the max-pool after it stores none */
         if ((s = first_nonfinite(m, nd->y, nn_y_span(nd, n), &bad)) != RT_OK)
             break;
         if (bad) {

@@ -48,7 +48,9 @@ struct nn_node {
     int y_lent, dy_lent;
     rt_buf *aux[4];            /* state kept from forward to backward (batch-norm mean, invstd) */
     void *plan;                /* a layer's runtime object (convolutions: rt_conv) */
-    int fused;                 /* bn: applies the next ReLU; relu: done by the bn before it */
+    int fused;                 /* bn: applies the next ReLU; relu: done by the bn before it;
+                                  maxpool: its forward pass done by the bn before it */
+    int pool;                  /* bn: the 2x2 max-pool node it computes (then it stores no y), or 0 */
     int train_mode;            /* the mode of the last forward pass (batch norm's backward) */
     int param[4];              /* indexes into the model's parameters, -1 if none */
     int consumers;
@@ -149,6 +151,12 @@ rt_status nn_launch_channels(nn_model *m, rt_kernel *k, int channels, size_t M, 
 #define NN_CHANNELS(m, k, C, M, ...)                                                           \
     nn_launch_channels((m), (k), (C), (M), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg),   \
                        (rt_arg[]){__VA_ARGS__})
+/* rows x planes launch (dimension 0: a row of a plane, 1: the plane), groups sized for PoCL */
+rt_status nn_launch_rows(nn_model *m, rt_kernel *k, int rows, int planes, unsigned nargs,
+                         const rt_arg *args);
+#define NN_ROWS(m, k, rows, planes, ...)                                                        \
+    nn_launch_rows((m), (k), (rows), (planes), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg), \
+                   (rt_arg[]){__VA_ARGS__})
 /* one launch over `count` independent items with a small local size */
 rt_status nn_launch_items(nn_model *m, rt_kernel *k, size_t count, unsigned nargs,
                           const rt_arg *args);

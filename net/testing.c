@@ -104,6 +104,18 @@ rt_status nn_test_write(nn_model *m, const char *name, int batch, const float *i
 
 const char *nn_test_last_label(const nn_model *m) { return m->nodes[m->nnodes - 1].label; }
 
+int nn_test_stored(nn_model *m, const char *name)
+{
+    size_t n = 0;
+    laid_tensor laid;
+    for (int i = 0; i < m->nnodes; i++) {
+        const size_t len = strlen(m->nodes[i].label);
+        if (strncmp(name, m->nodes[i].label, len) == 0 && strcmp(name + len, ".y") == 0)
+            return m->nodes[i].y != NULL;
+    }
+    return lookup(m, name, 1, &n, &laid) != NULL;
+}
+
 int nn_test_lent_outputs(const nn_model *m)
 {
     int n = 0;

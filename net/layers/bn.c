@@ -149,13 +149,22 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
     rt_kernel *k;
     rt_status s;
     n->train_mode = train;
+    /* a fused 2x2 max-pool (n->pool): its output and arg-max bytes, in its layout, instead of y */
+    const nn_node *pool = n->pool ? &m->nodes[n->pool] : NULL;
     if (train && one_pass(m, C)) {
-        if ((s = nn_kernel(m, "batchnorm", "bn_train_fwd", &k)) != RT_OK) return s;
-        return PER_CHANNEL(m, k, C, RT_BUF(x), RT_BUF(n->y), RT_I32(M), RT_I32(C),
-                        RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[RMEAN]].value),
-                        RT_BUF(p[n->param[RVAR]].value), RT_F32(BN_MOMENTUM), RT_F32(BN_EPS),
-                        RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),
-                        RT_I32(n->fused), NN_Y_ARGS(n));
+        /* kernels/batchnorm.cl BN_TRAIN_ARGS */
+#define TRAIN_ARGS                                                                              \
+    RT_BUF(x), RT_I32(M), RT_I32(C), RT_BUF(n->aux[0]), RT_BUF(n->aux[1]),                       \
+        RT_BUF(p[n->param[RMEAN]].value), RT_BUF(p[n->param[RVAR]].value), RT_F32(BN_MOMENTUM),  \
+        RT_F32(BN_EPS), RT_BUF(p[n->param[GAMMA]].value), RT_BUF(p[n->param[BETA]].value),       \
+        RT_I32(n->fused)
+        if ((s = nn_kernel(m, "batchnorm", pool ? "bn_train_fwd_pool2" : "bn_train_fwd", &k)) != RT_OK)
+            return s;
+        if (pool)
+            return PER_CHANNEL(m, k, C, RT_BUF(pool->y), RT_BUF(pool->aux[0]), TRAIN_ARGS,
+                               NN_LAYOUT_ARGS(n->out.h, n->out.w, pool->ylay));
+        return PER_CHANNEL(m, k, C, RT_BUF(n->y), TRAIN_ARGS, NN_Y_ARGS(n));
+#undef TRAIN_ARGS
     }
     if (train && rt_device_params(m->rt)->red_wg > 1) {
         s = seg_stats(m, n, x, C, M);
@@ -171,6 +180,13 @@ static rt_status forward(nn_model *m, nn_node *n, int batch, int train)
                      RT_BUF(n->aux[0]), RT_BUF(n->aux[1]));
     }
     if (s != RT_OK) return s;
+    if (pool) {
+        if ((s = nn_kernel(m, "batchnorm", "bn_pool2_apply", &k)) != RT_OK) return s;
+        return NN_ROWS(m, k, n->out.h / 2, batch * C, RT_BUF(x), RT_I32(batch), RT_I32(batch * C),
+                       RT_BUF(n->aux[0]), RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),
+                       RT_BUF(p[n->param[BETA]].value), RT_I32(n->fused), RT_BUF(pool->y),
+                       RT_BUF(pool->aux[0]), NN_LAYOUT_ARGS(n->out.h, n->out.w, pool->ylay));
+    }
     if ((s = nn_kernel(m, "batchnorm", "bn_apply", &k)) != RT_OK) return s;
     return NN_CHANNELS(m, k, C, (size_t)M, RT_BUF(x), RT_BUF(n->y), RT_I32(M), RT_BUF(n->aux[0]),
                        RT_BUF(n->aux[1]), RT_BUF(p[n->param[GAMMA]].value),

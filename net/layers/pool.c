@@ -1,6 +1,8 @@
 /* net/layers/pool.c — max pooling (window = stride = k) and global average pooling.
  * Max pooling drops a last row or column that does not fill a window, as PyTorch does; the
- * gradient goes to the first maximum of each window (2x2 windows remember it from forward). */
+ * gradient goes to the first maximum of each window (2x2 windows remember it from forward).
+ * A 2x2 max-pool that alone reads a batch norm is computed by the batch norm's forward kernel
+ * (n->fused; net/model.c); its backward pass runs here as always. */
 #include <stdio.h>
 
 #include "../nn_internal.h"
@@ -45,30 +47,15 @@ static rt_status setup_max(nn_model *m, nn_node *n)
     return rt_alloc(m->rt, (size_t)m->max_batch * n->out.c * n->out.h * n->out.w, &n->aux[0]);
 }
 
-/* 2x2 windows (the common case) use the row-parallel kernels */
-static rt_status launch_rows(nn_model *m, rt_kernel *k, int rows, int planes, unsigned nargs,
-                             const rt_arg *args)
-{
-    /* groups of about 16 x the table's size: these items are small, and PoCL pays per group */
-    const size_t want = 16 * (size_t)rt_device_params(m->rt)->wg;
-    size_t l0 = rt_local_size(m->rt, (size_t)rows), l1 = want / l0 ? want / l0 : 1;
-    if (l1 > (size_t)planes) l1 = (size_t)planes;
-    while (l0 * l1 > 256) l1 /= 2; /* stay within every device's work-group limit */
-    size_t gws[2] = {(size_t)rows, (size_t)planes}, lws[2] = {l0, l1 ? l1 : 1};
-    return rt_launch(m->rt, k, 2, gws, lws, nargs, args);
-}
-#define LAUNCH_ROWS(m, k, rows, planes, ...)                                                     \
-    launch_rows((m), (k), (rows), (planes), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg),    \
-                (rt_arg[]){__VA_ARGS__})
-
 static rt_status fwd_max(nn_model *m, nn_node *n, int batch, int train)
 {
     (void)train;
+    if (n->fused) return RT_OK; /* the batch norm before it computed it (net/model.c) */
     rt_kernel *k;
     if (n->arg[0] == 2) {
         rt_status s = nn_kernel(m, "pool", "maxpool2_fwd", &k);
         if (s != RT_OK) return s;
-        return LAUNCH_ROWS(m, k, n->out.h, batch * n->out.c, RT_BUF(nn_input_y(m, n, 0)), RT_BUF(n->y),
+        return NN_ROWS(m, k, n->out.h, batch * n->out.c, RT_BUF(nn_input_y(m, n, 0)), RT_BUF(n->y),
                            RT_BUF(n->aux[0]), RT_I32(batch * n->out.c), RT_I32(n->in_shape.h),
                            RT_I32(n->in_shape.w), RT_I32(n->ylay.plane), RT_I32(n->ylay.pitch),
                            RT_I32(n->ylay.offset));
@@ -89,7 +76,7 @@ static rt_status bwd_max(nn_model *m, nn_node *n, int batch)
     if (n->arg[0] == 2) {
         rt_status s = nn_kernel(m, "pool", "maxpool2_bwd", &k);
         if (s != RT_OK) return s;
-        return LAUNCH_ROWS(m, k, (n->in_shape.h + 1) / 2, batch * n->out.c, RT_BUF(n->aux[0]),
+        return NN_ROWS(m, k, (n->in_shape.h + 1) / 2, batch * n->out.c, RT_BUF(n->aux[0]),
                            RT_BUF(n->dy), RT_BUF(dx), RT_I32(batch * n->out.c), RT_I32(n->in_shape.h),
                            RT_I32(n->in_shape.w), RT_I32(acc));
     }
