@@ -623,12 +623,15 @@ static rt_status diagnose(nn_model *m, nn_data *d, int first, int n, char *where
         nn_node *nd = &m->nodes[i];
         int bad = 0;
         if ((s = nd->ops->forward(m, nd, n, 1)) != RT_OK) break;
-        if (!nd->y) continue; /* a batch norm computing the max-pool after it stores none */
-        if ((s = first_nonfinite(m, nd->y, nn_y_span(nd, n), &bad)) != RT_OK)
+        /* a batch norm computing the max-pool after it stores no output: the pool's is checked
+         * here, in its name; its fused ReLU has none either */
+        const nn_node *out = nd->pool ? &m->nodes[nd->pool] : nd;
+        if (!out->y) continue;
+        if ((s = first_nonfinite(m, out->y, nn_y_span(out, n), &bad)) != RT_OK)
             break;
         if (bad) {
-            snprintf(where, len, "the output of layer %s (spec line %d, %s)", nd->label, nd->line,
-                     nd->ops->name);
+            snprintf(where, len, "the output of layer %s (spec line %d, %s%s%s)", nd->label, nd->line,
+                     nd->ops->name, nd->pool ? ", computed with " : "", nd->pool ? out->label : "");
             return RT_OK;
         }
     }

@@ -113,7 +113,7 @@ int nn_test_stored(nn_model *m, const char *name)
         if (strncmp(name, m->nodes[i].label, len) == 0 && strcmp(name + len, ".y") == 0)
             return m->nodes[i].y != NULL;
     }
-    return lookup(m, name, 1, &n, &laid) != NULL;
+    return lookup(m, name, 1, &n, &laid) ? 1 : -1;
 }
 
 int nn_test_lent_outputs(const nn_model *m)

@@ -35,7 +35,7 @@ size_t nn_test_size(nn_model *m, const char *name, int batch);
 rt_status nn_test_read(nn_model *m, const char *name, int batch, float *out);
 rt_status nn_test_write(nn_model *m, const char *name, int batch, const float *in);
 /* 0 for a layer output the model never stores (a batch norm that computes the max-pool after
- * it, net/model.c), 1 for any other tensor that exists */
+ * it, net/model.c), 1 for any other tensor that exists, -1 for a name that names none */
 int nn_test_stored(nn_model *m, const char *name);
 /* How many layers write their output straight into a convolution's padded input (net/model.c;
  * which convolutions get their dy padded by the layer after them depends on the tuning too) */

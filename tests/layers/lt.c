@@ -169,6 +169,18 @@ static void fd_check(th *t, ref_net *net, int train, const double *r, th_rng *rn
     free(idx), free(fd), free(an), free(dev);
 }
 
+/* node i is read only by the next node, a 2x2 max-pool (the spec's line order) */
+static int pooled_by_next(const ref_net *net, int i)
+{
+    if (i + 1 >= net->n || net->nodes[i + 1].op != REF_MAXPOOL || net->nodes[i + 1].k != 2 ||
+        net->nodes[i + 1].from != i)
+        return 0;
+    for (int j = 0; j < net->n; j++)
+        if (j != i + 1 && (net->nodes[j].from == i || (net->nodes[j].op == REF_ADD && net->nodes[j].second == i)))
+            return 0;
+    return 1;
+}
+
 void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *what)
 {
     const int N = net->batch;
@@ -216,8 +228,16 @@ void lt_check_net(th *t, ref_net *net, int train, const lt_opts *o, const char *
         const ref_node *n = &net->nodes[i];
         char name[64];
         snprintf(name, sizeof name, "%s.y", n->name);
-        /* a batch norm computing the max-pool after it stores no output: the pool's is checked */
-        float *y = nn_test_stored(m, name) ? lt_read(t, m, name, N, ref_node_size(net, i)) : NULL;
+        /* a batch norm computing the max-pool after it stores no output (nor its fused ReLU):
+         * the pool's is checked; nothing else may go missing */
+        const int stored = nn_test_stored(m, name);
+        const int pooled_bn =
+            (n->op == REF_BN && pooled_by_next(net, i)) ||
+            (n->op == REF_BN && i + 1 < net->n && net->nodes[i + 1].op == REF_RELU && pooled_by_next(net, i + 1)) ||
+            (n->op == REF_RELU && i > 0 && net->nodes[i - 1].op == REF_BN && pooled_by_next(net, i));
+        th_check(t, stored == 1 || (stored == 0 && pooled_bn), "%s: %s is %s", what, name,
+                 stored < 0 ? "not a tensor of the model" : "not stored");
+        float *y = stored == 1 ? lt_read(t, m, name, N, ref_node_size(net, i)) : NULL;
         snprintf(buf, sizeof buf, "%s: %s (%s mode)", what, name, train ? "train" : "eval");
         if (y) lt_close(t, y, net->nodes[shown_as(net, i)].y, ref_node_size(net, i), ftol, 0, buf);
         free(y);

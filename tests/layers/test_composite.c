@@ -7,6 +7,7 @@
  *   a residual block with a 1x1 stride-2 projection shortcut (labels, `< label`, `add`), whose stem
  *   output feeds two branches so its gradient is the sum of both;
  *   batch norms and a max-pool writing into the padded inputs of the convolutions that read them;
+ *   max-pools computed inside the batch norms before them;
  *   two fan-out graphs where one node is read by several layers (maxpool k=2 on an odd size and
  *   k=3, BN, ReLU, fused and pointwise convolutions, gap, linear), so every layer's backward also
  *   runs in its mode that adds to a gradient another reader already wrote.
@@ -138,12 +139,27 @@ static void padded_handoff(th *t, int train)
                 "bn, bn+relu, maxpool into padded conv inputs and dy");
 }
 
+/* Max-pools computed inside the batch norms before them, with and without a ReLU, on rows of 17
+ * and 8 windows (vectors of 8 windows, then the rest), an odd width and height (a dropped row
+ * and column), in the one-pass batch-norm kernels (train) and after the statistics (eval) */
+static void pooled_bn(th *t, int train)
+{
+    static const int in[4] = {3, 19, 35, 2};
+    const unsigned cu = rt_device(t->rt)->compute_units;
+    const int C = cu > 4 ? 4 * (int)cu : 16;
+    const chain_layer ls[] = {CONV3(C), BN, POOL2, CONV3(C), BN, RELU, POOL2, GAP};
+    check_chain(t, 13, in, ls, (int)(sizeof ls / sizeof ls[0]), train, NULL,
+                "bn+maxpool and bn+relu+maxpool in one kernel");
+}
+
 static void body(th *t)
 {
     plain_stack(t, 1);
     plain_stack(t, 0);
     padded_handoff(t, 1);
     padded_handoff(t, 0);
+    pooled_bn(t, 1);
+    pooled_bn(t, 0);
     residual_block(t);
     fan_out_a(t);
     fan_out_b(t);
