@@ -168,26 +168,11 @@ inline __global float *bn_out_row(__global float *y, int c, int M, int r, int H,
  * layout leaves 8 or more floats between a plane's last value and the next plane's first (OVR:
  * a padded one), a whole vector is stored, the lanes past the row as zeros: onto the padding,
  * or onto the next row's values, which the same work-item writes after. The lanes load the
- * values after the row (BN_VLOAD: but never past the last channel). Elsewhere lanes [0, n) go
- * one by one through a private vector (bn_store_part, bn_load_part). */
+ * values after the row (BN_VLOAD: but never past the last channel). Elsewhere only lanes [0, n)
+ * are loaded and stored (prelude.cl load_part8, store_part8). */
 #define BN_LIVE(n) (((int8)(0, 1, 2, 3, 4, 5, 6, 7)) < (int8)(n))
 #define OVR (PS - (H - 1) * RP - W >= 8)
-#define BN_VLOAD(p, idx, n) ((size_t)c * M + (idx) + 8 <= (size_t)C * M ? vload8(0, (p) + (idx)) : bn_load_part((p) + (idx), (n)))
-/* lanes [0, n) of v stored to p */
-inline void bn_store_part(__global float *p, float8 v, int n)
-{
-    float t[8];
-    vstore8(v, 0, t);
-    for (int l = 0; l < n; l++) p[l] = t[l];
-}
-
-/* lanes [0, n) loaded from p, the others 0 */
-inline float8 bn_load_part(__global const float *p, int n)
-{
-    float t[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-    for (int l = 0; l < n; l++) t[l] = p[l];
-    return vload8(0, t);
-}
+#define BN_VLOAD(p, idx, n) ((size_t)c * M + (idx) + 8 <= (size_t)C * M ? vload8(0, (p) + (idx)) : load_part8((p) + (idx), (n)))
 
 /* y = gamma * (x - mean) * invstd + beta, then max(y, 0) when relu = 1 (a following ReLU fused
  * in); 2-D launch: dim 1 = channel, dim 0 = chunk */
@@ -217,17 +202,12 @@ __kernel void bn_apply(__global const float *x, __global float *y, int M,
  * pool.cl maxpool2_fwd computes them from the stored output, which is then never written: 8
  * windows at once, then 4, then 2, then one; an odd last row or column is in no window. */
 /* N windows at once: the even and odd lanes of 2N values of the two rows */
-#define BN_POOL2_VEC(N, N2)                                                                          \
-    for (; ow + N <= OW; ow += N) {                                                                  \
-        float##N2 t = fma(vload##N2(0, r0 + 2 * ow), (float##N2)a, (float##N2)b);                   \
-        float##N2 u = fma(vload##N2(0, r1 + 2 * ow), (float##N2)a, (float##N2)b);                   \
-        if (relu) t = fmax(t, 0.0f), u = fmax(u, 0.0f);                                             \
-        const float##N pa = t.even, pb = t.odd, pc = u.even, pd = u.odd;                             \
-        const float##N mx = fmax(fmax(pa, pb), fmax(pc, pd));                                        \
-        vstore##N(mx, 0, yr + ow);                                                                   \
-        const int##N i = select(select(select((int##N)3, (int##N)2, pc == mx), (int##N)1, pb == mx), \
-                                (int##N)0, pa == mx);                                                \
-        vstore##N(convert_uchar##N(i), 0, ar + ow);                                                  \
+#define BN_POOL2_VEC(N, N2)                                                                 \
+    for (; ow + N <= OW; ow += N) {                                                         \
+        float##N2 t = fma(vload##N2(0, r0 + 2 * ow), (float##N2)a, (float##N2)b);          \
+        float##N2 u = fma(vload##N2(0, r1 + 2 * ow), (float##N2)a, (float##N2)b);          \
+        if (relu) t = fmax(t, 0.0f), u = fmax(u, 0.0f);                                    \
+        POOL2_STORE(N, t.even, t.odd, u.even, u.odd, yr + ow, ar + ow)                      \
     }
 
 inline void bn_pool2_row(__global const float *r0, __global const float *r1, float a, float b, int relu,
@@ -241,10 +221,7 @@ inline void bn_pool2_row(__global const float *r0, __global const float *r1, flo
         float pa = fma(r0[2 * ow], a, b), pb = fma(r0[2 * ow + 1], a, b);
         float pc = fma(r1[2 * ow], a, b), pd = fma(r1[2 * ow + 1], a, b);
         if (relu) pa = fmax(pa, 0.0f), pb = fmax(pb, 0.0f), pc = fmax(pc, 0.0f), pd = fmax(pd, 0.0f);
-        const float mx = fmax(fmax(pa, pb), fmax(pc, pd));
-        yr[ow] = mx;
-        const int na = pa != mx, nb = na & (pb != mx), nc = nb & (pc != mx);
-        ar[ow] = (uchar)(na + nb + nc);
+        pool2_store1(pa, pb, pc, pd, yr + ow, ar + ow);
     }
 }
 
@@ -438,11 +415,11 @@ __kernel void bn_train_fwd(__global float *y, BN_TRAIN_ARGS, Y_ARGS)
             }
             if (i < len) {
                 const int n = len - i, ovr = OVR;
-                const float8 xv = ovr ? BN_VLOAD(xc, r * len + i, n) : bn_load_part(xr + i, n);
+                const float8 xv = ovr ? BN_VLOAD(xc, r * len + i, n) : load_part8(xr + i, n);
                 float8 v = fma(xv, (float8)a, (float8)b);
                 if (relu) v = fmax(v, 0.0f);
                 if (ovr) vstore8(select((float8)0.0f, v, BN_LIVE(n)), 0, yr + i);
-                else bn_store_part(yr + i, v, n);
+                else store_part8(yr + i, v, n, 0);
             }
         }
     }
@@ -500,16 +477,15 @@ __kernel void bn_bwd_fused(__global const float *x, __global const float *dy, in
             }
             if (j < len) {
                 const int i = base + j, n = len - j, ovr = OVR;
-                const float8 xv = ovr ? BN_VLOAD(xc, i, n) : bn_load_part(xc + i, n);
-                const float8 gv = ovr ? BN_VLOAD(gc, i, n) : bn_load_part(gc + i, n);
+                const float8 xv = ovr ? BN_VLOAD(xc, i, n) : load_part8(xc + i, n);
+                const float8 gv = ovr ? BN_VLOAD(gc, i, n) : load_part8(gc + i, n);
                 const float8 g = relu ? select((float8)0.0f, gv, isgreater(fma(xv, (float8)a, (float8)b), (float8)0.0f)) : gv;
                 float8 v = k * (g - mg - (xv - mu) * is * mgx);
                 if (ovr) {
                     v = select((float8)0.0f, v, BN_LIVE(n));
                     vstore8(acc ? vload8(0, dc + j) + v : v, 0, dc + j);
                 } else {
-                    if (acc) v += bn_load_part(dc + j, n);
-                    bn_store_part(dc + j, v, n);
+                    store_part8(dc + j, v, n, acc);
                 }
             }
         }

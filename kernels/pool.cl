@@ -55,17 +55,11 @@ __kernel void maxpool_bwd(__global const float *x, __global const float *y,
     }
 }
 
-/* N windows at once (8, then 4): even and odd lanes of two rows; the first maximum's index by
- * nested selects */
+/* N windows at once (8, then 4): even and odd lanes of two rows (prelude.cl POOL2_STORE) */
 #define POOL2_FWD_VEC(N, N2)                                                                       \
     {                                                                                              \
         const float##N2 t = vload##N2(0, r0 + 2 * ow), u = vload##N2(0, r1 + 2 * ow);              \
-        const float##N a = t.even, b = t.odd, c = u.even, d = u.odd;                               \
-        const float##N m = fmax(fmax(a, b), fmax(c, d));                                           \
-        vstore##N(m, 0, yr + ow);                                                                  \
-        const int##N i = select(select(select((int##N)3, (int##N)2, c == m), (int##N)1, b == m),   \
-                                (int##N)0, a == m);                                                \
-        vstore##N(convert_uchar##N(i), 0, ar + ow);                                                \
+        POOL2_STORE(N, t.even, t.odd, u.even, u.odd, yr + ow, ar + ow)                             \
     }
 
 /* the lanes of a and b interleaved: a0 b0 a1 b1 ... */
@@ -115,15 +109,8 @@ __kernel void maxpool2_fwd(__global const float *x, __global float *y, __global 
     __global uchar *ar = arg + ((size_t)pl * OH + oh) * OW;
     int ow = 0;
     POOL2_VECTORS(POOL2_FWD_VEC)
-    for (; ow < OW; ow++) {
-        const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-        const float m = fmax(fmax(a, b), fmax(c, d));
-        yr[ow] = m;
-        /* the first maximum's index by integer sums: a chain of ?: here made the whole pass 5x
-         * slower on PoCL (measured: 2.0 against 0.4 ms for cnn5's second pooling) */
-        const int na = a != m, nb = na & (b != m), nc = nb & (c != m);
-        ar[ow] = (uchar)(na + nb + nc);
-    }
+    for (; ow < OW; ow++)
+        pool2_store1(r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1], yr + ow, ar + ow);
 }
 
 __kernel void maxpool2_bwd(__global const uchar *arg, __global const float *dy, __global float *dx,

@@ -57,6 +57,43 @@ inline void store_part16(__global float *dst, float16 v, int n, int accumulate)
     }
 }
 
+/* n < 8 values from src into the low lanes of a vector, the others 0 (the loads of store_part8) */
+inline float8 load_part8(__global const float *src, int n)
+{
+    float8 v = 0.0f;
+    if (n & 4) v.lo = vload4(0, src), src += 4;
+    float4 r = 0.0f;
+    if (n & 2) r.lo = vload2(0, src), src += 2;
+    if (n & 1) {
+        if (n & 2) r.z = src[0];
+        else r.x = src[0];
+    }
+    if (n & 4) v.hi = r;
+    else v.lo = r;
+    return v;
+}
+
+/* 2x2 max-pool windows whose top rows are a, b and bottom rows c, d (N of them a vector): their
+ * maxima to yr, and the first maximum's index (0-3, row-major) to ar as bytes; pool.cl
+ * maxpool2_fwd and the max-pool a batch norm computes (batchnorm.cl) */
+#define POOL2_STORE(N, a, b, c, d, yr, ar)                                                        \
+    {                                                                                           \
+        const float##N mx_ = fmax(fmax(a, b), fmax(c, d));                                      \
+        vstore##N(mx_, 0, yr);                                                                  \
+        const int##N i_ = select(select(select((int##N)3, (int##N)2, c == mx_), (int##N)1, b == mx_), \
+                                 (int##N)0, a == mx_);                                          \
+        vstore##N(convert_uchar##N(i_), 0, ar);                                                 \
+    }
+/* one window: the index by integer sums (a chain of ?: made the whole pass 5x slower on PoCL,
+ * 2.0 against 0.4 ms for cnn5's second pooling) */
+inline void pool2_store1(float a, float b, float c, float d, __global float *yr, __global uchar *ar)
+{
+    const float mx = fmax(fmax(a, b), fmax(c, d));
+    *yr = mx;
+    const int na = a != mx, nb = na & (b != mx), nc = nb & (c != mx);
+    *ar = (uchar)(na + nb + nc);
+}
+
 /* Tunable CPU kernels (conv_fwd_cpu.cl, conv_wgrad_cpu.cl, gemm.cl) are compiled per parameter
  * set with -DTUNE_MR=<rows of the register block> -DTUNE_NV=<vectors per row> -DTUNE_VW=<lanes
  * of a vector> (runtime/tune.c picks them per device and shape class). VF is the vector of

@@ -164,6 +164,12 @@ rt_status nn_launch_items(nn_model *m, rt_kernel *k, size_t count, unsigned narg
     nn_launch_items((m), (k), (count), sizeof((rt_arg[]){__VA_ARGS__}) / sizeof(rt_arg),       \
                     (rt_arg[]){__VA_ARGS__})
 
+/* fuse.c: before the layers' setup, marks the ReLUs and 2x2 max-pools that batch norms compute
+ * (n->fused, bn->pool); after it, lends convolutions' padded buffers to the layers around them
+ * (y_lent, dy_lent and the layouts) */
+void nn_fuse_layers(nn_model *m);
+rt_status nn_lend_padded_buffers(nn_model *m);
+
 /* model.c: the node passes of a step (the head and the data path are separate) */
 rt_status nn_forward_nodes(nn_model *m, int batch, int train);
 rt_status nn_backward_nodes(nn_model *m, int batch);

@@ -62,9 +62,10 @@ size_t nn_test_size(nn_model *m, const char *name, int batch)
 
 /* a node's y or dy in its layout read into, or written from, the dense values: the span is read
  * whole, so that a write keeps the zeros between the values */
-static rt_status laid_out_copy(nn_model *m, const laid_tensor *t, rt_buf *b, int batch, float *dense,
-                               int write)
+static rt_status laid_out_copy(nn_model *m, const laid_tensor *t, rt_buf *b, int batch, float *out,
+                               const float *in)
 {
+    const int write = in != NULL;
     const nn_node *nd = t->node;
     const size_t planes = (size_t)batch * nd->out.c, span = planes * t->lay.plane;
     const int H = nd->out.h, W = nd->out.w;
@@ -74,8 +75,9 @@ static rt_status laid_out_copy(nn_model *m, const laid_tensor *t, rt_buf *b, int
     for (size_t q = 0; s == RT_OK && q < planes; q++)
         for (int r = 0; r < H; r++) {
             float *laid = h + t->lay.offset + q * t->lay.plane + (size_t)r * t->lay.pitch;
-            float *d = dense + (q * H + r) * W;
-            memcpy(write ? laid : d, write ? d : laid, (size_t)W * sizeof *h);
+            const size_t d = (q * H + r) * W;
+            if (write) memcpy(laid, in + d, (size_t)W * sizeof *h);
+            else memcpy(out + d, laid, (size_t)W * sizeof *h);
         }
     if (s == RT_OK && write) s = rt_write(m->rt, b, 0, h, span * sizeof *h);
     free(h);
@@ -88,7 +90,7 @@ rt_status nn_test_read(nn_model *m, const char *name, int batch, float *out)
     laid_tensor laid;
     rt_buf *b = lookup(m, name, batch, &n, &laid);
     if (!b) return rt_fail(m->rt, RT_E_ARG, "no tensor named '%s'", name);
-    if (laid.node) return laid_out_copy(m, &laid, b, batch, out, 0);
+    if (laid.node) return laid_out_copy(m, &laid, b, batch, out, NULL);
     return rt_read(m->rt, b, 0, out, n * sizeof(float));
 }
 
@@ -98,7 +100,7 @@ rt_status nn_test_write(nn_model *m, const char *name, int batch, const float *i
     laid_tensor laid;
     rt_buf *b = lookup(m, name, batch, &n, &laid);
     if (!b) return rt_fail(m->rt, RT_E_ARG, "no tensor named '%s'", name);
-    if (laid.node) return laid_out_copy(m, &laid, b, batch, (float *)in, 1);
+    if (laid.node) return laid_out_copy(m, &laid, b, batch, NULL, in);
     return rt_write(m->rt, b, 0, in, n * sizeof(float));
 }
 
